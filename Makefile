@@ -1,0 +1,53 @@
+# Hiến kế: `make run` serves the demo site, `make test` runs the whole suite.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+export FLASK_APP := wsgi:app
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: run test install install-dev translations extract-messages db demo clean
+
+run: install translations db demo
+	@echo
+	@echo "  Hiến kế đang chạy tại http://$(HOST):$(PORT)"
+	@$(BIN)/flask forum demo-logins
+	@echo
+	$(BIN)/flask run --host $(HOST) --port $(PORT)
+
+test: install-dev translations
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+# Reinstall only when the dependency list changes.
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[dev]"
+	touch $(VENV)/.installed $@
+
+install: $(VENV)/.installed
+
+install-dev: $(VENV)/.installed-dev
+
+translations: install
+	$(BIN)/pybabel compile --use-fuzzy -d forum/translations -f 2>&1 | grep -v "^compiling" || true
+
+extract-messages: install
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k _mark_for_translation -o forum/translations/messages.pot .
+	$(BIN)/pybabel update -i forum/translations/messages.pot -d forum/translations --no-fuzzy-matching
+
+db: install
+	$(BIN)/flask db upgrade
+
+demo: install
+	$(BIN)/flask forum seed-demo
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache

@@ -1,0 +1,88 @@
+"""Hiến kế: the platform of the ten thematic forums before the 13th Congress of the
+Vietnam Trade Union. ``create_app`` reads as the table of contents of the application."""
+from pathlib import Path
+
+from flask import Flask
+
+from config import DEFAULT_SECRET_KEY, Config, config_from_environment
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
+    """Build the application from a config class plus optional overrides (tests)."""
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+        instance_path=str(ROOT / "instance"),
+    )
+    app.config.from_object(config_class or config_from_environment())
+    app.config.update(overrides)
+    check_production_secret(app)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+
+    register_extensions(app)
+    register_blueprints(app)
+    register_error_handlers(app)
+    register_template_helpers(app)
+    register_commands(app)
+    return app
+
+
+def check_production_secret(app: Flask) -> None:
+    """Refuse to start in production with a missing, short or default secret key."""
+    if not app.config.get("REQUIRE_STRONG_SECRET_KEY"):
+        return
+    key = app.config.get("SECRET_KEY") or ""
+    if key == DEFAULT_SECRET_KEY or len(key) < 32:
+        raise RuntimeError(
+            "SECRET_KEY is missing, too short or the development default: "
+            "set SECRET_KEY to at least 32 random characters in production."
+        )
+
+
+def register_extensions(app: Flask) -> None:
+    from forum.core import database, i18n, security
+    from forum.extensions import db, limiter, login_manager, migrate
+
+    db.init_app(app)
+    database.configure_engine(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True, compare_type=True)
+    login_manager.init_app(app)
+    limiter.init_app(app)
+    i18n.init_app(app)
+    security.init_app(app)
+    import forum.models  # noqa: F401  (one complete metadata for Alembic and create_all)
+
+
+def register_blueprints(app: Flask) -> None:
+    from forum.auth.views import bp as auth_bp
+    from forum.forums.views import bp as forums_bp
+    from forum.proposals.views import bp as proposals_bp
+    from forum.votes.views import bp as votes_bp
+
+    for bp in (auth_bp, forums_bp, proposals_bp, votes_bp):
+        app.register_blueprint(bp)
+
+
+def register_error_handlers(app: Flask) -> None:
+    from forum.core.errors import init_app
+
+    init_app(app)
+
+
+def register_template_helpers(app: Flask) -> None:
+    from forum.core import formatting, markup
+
+    markup.init_app(app)
+    formatting.init_app(app)
+
+
+def register_commands(app: Flask) -> None:
+    from forum.auth.cli import users_cli
+    from forum.forums.cli import forum_cli
+    from forum.votes.cli import votes_cli
+
+    for group in (users_cli, forum_cli, votes_cli):
+        app.cli.add_command(group)

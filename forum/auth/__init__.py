@@ -1,0 +1,1 @@
+"""Accounts: delegates and staff, login, passwords, roles."""

@@ -1,0 +1,70 @@
+"""Domain errors and the HTTP error pages.
+
+Services raise ``PermissionDenied`` or ``InvalidAction``; views turn them into a
+flash message or a 403/409. Every error path rolls the session back, so a failed
+request never commits half of its work.
+"""
+from flask import Flask, render_template, request
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from forum.extensions import db
+
+
+class DomainError(Exception):
+    """Base class for rule violations raised by services (message is user-facing)."""
+
+
+class PermissionDenied(DomainError):
+    """The actor may not do this (role, ownership, phase or state)."""
+
+
+class InvalidAction(DomainError):
+    """The action is not possible in the current state (e.g. already withdrawn)."""
+
+
+def _wants_json() -> bool:
+    best = request.accept_mimetypes.best_match(["application/json", "text/html"])
+    return best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
+
+
+def _error_page(status: int, title: str, message: str):
+    db.session.rollback()
+    if _wants_json():
+        return {"error": title, "message": message}, status
+    return render_template("errors/error.html", status=status, title=title, message=message), status
+
+
+def handle_http_error(error: HTTPException):
+    messages = {
+        400: (_("Yêu cầu không hợp lệ"), _("Dữ liệu gửi lên không đúng định dạng. Vui lòng thử lại.")),
+        403: (_("Không có quyền truy cập"), _("Bạn không có quyền thực hiện thao tác này.")),
+        404: (_("Không tìm thấy trang"), _("Trang bạn tìm không tồn tại hoặc đã bị ẩn.")),
+        405: (_("Thao tác không được hỗ trợ"), _("Phương thức yêu cầu không được hỗ trợ ở địa chỉ này.")),
+        409: (_("Không thể thực hiện"), _("Thao tác không phù hợp với trạng thái hiện tại.")),
+        413: (_("Nội dung quá lớn"), _("Dữ liệu gửi lên vượt quá giới hạn cho phép.")),
+        429: (_("Quá nhiều yêu cầu"), _("Bạn thao tác quá nhanh. Vui lòng đợi một chút rồi thử lại.")),
+    }
+    title, message = messages.get(error.code or 500, (error.name, error.description or ""))
+    return _error_page(error.code or 500, title, message)
+
+
+def handle_csrf_error(error: CSRFError):
+    return _error_page(
+        400,
+        _("Phiên làm việc đã hết hạn"),
+        _("Biểu mẫu đã hết hạn hoặc không hợp lệ. Vui lòng tải lại trang và gửi lại."),
+    )
+
+
+def handle_server_error(error: Exception):
+    return _error_page(
+        500, _("Lỗi hệ thống"), _("Đã có lỗi xảy ra. Chúng tôi đã ghi nhận; vui lòng thử lại sau.")
+    )
+
+
+def init_app(app: Flask) -> None:
+    app.register_error_handler(CSRFError, handle_csrf_error)
+    app.register_error_handler(HTTPException, handle_http_error)
+    app.register_error_handler(500, handle_server_error)

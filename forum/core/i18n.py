@@ -1,0 +1,42 @@
+"""Locale selection: Vietnamese by default, English on request (remembered in a cookie)."""
+from flask import Flask, abort, redirect, request, url_for
+from flask_babel import get_locale
+
+from forum.core.urls import safe_next_url
+from forum.extensions import babel
+
+LOCALE_COOKIE = "locale"
+
+
+def select_locale() -> str:
+    """The locale chosen in the footer switch, else the default (vi)."""
+    from flask import current_app
+
+    chosen = request.cookies.get(LOCALE_COOKIE)
+    if chosen in current_app.config["LANGUAGES"]:
+        return chosen
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def set_language(code: str):
+    """Remember the chosen language for a year and go back to where the user was."""
+    from flask import current_app
+
+    if code not in current_app.config["LANGUAGES"]:
+        abort(404)
+    response = redirect(safe_next_url(request.args.get("next"), default=url_for("forums.index")))
+    response.set_cookie(
+        LOCALE_COOKIE,
+        code,
+        max_age=365 * 24 * 3600,
+        httponly=True,
+        samesite="Lax",
+        secure=current_app.config.get("SESSION_COOKIE_SECURE", False),
+    )
+    return response
+
+
+def init_app(app: Flask) -> None:
+    babel.init_app(app, locale_selector=select_locale)
+    app.add_url_rule("/language/<code>", "set_language", set_language)
+    app.jinja_env.globals["current_locale"] = lambda: str(get_locale())

@@ -1,0 +1,74 @@
+"""Vietnamese text handling: input normalisation and alphabetical sort order."""
+import re
+import unicodedata
+
+# C0/C1 control characters, except tab and newline, plus Unicode format characters
+# that are invisible and mostly used to disguise text (bidi overrides, zero-widths).
+_CONTROL = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\ufff9-\ufffb]"
+)
+_TRAILING_SPACE = re.compile(r"[ \t]+\n")
+_MANY_BLANK_LINES = re.compile(r"\n{3,}")
+
+
+def normalize_text(value: str | None, *, multiline: bool = True) -> str:
+    """NFC-normalise, unify newlines, strip control characters and outer whitespace.
+
+    Keyboards on macOS and Unikey's "tổ hợp" mode send decomposed (NFD) Vietnamese;
+    storing NFC keeps search, sorting and uniqueness consistent.
+    """
+    if not value:
+        return ""
+    text = unicodedata.normalize("NFC", value)
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = _CONTROL.sub("", text)
+    if multiline:
+        text = _TRAILING_SPACE.sub("\n", text)
+        text = _MANY_BLANK_LINES.sub("\n\n", text)
+    else:
+        text = " ".join(text.split())
+    return text.strip()
+
+
+# Vietnamese alphabet order; the tone marks are compared after the letters.
+_ALPHABET = "aăâbcdđeêghiklmnoôơpqrstuưvxy"
+_LETTER_RANK = {letter: index for index, letter in enumerate(_ALPHABET)}
+_TONES = {"\u0300": 1, "\u0309": 2, "\u0303": 3, "\u0301": 4, "\u0323": 5}  # huyền hỏi ngã sắc nặng
+_BASE_LETTER = {"\u0306": "ă", "\u0302": "â", "\u031b": "ơ"}
+
+
+def _split_letter(char: str) -> tuple[str, int]:
+    """One letter → (base letter of the Vietnamese alphabet, tone rank)."""
+    decomposed = unicodedata.normalize("NFD", char.lower())
+    base, tone = decomposed[0], 0
+    for mark in decomposed[1:]:
+        if mark in _TONES:
+            tone = _TONES[mark]
+        elif mark == "\u0302":
+            base = {"a": "â", "e": "ê", "o": "ô"}.get(base, base)
+        elif mark == "\u031b":
+            base = {"o": "ơ", "u": "ư"}.get(base, base)
+        elif mark in _BASE_LETTER:
+            base = _BASE_LETTER[mark] if base == "a" else base
+    return base, tone
+
+
+def vietnamese_sort_key(value: str) -> tuple:
+    """Sort key following Vietnamese alphabetical order (a ă â b c d đ e ê …).
+
+    Letters decide first, then tone marks (none, huyền, hỏi, ngã, sắc, nặng), then case,
+    as in Vietnamese dictionaries. Characters outside the alphabet sort by code point
+    after the letters.
+    """
+    letters, tones = [], []
+    for char in unicodedata.normalize("NFC", value or ""):
+        base, tone = _split_letter(char)
+        rank = _LETTER_RANK.get(base)
+        letters.append((0, rank) if rank is not None else (1, ord(base)))
+        tones.append(tone)
+    return tuple(letters), tuple(tones), value
+
+
+def sort_vietnamese(items, key=lambda item: item):
+    """Return ``items`` sorted in Vietnamese alphabetical order of ``key(item)``."""
+    return sorted(items, key=lambda item: vietnamese_sort_key(key(item)))

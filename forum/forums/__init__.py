@@ -1,0 +1,1 @@
+"""Forums: the ten thematic forums, their themes and phases."""

@@ -1,0 +1,106 @@
+"""Forums, their phases and their themes."""
+import enum
+from datetime import date, datetime
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+from flask_babel import lazy_gettext as _l
+
+from forum.core.database import utcnow
+from forum.extensions import db
+
+
+class Phase(enum.StrEnum):
+    """draft → open → voting → closed; what each phase allows is enforced here."""
+
+    DRAFT = "draft"
+    OPEN = "open"
+    VOTING = "voting"
+    CLOSED = "closed"
+
+    @property
+    def label(self) -> str:
+        return str(PHASE_LABELS[self])
+
+
+PHASE_LABELS = {
+    Phase.DRAFT: _l("Chuẩn bị"),
+    Phase.OPEN: _l("Đang nhận hiến kế"),
+    Phase.VOTING: _l("Đang bình chọn"),
+    Phase.CLOSED: _l("Đã kết thúc"),
+}
+
+
+class Forum(db.Model):
+    __tablename__ = "forums"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    number: so.Mapped[int] = so.mapped_column(unique=True)
+    slug: so.Mapped[str] = so.mapped_column(sa.String(120), unique=True)
+    title: so.Mapped[str] = so.mapped_column(sa.String(300))
+    description: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    held_on: so.Mapped[date | None] = so.mapped_column(sa.Date)
+    time_of_day: so.Mapped[str] = so.mapped_column(sa.String(50), default="")
+    venue: so.Mapped[str] = so.mapped_column(sa.String(300), default="")
+    # [{"name": ..., "position": ...}, ...] in the order the organizers list them.
+    chairs: so.Mapped[list] = so.mapped_column(sa.JSON, default=list)
+    keynote: so.Mapped[str] = so.mapped_column(sa.String(500), default="")
+    phase: so.Mapped[str] = so.mapped_column(sa.String(20), default=Phase.DRAFT.value)
+    # Sample forums carry demonstration titles until organizers enter the official ones.
+    is_sample: so.Mapped[bool] = so.mapped_column(default=False)
+    created_at: so.Mapped[datetime] = so.mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    updated_at: so.Mapped[datetime] = so.mapped_column(
+        sa.DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
+
+    themes: so.Mapped[list["Theme"]] = so.relationship(
+        back_populates="forum", order_by="Theme.position", cascade="all, delete-orphan"
+    )
+
+    __table_args__ = (
+        sa.CheckConstraint("number BETWEEN 1 AND 10", name="number_range"),
+        sa.CheckConstraint("phase IN ('draft', 'open', 'voting', 'closed')", name="phase_known"),
+    )
+
+    def __repr__(self) -> str:
+        return f"<Forum {self.number} {self.slug}>"
+
+    @property
+    def phase_label(self) -> str:
+        return Phase(self.phase).label
+
+    # What the phase allows ------------------------------------------------------------
+    @property
+    def accepts_proposals(self) -> bool:
+        return self.phase == Phase.OPEN
+
+    @property
+    def accepts_comments(self) -> bool:
+        return self.phase == Phase.OPEN
+
+    @property
+    def accepts_supports(self) -> bool:
+        return self.phase in (Phase.OPEN, Phase.VOTING)
+
+    def is_visible_to(self, user) -> bool:
+        """Draft forums are visible to organizers and admins only."""
+        if self.phase != Phase.DRAFT:
+            return True
+        return bool(getattr(user, "is_authenticated", False) and user.is_organizer)
+
+
+class Theme(db.Model):
+    """A discussion group (nhóm vấn đề) inside a forum."""
+
+    __tablename__ = "themes"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    forum_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("forums.id", ondelete="CASCADE"), index=True)
+    position: so.Mapped[int] = so.mapped_column(default=0)
+    title: so.Mapped[str] = so.mapped_column(sa.String(300))
+    description: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+
+    forum: so.Mapped[Forum] = so.relationship(back_populates="themes")
+
+    def __repr__(self) -> str:
+        return f"<Theme {self.id} {self.title[:30]!r}>"

@@ -1,0 +1,1 @@
+"""Moderation: curating threads, and the audit log of every staff action."""

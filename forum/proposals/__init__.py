@@ -1,0 +1,1 @@
+"""Proposals (hiến kế) and their comment threads."""

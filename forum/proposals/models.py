@@ -1,0 +1,202 @@
+"""Proposals and comments, with the per-object permission predicates (``can_*``)."""
+import enum
+from datetime import UTC, datetime, timedelta
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+
+from forum.core.database import utcnow
+from forum.extensions import db
+
+
+class ProposalStatus(enum.StrEnum):
+    PUBLISHED = "published"
+    UNDER_REVIEW = "under_review"
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+    MERGED = "merged"
+    WITHDRAWN = "withdrawn"
+
+    @property
+    def label(self) -> str:
+        return str(STATUS_LABELS[self])
+
+
+STATUS_LABELS = {
+    ProposalStatus.PUBLISHED: _l("Đã đăng"),
+    ProposalStatus.UNDER_REVIEW: _l("Đang xem xét"),
+    ProposalStatus.ACCEPTED: _l("Được tiếp thu"),
+    ProposalStatus.REJECTED: _l("Chưa tiếp thu"),
+    ProposalStatus.MERGED: _l("Đã gộp"),
+    ProposalStatus.WITHDRAWN: _l("Đã rút"),
+}
+# Statuses in which a proposal still takes part in the discussion.
+ACTIVE_STATUSES = (ProposalStatus.PUBLISHED, ProposalStatus.UNDER_REVIEW)
+
+
+def _edit_window() -> timedelta:
+    return timedelta(minutes=current_app.config["EDIT_WINDOW_MINUTES"])
+
+
+def _as_utc(moment: datetime) -> datetime:
+    # SQLite hands back naive datetimes; everything is stored in UTC.
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _is_logged_in(user) -> bool:
+    return bool(user is not None and getattr(user, "is_authenticated", False) and user.is_active)
+
+
+class Proposal(db.Model):
+    __tablename__ = "proposals"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    forum_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("forums.id", ondelete="CASCADE"))
+    theme_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("themes.id", ondelete="SET NULL"), index=True
+    )
+    author_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id"), index=True)
+    title: so.Mapped[str] = so.mapped_column(sa.String(200))
+    body: so.Mapped[str] = so.mapped_column(sa.Text)
+    body_html: so.Mapped[str] = so.mapped_column(sa.Text)
+    status: so.Mapped[str] = so.mapped_column(sa.String(30), default=ProposalStatus.PUBLISHED.value)
+    is_hidden: so.Mapped[bool] = so.mapped_column(default=False)
+    is_locked: so.Mapped[bool] = so.mapped_column(default=False)
+    is_pinned: so.Mapped[bool] = so.mapped_column(default=False)
+    # Denormalised counters, changed only by atomic UPDATE ... SET n = n ± 1 in the
+    # services; ``flask votes verify`` checks them against the rows.
+    support_count: so.Mapped[int] = so.mapped_column(default=0)
+    comment_count: so.Mapped[int] = so.mapped_column(default=0)
+    created_at: so.Mapped[datetime] = so.mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    updated_at: so.Mapped[datetime] = so.mapped_column(
+        sa.DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
+    edited_at: so.Mapped[datetime | None] = so.mapped_column(sa.DateTime(timezone=True))
+    withdrawn_at: so.Mapped[datetime | None] = so.mapped_column(sa.DateTime(timezone=True))
+
+    forum: so.Mapped["Forum"] = so.relationship()  # noqa: F821
+    theme: so.Mapped["Theme | None"] = so.relationship()  # noqa: F821
+    author: so.Mapped["User"] = so.relationship()  # noqa: F821
+
+    __table_args__ = (
+        sa.CheckConstraint("support_count >= 0", name="support_count_not_negative"),
+        sa.CheckConstraint("comment_count >= 0", name="comment_count_not_negative"),
+        sa.Index("ix_proposals_forum_status_supports", "forum_id", "status", "support_count"),
+        sa.Index("ix_proposals_forum_status_created", "forum_id", "status", "created_at"),
+    )
+
+    def __repr__(self) -> str:
+        return f"<Proposal {self.id} {self.title[:30]!r}>"
+
+    @property
+    def status_label(self) -> str:
+        try:
+            return ProposalStatus(self.status).label
+        except ValueError:
+            return self.status
+
+    @property
+    def is_withdrawn(self) -> bool:
+        return self.status == ProposalStatus.WITHDRAWN
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ACTIVE_STATUSES and not self.is_hidden
+
+    def is_author(self, user) -> bool:
+        return _is_logged_in(user) and user.id == self.author_id
+
+    # Permission predicates --------------------------------------------------------------
+    def is_visible_to(self, user) -> bool:
+        """Hidden proposals are seen only by their author and moderators."""
+        if not self.forum.is_visible_to(user):
+            return False
+        if not self.is_hidden:
+            return True
+        return self.is_author(user) or (_is_logged_in(user) and user.is_moderator)
+
+    def edit_deadline(self) -> datetime:
+        return _as_utc(self.created_at) + _edit_window()
+
+    def can_edit(self, user, now: datetime | None = None) -> bool:
+        """Authors edit within the window, while the forum is open and nobody supports it yet."""
+        return (
+            self.is_author(user)
+            and self.is_active
+            and self.forum.accepts_proposals
+            and self.support_count == 0
+            and (now or utcnow()) <= self.edit_deadline()
+        )
+
+    def can_withdraw(self, user) -> bool:
+        return self.is_author(user) and self.is_active and self.forum.phase != "closed"
+
+    def can_comment(self, user) -> bool:
+        return (
+            _is_logged_in(user)
+            and self.is_active
+            and not self.is_locked
+            and self.forum.accepts_comments
+        )
+
+    def can_support(self, user) -> bool:
+        """Any logged-in user but the author, while the forum takes supports."""
+        return (
+            _is_logged_in(user)
+            and not self.is_author(user)
+            and self.is_active
+            and self.forum.accepts_supports
+        )
+
+
+class Comment(db.Model):
+    """An opinion (ý kiến) on a proposal; replies go one level deep."""
+
+    __tablename__ = "comments"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    proposal_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("proposals.id", ondelete="CASCADE"), index=True
+    )
+    parent_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("comments.id", ondelete="CASCADE"), index=True
+    )
+    author_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id"), index=True)
+    body: so.Mapped[str] = so.mapped_column(sa.Text)
+    body_html: so.Mapped[str] = so.mapped_column(sa.Text)
+    is_hidden: so.Mapped[bool] = so.mapped_column(default=False)
+    created_at: so.Mapped[datetime] = so.mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    updated_at: so.Mapped[datetime] = so.mapped_column(
+        sa.DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
+    edited_at: so.Mapped[datetime | None] = so.mapped_column(sa.DateTime(timezone=True))
+
+    proposal: so.Mapped[Proposal] = so.relationship()
+    author: so.Mapped["User"] = so.relationship()  # noqa: F821
+    parent: so.Mapped["Comment | None"] = so.relationship(remote_side="Comment.id")
+
+    def __repr__(self) -> str:
+        return f"<Comment {self.id} on {self.proposal_id}>"
+
+    def is_author(self, user) -> bool:
+        return _is_logged_in(user) and user.id == self.author_id
+
+    def is_visible_to(self, user) -> bool:
+        if not self.is_hidden:
+            return True
+        return self.is_author(user) or (_is_logged_in(user) and user.is_moderator)
+
+    def can_edit(self, user, now: datetime | None = None) -> bool:
+        """Authors edit within the window while the proposal still takes comments."""
+        return (
+            self.is_author(user)
+            and not self.is_hidden
+            and self.proposal.can_comment(user)
+            and (now or utcnow()) <= _as_utc(self.created_at) + _edit_window()
+        )
+
+    def can_reply(self, user) -> bool:
+        """Replies attach to top-level comments only (one level of nesting)."""
+        return self.parent_id is None and not self.is_hidden and self.proposal.can_comment(user)

@@ -1,0 +1,4 @@
+"""Proposal pages."""
+from flask import Blueprint
+
+bp = Blueprint("proposals", __name__)

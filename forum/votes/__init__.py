@@ -1,0 +1,1 @@
+"""Supports (ủng hộ): one per delegate per proposal, exact under concurrency."""

@@ -1,0 +1,4 @@
+"""Support button endpoints."""
+from flask import Blueprint
+
+bp = Blueprint("votes", __name__)

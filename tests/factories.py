@@ -1,0 +1,88 @@
+"""Plain factory functions for test data. Each commits, so requests see the rows.
+
+Call them inside ``with app.app_context():``.
+"""
+import itertools
+from datetime import date
+
+from forum.auth.models import User
+from forum.core.markup import render_markup
+from forum.extensions import db
+from forum.forums.models import Forum, Theme
+from forum.proposals.models import Comment, Proposal
+from forum.votes.models import Support
+
+DEFAULT_PASSWORD = "mat-khau-thu-nghiem"
+_sequence = itertools.count(1)
+
+
+def make_user(*, role="delegate", email=None, full_name=None, unit="LĐLĐ tỉnh Bình Dương",
+              province="Bình Dương", password=DEFAULT_PASSWORD, is_active=True) -> User:
+    n = next(_sequence)
+    user = User(
+        email=(email or f"daibieu{n}@congdoan.vn").lower(),
+        full_name=full_name or f"Nguyễn Văn {n}",
+        unit=unit,
+        province=province,
+        role=role,
+        is_active_account=is_active,
+    )
+    user.set_password(password)
+    db.session.add(user)
+    db.session.commit()
+    return user
+
+
+def make_forum(*, number=None, phase="open", title=None, slug=None, themes=("Phát triển đoàn viên", "Cán bộ Công đoàn"),
+               is_sample=False) -> Forum:
+    n = number or (next(_sequence) % 10) + 1
+    forum = Forum(
+        number=n,
+        slug=slug or f"dien-dan-{n}",
+        title=title or f"Diễn đàn chuyên đề số {n}",
+        description="Thảo luận, đề xuất sáng kiến, giải pháp đột phá.",
+        held_on=date(2023, 11, 30),
+        venue="Hà Nội",
+        chairs=[{"name": "Nguyễn Đình Khang", "position": "Chủ tịch Tổng LĐLĐ Việt Nam"}],
+        phase=phase,
+        is_sample=is_sample,
+    )
+    forum.themes = [Theme(title=title_, position=i) for i, title_ in enumerate(themes)]
+    db.session.add(forum)
+    db.session.commit()
+    return forum
+
+
+def make_proposal(forum, author, *, title=None, body="Đề xuất **thành lập** Công đoàn cơ sở.",
+                  theme=None, **fields) -> Proposal:
+    n = next(_sequence)
+    proposal = Proposal(
+        forum=forum,
+        author=author,
+        theme=theme if theme is not None else (forum.themes[0] if forum.themes else None),
+        title=title or f"Hiến kế số {n} về phát triển đoàn viên",
+        body=body,
+        body_html=render_markup(body),
+        **fields,
+    )
+    db.session.add(proposal)
+    db.session.commit()
+    return proposal
+
+
+def make_comment(proposal, author, *, body="Tôi đồng ý với hiến kế này.", parent=None, **fields) -> Comment:
+    comment = Comment(
+        proposal=proposal, author=author, parent=parent, body=body, body_html=render_markup(body), **fields
+    )
+    db.session.add(comment)
+    proposal.comment_count += 1
+    db.session.commit()
+    return comment
+
+
+def make_support(proposal, user) -> Support:
+    support = Support(proposal_id=proposal.id, user_id=user.id)
+    db.session.add(support)
+    proposal.support_count += 1
+    db.session.commit()
+    return support
