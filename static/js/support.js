@@ -1,0 +1,2 @@
+// Support button: updates in place without reloading (progressive enhancement).
+"use strict";
