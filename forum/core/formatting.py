@@ -28,7 +28,7 @@ def datetime_filter(value: datetime | None) -> str:
 
 def number_filter(value: int | float | None) -> str:
     """1.628 in Vietnamese, 1,628 in English."""
-    return format_decimal(value or 0, locale=get_locale())
+    return format_decimal(value or 0)
 
 
 def init_app(app: Flask) -> None:
