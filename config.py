@@ -64,7 +64,8 @@ class Config:
 
 
 class DevelopmentConfig(Config):
-    DEBUG = True
+    # Not DEBUG: `make run` should show the real (Vietnamese) error pages.
+    TEMPLATES_AUTO_RELOAD = True
 
 
 class TestingConfig(Config):
