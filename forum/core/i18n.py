@@ -1,5 +1,5 @@
 """Locale selection: Vietnamese by default, English on request (remembered in a cookie)."""
-from flask import Flask, abort, redirect, request, url_for
+from flask import Flask, abort, has_request_context, redirect, request, url_for
 from flask_babel import get_locale
 
 from forum.core.urls import safe_next_url
@@ -12,6 +12,8 @@ def select_locale() -> str:
     """The locale chosen in the footer switch, else the default (vi)."""
     from flask import current_app
 
+    if not has_request_context():  # CLI commands speak the default language
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     chosen = request.cookies.get(LOCALE_COOKIE)
     if chosen in current_app.config["LANGUAGES"]:
         return chosen
