@@ -1,4 +1,95 @@
-"""``flask users ...``: provisioning accounts."""
-from flask.cli import AppGroup
+"""``flask users ...``: provisioning accounts from the shell.
 
-users_cli = AppGroup("users", help="Quản lý tài khoản (create, set-role).")
+Each command runs one transaction: the service changes rows and writes the audit entry,
+the command commits once at the end. Errors exit non-zero with a clear message and
+commit nothing.
+"""
+import click
+from flask.cli import AppGroup
+from flask_babel import gettext as _
+
+from forum.auth import services
+from forum.auth.models import Role, User
+from forum.core.errors import DomainError
+from forum.extensions import db
+
+users_cli = AppGroup("users", help="Quản lý tài khoản (create, set-role, activate, deactivate).")
+
+ROLE_CHOICE = click.Choice([role.value for role in Role])
+
+
+def _fail(message: str):
+    db.session.rollback()
+    raise click.ClickException(message)
+
+
+def _existing_user(email: str) -> User:
+    user = services.get_user_by_email(email)
+    if user is None:
+        _fail(_("Không có tài khoản nào với email %(email)s.", email=email))
+    return user
+
+
+@users_cli.command("create", help="Tạo tài khoản với địa chỉ EMAIL.")
+@click.argument("email")
+@click.option("--name", "full_name", required=True, help="Họ và tên.")
+@click.option("--unit", required=True, help="Đơn vị công tác.")
+@click.option("--province", default="", help="Tỉnh, thành phố.")
+@click.option("--role", type=ROLE_CHOICE, default=Role.DELEGATE.value, show_default=True, help="Vai trò.")
+@click.option("--password", help="Mật khẩu; bỏ trống để nhập ẩn (an toàn hơn: không lưu vào lịch sử shell).")
+def create_user(email, full_name, unit, province, role, password):
+    """Create an account with EMAIL."""
+    if services.get_user_by_email(email) is not None:
+        _fail(_("Email %(email)s đã có tài khoản.", email=services.normalize_email(email)))
+    if password is None:
+        password = click.prompt(_("Mật khẩu"), hide_input=True, confirmation_prompt=_("Nhập lại mật khẩu"))
+    try:
+        user = services.create_user(
+            email=email, full_name=full_name, unit=unit, province=province,
+            role=role, password=password, actor=None,
+        )
+    except DomainError as error:
+        _fail(str(error))
+    db.session.commit()
+    click.echo(_("Đã tạo tài khoản %(email)s (%(role)s).", email=user.email, role=user.role_label))
+
+
+@users_cli.command("set-role", help="Đổi vai trò của tài khoản EMAIL thành ROLE.")
+@click.argument("email")
+@click.argument("role", type=ROLE_CHOICE)
+def set_role(email, role):
+    """Give the account EMAIL the role ROLE."""
+    user = _existing_user(email)
+    try:
+        services.set_user_role(user, role, actor=None)
+    except DomainError as error:
+        _fail(str(error))
+    db.session.commit()
+    click.echo(_("%(email)s giờ có vai trò %(role)s.", email=user.email, role=user.role_label))
+
+
+def _set_active(email: str, active: bool) -> None:
+    user = _existing_user(email)
+    try:
+        services.set_user_active(user, active, actor=None)
+    except DomainError as error:
+        _fail(str(error))
+    db.session.commit()
+    if active:
+        click.echo(_("Đã mở khoá tài khoản %(email)s.", email=user.email))
+    else:
+        click.echo(_("Đã khoá tài khoản %(email)s; mọi phiên đăng nhập đã kết thúc.", email=user.email))
+
+
+@users_cli.command("deactivate", help="Khoá tài khoản EMAIL và kết thúc mọi phiên đăng nhập.")
+@click.argument("email")
+def deactivate(email):
+    """Lock the account EMAIL and end all its sessions."""
+    _set_active(email, False)
+
+
+@users_cli.command("activate", help="Mở khoá tài khoản EMAIL.")
+@click.argument("email")
+def activate(email):
+    """Unlock the account EMAIL."""
+    _set_active(email, True)

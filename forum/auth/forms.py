@@ -1,14 +1,118 @@
-"""Account forms: validation only."""
+"""Account forms: validation only (the services check passwords against the database)."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, SubmitField
-from wtforms.validators import DataRequired, Length
+from wtforms import BooleanField, EmailField, PasswordField, StringField, SubmitField
+from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, ValidationError
+
+from forum.auth.services import (
+    MAX_EMAIL_LENGTH,
+    MAX_NAME_LENGTH,
+    MAX_PASSWORD_LENGTH,
+    MAX_PROVINCE_LENGTH,
+    MAX_UNIT_LENGTH,
+    MIN_PASSWORD_LENGTH,
+)
+from forum.core.text import normalize_text
+
+
+def single_line(value):
+    """NFC, no control characters, single spaces: what is validated is what is stored."""
+    return normalize_text(value, multiline=False) if isinstance(value, str) else value
+
+
+def _too_long(max_length: int):
+    return Length(max=max_length, message=_l("Tối đa %(max)d ký tự.", max=max_length))
 
 
 class LoginForm(FlaskForm):
-    email = EmailField(_l("Email"), validators=[DataRequired(_l("Vui lòng nhập email.")), Length(max=254)])
+    email = EmailField(
+        _l("Email"),
+        filters=[single_line],
+        validators=[DataRequired(_l("Vui lòng nhập email.")), _too_long(MAX_EMAIL_LENGTH)],
+        render_kw={"autocomplete": "username", "inputmode": "email", "autocapitalize": "none"},
+    )
     password = PasswordField(
-        _l("Mật khẩu"), validators=[DataRequired(_l("Vui lòng nhập mật khẩu.")), Length(max=200)]
+        _l("Mật khẩu"),
+        validators=[DataRequired(_l("Vui lòng nhập mật khẩu.")), _too_long(MAX_PASSWORD_LENGTH)],
+        render_kw={"autocomplete": "current-password"},
     )
     remember = BooleanField(_l("Ghi nhớ đăng nhập trên thiết bị này"))
     submit = SubmitField(_l("Đăng nhập"))
+
+
+def _new_password_field(label):
+    return PasswordField(
+        label,
+        validators=[
+            DataRequired(_l("Vui lòng nhập mật khẩu mới.")),
+            Length(
+                min=MIN_PASSWORD_LENGTH,
+                max=MAX_PASSWORD_LENGTH,
+                message=_l(
+                    "Mật khẩu phải dài từ %(min)d đến %(max)d ký tự.",
+                    min=MIN_PASSWORD_LENGTH,
+                    max=MAX_PASSWORD_LENGTH,
+                ),
+            ),
+        ],
+        render_kw={"autocomplete": "new-password"},
+    )
+
+
+def _confirm_field(label):
+    return PasswordField(
+        label,
+        validators=[
+            DataRequired(_l("Vui lòng nhập lại mật khẩu.")),
+            EqualTo("new_password", message=_l("Hai mật khẩu không khớp nhau.")),
+        ],
+        render_kw={"autocomplete": "new-password"},
+    )
+
+
+class ChangePasswordForm(FlaskForm):
+    current_password = PasswordField(
+        _l("Mật khẩu hiện tại"),
+        validators=[DataRequired(_l("Vui lòng nhập mật khẩu hiện tại.")), _too_long(MAX_PASSWORD_LENGTH)],
+        render_kw={"autocomplete": "current-password"},
+    )
+    new_password = _new_password_field(_l("Mật khẩu mới"))
+    confirm_password = _confirm_field(_l("Nhập lại mật khẩu mới"))
+    submit = SubmitField(_l("Đổi mật khẩu"))
+
+    def validate_new_password(self, field):
+        if field.data and field.data == self.current_password.data:
+            raise ValidationError(_l("Mật khẩu mới phải khác mật khẩu hiện tại."))
+
+
+class RegistrationForm(FlaskForm):
+    email = EmailField(
+        _l("Email"),
+        filters=[single_line],
+        validators=[
+            DataRequired(_l("Vui lòng nhập email.")),
+            _too_long(MAX_EMAIL_LENGTH),
+            Email(_l("Địa chỉ email không hợp lệ.")),
+        ],
+        render_kw={"autocomplete": "email", "inputmode": "email", "autocapitalize": "none"},
+    )
+    full_name = StringField(
+        _l("Họ và tên"),
+        filters=[single_line],
+        validators=[DataRequired(_l("Vui lòng nhập họ và tên.")), _too_long(MAX_NAME_LENGTH)],
+        render_kw={"autocomplete": "name"},
+    )
+    unit = StringField(
+        _l("Đơn vị công tác"),
+        filters=[single_line],
+        validators=[DataRequired(_l("Vui lòng nhập đơn vị công tác.")), _too_long(MAX_UNIT_LENGTH)],
+        render_kw={"autocomplete": "organization"},
+    )
+    province = StringField(
+        _l("Tỉnh, thành phố"),
+        filters=[single_line],
+        validators=[Optional(), _too_long(MAX_PROVINCE_LENGTH)],
+    )
+    new_password = _new_password_field(_l("Mật khẩu"))
+    confirm_password = _confirm_field(_l("Nhập lại mật khẩu"))
+    submit = SubmitField(_l("Đăng ký"))

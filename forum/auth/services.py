@@ -1,24 +1,77 @@
-"""Account verbs: authenticate, create users, change passwords and roles. Never commit."""
-import sqlalchemy as sa
+"""Account verbs: authenticate, create users, change passwords, roles and activity. Never commit.
 
+``actor`` is the user doing the action; ``None`` means the operator at the shell
+(``flask users ...``), who is trusted like an admin.
+"""
+import unicodedata
+from functools import lru_cache
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+from flask import current_app
+from flask_babel import gettext as _
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from forum.auth.models import Role, User, new_session_token
+from forum.core.errors import InvalidAction, PermissionDenied
 from forum.core.text import normalize_text
 from forum.extensions import db, login_manager
-from forum.auth.models import User, new_session_token  # noqa: F401
+from forum.forums.models import Forum, Phase
+from forum.moderation.services import record_audit
+from forum.proposals.models import Proposal
+from forum.votes.models import Support
+
+MIN_PASSWORD_LENGTH = 10
+MAX_PASSWORD_LENGTH = 200
+MAX_EMAIL_LENGTH = 254
+MAX_NAME_LENGTH = 120
+MAX_UNIT_LENGTH = 200
+MAX_PROVINCE_LENGTH = 100
 
 
-def normalize_email(email: str) -> str:
-    """Emails compare case-insensitively; they are stored lower-cased."""
+class WrongPassword(InvalidAction):
+    """The current password given to confirm a change is not the right one."""
+
+
+class DuplicateEmail(InvalidAction):
+    """Another account already uses this email (whatever its case)."""
+
+
+# Lookups ------------------------------------------------------------------------------
+def normalize_email(email: str | None) -> str:
+    """Emails compare case-insensitively; they are stored lower-cased and NFC."""
     return normalize_text(email, multiline=False).lower()
+
+
+def normalize_password(password: str | None) -> str:
+    """NFC only: the same password typed on a NFD keyboard (macOS, Unikey) must match.
+
+    Spaces and symbols are kept exactly as typed.
+    """
+    return unicodedata.normalize("NFC", password or "")
 
 
 def get_user_by_email(email: str) -> User | None:
     return db.session.scalar(sa.select(User).where(User.email == normalize_email(email)))
 
 
+@lru_cache(maxsize=4)
+def _dummy_hash(method: str) -> str:
+    return generate_password_hash("not-a-real-password", method=method)
+
+
 def authenticate_user(email: str, password: str) -> User | None:
-    """The active user with this email and password, else None."""
+    """The active user with this email and password, else None.
+
+    Unknown emails still cost one hash check, so response times do not reveal
+    which addresses have accounts.
+    """
+    password = normalize_password(password)
     user = get_user_by_email(email)
-    if user is None or not user.is_active or not user.check_password(password):
+    if user is None or not user.password_hash:
+        check_password_hash(_dummy_hash(current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")), password)
+        return None
+    if not user.check_password(password) or not user.is_active:
         return None
     return user
 
@@ -26,10 +79,188 @@ def authenticate_user(email: str, password: str) -> User | None:
 @login_manager.user_loader
 def load_user(session_id: str) -> User | None:
     """Session ids are ``<user id>:<session token>``; a rotated token logs the session out."""
-    user_id, _, token = session_id.partition(":")
+    user_id, _sep, token = session_id.partition(":")
     if not user_id.isdigit() or not token:
         return None
     user = db.session.get(User, int(user_id))
     if user is None or user.session_token != token or not user.is_active:
         return None
     return user
+
+
+# Sessions and passwords ---------------------------------------------------------------
+def end_all_sessions(user: User) -> None:
+    """Invalidate every session and remember-me cookie of ``user`` (logout, deactivation)."""
+    user.session_token = new_session_token()
+
+
+def check_password_policy(password: str) -> None:
+    """Length limits shared by the forms, the CLI and self-registration."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidAction(_("Mật khẩu phải có ít nhất %(min)d ký tự.", min=MIN_PASSWORD_LENGTH))
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise InvalidAction(_("Mật khẩu không được dài quá %(max)d ký tự.", max=MAX_PASSWORD_LENGTH))
+
+
+def change_password(user: User, current_password: str, new_password: str, *, actor: User) -> None:
+    """Set a new password after checking the current one; ends every other session."""
+    if actor is None or actor.id != user.id or not actor.is_active:
+        raise PermissionDenied(_("Bạn chỉ có thể đổi mật khẩu của chính mình."))
+    current_password = normalize_password(current_password)
+    new_password = normalize_password(new_password)
+    if not user.check_password(current_password):
+        raise WrongPassword(_("Mật khẩu hiện tại không đúng."))
+    check_password_policy(new_password)
+    if new_password == current_password:
+        raise InvalidAction(_("Mật khẩu mới phải khác mật khẩu hiện tại."))
+    user.set_password(new_password)  # also rotates the session token
+    record_audit("user.password_changed", user, actor=actor)
+
+
+# Accounts -----------------------------------------------------------------------------
+def _clean_profile_fields(email: str, full_name: str, unit: str, province: str) -> dict:
+    fields = {
+        "email": normalize_email(email),
+        "full_name": normalize_text(full_name, multiline=False),
+        "unit": normalize_text(unit, multiline=False),
+        "province": normalize_text(province, multiline=False),
+    }
+    if not fields["email"] or "@" not in fields["email"]:
+        raise InvalidAction(_("Địa chỉ email không hợp lệ."))
+    if not fields["full_name"]:
+        raise InvalidAction(_("Vui lòng nhập họ và tên."))
+    limits = {
+        "email": (MAX_EMAIL_LENGTH, _("Email không được dài quá %(max)d ký tự.", max=MAX_EMAIL_LENGTH)),
+        "full_name": (MAX_NAME_LENGTH, _("Họ và tên không được dài quá %(max)d ký tự.", max=MAX_NAME_LENGTH)),
+        "unit": (MAX_UNIT_LENGTH, _("Đơn vị không được dài quá %(max)d ký tự.", max=MAX_UNIT_LENGTH)),
+        "province": (
+            MAX_PROVINCE_LENGTH,
+            _("Tỉnh, thành phố không được dài quá %(max)d ký tự.", max=MAX_PROVINCE_LENGTH),
+        ),
+    }
+    for name, (limit, message) in limits.items():
+        if len(fields[name]) > limit:
+            raise InvalidAction(message)
+    return fields
+
+
+def _duplicate_email_error() -> DuplicateEmail:
+    return DuplicateEmail(_("Email này đã được dùng cho một tài khoản khác."))
+
+
+def _may_manage_accounts(actor: User | None) -> bool:
+    return actor is None or (actor.is_active and actor.is_admin)
+
+
+def _insert_user(*, role: str, password: str, fields: dict) -> User:
+    """Validate and add a new account (flushed, so it has an id)."""
+    if role not in {r.value for r in Role}:
+        raise InvalidAction(_("Vai trò không hợp lệ: %(role)s", role=role))
+    password = normalize_password(password)
+    check_password_policy(password)
+    if get_user_by_email(fields["email"]) is not None:
+        raise _duplicate_email_error()
+    user = User(role=role, is_active_account=True, **fields)
+    user.set_password(password)
+    # A concurrent request may take the email between the check and the insert: the
+    # unique constraint decides, and only this savepoint is rolled back.
+    try:
+        with db.session.begin_nested():
+            db.session.add(user)
+            db.session.flush()
+    except sa.exc.IntegrityError:
+        raise _duplicate_email_error() from None
+    return user
+
+
+def create_user(
+    *,
+    email: str,
+    full_name: str,
+    unit: str = "",
+    province: str = "",
+    role: str = Role.DELEGATE.value,
+    password: str,
+    actor: User | None,
+) -> User:
+    """Create an account for someone else (admins and the shell operator only)."""
+    if not _may_manage_accounts(actor):
+        raise PermissionDenied(_("Chỉ quản trị hệ thống mới được tạo tài khoản."))
+    fields = _clean_profile_fields(email, full_name, unit, province)
+    user = _insert_user(role=role, password=password, fields=fields)
+    record_audit("user.created", user, actor=actor, role=role)
+    return user
+
+
+def register_user(*, email: str, full_name: str, unit: str, province: str, password: str) -> User:
+    """Self-registration, only when ``ALLOW_REGISTRATION`` is on: always a delegate."""
+    if not current_app.config.get("ALLOW_REGISTRATION"):
+        raise PermissionDenied(_("Chức năng đăng ký tài khoản đang tắt."))
+    fields = _clean_profile_fields(email, full_name, unit, province)
+    user = _insert_user(role=Role.DELEGATE.value, password=password, fields=fields)
+    record_audit("user.registered", user, actor=user)
+    return user
+
+
+def set_user_role(user: User, role: str, *, actor: User | None) -> None:
+    """Change the role; admins only."""
+    if not _may_manage_accounts(actor):
+        raise PermissionDenied(_("Chỉ quản trị hệ thống mới được đổi vai trò."))
+    if role not in {r.value for r in Role}:
+        raise InvalidAction(_("Vai trò không hợp lệ: %(role)s", role=role))
+    previous = user.role
+    if previous == role:
+        raise InvalidAction(_("Tài khoản đã có vai trò này."))
+    user.role = role
+    record_audit("user.role_changed", user, actor=actor, previous=previous, role=role)
+
+
+def set_user_active(user: User, active: bool, *, actor: User | None) -> None:
+    """Activate or deactivate an account; deactivation ends every session at once."""
+    if not _may_manage_accounts(actor):
+        raise PermissionDenied(_("Chỉ quản trị hệ thống mới được khoá hoặc mở khoá tài khoản."))
+    if user.is_active_account == active:
+        raise InvalidAction(
+            _("Tài khoản đang hoạt động.") if active else _("Tài khoản đã bị khoá từ trước.")
+        )
+    user.is_active_account = active
+    if not active:
+        end_all_sessions(user)
+    record_audit("user.activated" if active else "user.deactivated", user, actor=actor)
+
+
+# Profile ------------------------------------------------------------------------------
+def _visible_to_owner(user: User):
+    """Proposals the profile owner may see listed: no hidden ones except their own,
+    nothing from draft forums unless they organise."""
+    conditions = [sa.or_(Proposal.is_hidden.is_(False), Proposal.author_id == user.id)]
+    if not user.is_organizer:
+        conditions.append(Forum.phase != Phase.DRAFT.value)
+    return sa.and_(*conditions)
+
+
+def list_own_proposals(user: User) -> list[Proposal]:
+    """The user's proposals, newest first, with their forum (one query)."""
+    return list(
+        db.session.scalars(
+            sa.select(Proposal)
+            .join(Proposal.forum)
+            .options(so.contains_eager(Proposal.forum))
+            .where(Proposal.author_id == user.id, _visible_to_owner(user))
+            .order_by(Proposal.created_at.desc(), Proposal.id.desc())
+        )
+    )
+
+
+def list_supported_proposals(user: User) -> list[Proposal]:
+    """Proposals the user supports, most recently supported first (one query)."""
+    return list(
+        db.session.scalars(
+            sa.select(Proposal)
+            .join(Support, Support.proposal_id == Proposal.id)
+            .join(Proposal.forum)
+            .options(so.contains_eager(Proposal.forum))
+            .where(Support.user_id == user.id, _visible_to_owner(user))
+            .order_by(Support.created_at.desc(), Support.id.desc())
+        )
+    )
