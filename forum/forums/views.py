@@ -1,15 +1,56 @@
 """Forum pages: the list of the ten forums and one forum with its proposals."""
-import sqlalchemy as sa
-from flask import Blueprint, render_template
+from flask import Blueprint, abort, current_app, render_template, request
+from flask_login import current_user
 
-from forum.extensions import db
-from forum.forums.models import Forum
+from forum.forums import services
+from forum.forums.services import ProposalSort
+from forum.votes.services import supported_proposal_ids
 
 bp = Blueprint("forums", __name__)
 
 
 @bp.route("/")
 def index():
-    """The ten forums."""
-    forums = db.session.scalars(sa.select(Forum).order_by(Forum.number)).all()
-    return render_template("forums/index.html", forums=forums)
+    """The forums the visitor may see, with their public counts."""
+    summaries = services.list_forums_with_counts(current_user)
+    return render_template(
+        "forums/index.html",
+        summaries=summaries,
+        has_sample=any(summary.forum.is_sample for summary in summaries),
+    )
+
+
+def _page_arg() -> int:
+    """``?page=``: non-numeric or below 1 means page 1; absurdly large values are a 404."""
+    page = request.args.get("page", type=int) or 1
+    if page > services.MAX_PAGE:
+        abort(404)
+    return max(page, 1)
+
+
+@bp.route("/forums/<slug>")
+def detail(slug: str):
+    """One forum: what it is about, what is possible now, and its proposals."""
+    forum = services.get_visible_forum(slug, current_user)
+    if forum is None:
+        abort(404)
+    sort = ProposalSort.parse(request.args.get("sort"))
+    theme_id = services.parse_theme_id(forum, request.args.get("theme"))
+    pagination = services.list_proposals(
+        forum,
+        user=current_user,
+        sort=sort,
+        theme_id=theme_id,
+        page=_page_arg(),
+        per_page=current_app.config["PROPOSALS_PER_PAGE"],
+    )
+    return render_template(
+        "forums/detail.html",
+        forum=forum,
+        theme_counts=services.count_public_proposals_by_theme(forum),
+        pagination=pagination,
+        sort=sort,
+        sorts=list(ProposalSort),
+        theme_id=theme_id,
+        supported_ids=supported_proposal_ids(current_user, [p.id for p in pagination.items]),
+    )
