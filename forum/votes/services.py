@@ -1,8 +1,34 @@
-"""Support verbs. Never commit: the view or CLI command does."""
-import sqlalchemy as sa
+"""Support verbs. Never commit: the view or CLI command does.
 
+Exactness under concurrency rests on two rules (see notes/reliability-research.md §5.1):
+the ``UNIQUE(proposal_id, user_id)`` constraint decides who supports, through
+``INSERT ... ON CONFLICT DO NOTHING`` (never check-then-insert); and the counter moves
+only by an atomic ``UPDATE ... SET support_count = support_count ± 1`` issued when the
+insert or delete really changed a row, in the same transaction.
+"""
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm.attributes import set_committed_value
+
+from forum.core.database import utcnow
+from forum.core.errors import InvalidAction, PermissionDenied
 from forum.extensions import db
+from forum.proposals.models import Proposal
 from forum.votes.models import Support
+
+_DIALECT_INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+
+
+@dataclass(frozen=True)
+class SupportState:
+    """What the actor sees after the request: ``changed`` is False for a repeated click."""
+
+    supported: bool
+    support_count: int
+    changed: bool
 
 
 def supported_proposal_ids(user, proposal_ids) -> set[int]:
@@ -14,3 +40,72 @@ def supported_proposal_ids(user, proposal_ids) -> set[int]:
         sa.select(Support.proposal_id).where(Support.user_id == user.id, Support.proposal_id.in_(ids))
     )
     return set(rows)
+
+
+def support_proposal(proposal: Proposal, *, actor) -> SupportState:
+    """Add ``actor``'s support; supporting twice keeps one row and counts once."""
+    _check_may_change_support(proposal, actor, withdrawing=False)
+    insert = _DIALECT_INSERTS[db.engine.dialect.name]
+    supports = Support.__table__
+    # RETURNING tells whether this statement inserted the row. Not rowcount: SQLAlchemy
+    # adds an implicit RETURNING of the primary key on PostgreSQL, and psycopg then
+    # reports rowcount -1 for an inserted row as well as for a skipped one.
+    inserted = db.session.execute(
+        insert(supports)
+        .values(proposal_id=proposal.id, user_id=actor.id, created_at=utcnow())
+        .on_conflict_do_nothing(index_elements=["proposal_id", "user_id"])
+        .returning(supports.c.id)
+    ).first() is not None
+    count = _shift_support_count(proposal, +1) if inserted else _read_support_count(proposal)
+    return SupportState(supported=True, support_count=count, changed=inserted)
+
+
+def withdraw_support(proposal: Proposal, *, actor) -> SupportState:
+    """Remove ``actor``'s support; withdrawing when not supporting changes nothing."""
+    _check_may_change_support(proposal, actor, withdrawing=True)
+    supports = Support.__table__
+    deleted = db.session.execute(
+        sa.delete(supports).where(supports.c.proposal_id == proposal.id, supports.c.user_id == actor.id)
+    ).rowcount == 1
+    count = _shift_support_count(proposal, -1) if deleted else _read_support_count(proposal)
+    return SupportState(supported=False, support_count=count, changed=deleted)
+
+
+def _check_may_change_support(proposal: Proposal, actor, *, withdrawing: bool) -> None:
+    """``Proposal.can_support`` decides; the rest only picks the message that explains why not."""
+    if proposal.can_support(actor):
+        return
+    if proposal.is_author(actor):
+        raise PermissionDenied(_("Bạn không thể ủng hộ hiến kế của chính mình."))
+    if not (actor is not None and getattr(actor, "is_authenticated", False) and actor.is_active):
+        raise PermissionDenied(_("Vui lòng đăng nhập bằng tài khoản đang hoạt động để ủng hộ hiến kế."))
+    if not proposal.forum.accepts_supports:
+        if withdrawing:
+            raise InvalidAction(_("Diễn đàn hiện không cho phép rút ủng hộ."))
+        raise InvalidAction(_("Diễn đàn hiện không nhận ủng hộ."))
+    if withdrawing:
+        raise InvalidAction(_("Hiến kế này đã được rút hoặc tạm ẩn nên không thể rút ủng hộ."))
+    raise InvalidAction(_("Hiến kế này đã được rút hoặc tạm ẩn nên không nhận ủng hộ."))
+
+
+def _shift_support_count(proposal: Proposal, delta: int) -> int:
+    """Atomic ``support_count = support_count + delta``; returns the new value.
+
+    ``updated_at`` is set to itself so that a support does not count as an edit of the
+    proposal (the column's ``onupdate`` would otherwise fire).
+    """
+    count = db.session.execute(
+        sa.update(Proposal)
+        .where(Proposal.id == proposal.id)
+        .values(support_count=Proposal.support_count + delta, updated_at=Proposal.updated_at)
+        .returning(Proposal.support_count)
+        .execution_options(synchronize_session=False)
+    ).scalar_one()
+    set_committed_value(proposal, "support_count", count)
+    return count
+
+
+def _read_support_count(proposal: Proposal) -> int:
+    count = db.session.scalar(sa.select(Proposal.support_count).where(Proposal.id == proposal.id))
+    set_committed_value(proposal, "support_count", count)
+    return count
