@@ -1,4 +1,255 @@
-"""Proposal pages."""
-from flask import Blueprint
+"""Proposal pages: submit, read with its comments, edit, withdraw; add and edit comments.
+
+Thin views: form → service → one commit → flash → redirect. Services raise
+``PermissionDenied`` (shown as a 403 page that says why) or ``InvalidAction`` (shown
+next to the form, status 422). Objects the user may not see are a 404.
+"""
+import sqlalchemy as sa
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_limiter.util import get_remote_address
+from flask_login import current_user, login_required
+
+from forum.core.errors import InvalidAction, PermissionDenied
+from forum.extensions import db, limiter
+from forum.forums.models import Forum
+from forum.proposals import services
+from forum.proposals.forms import CommentEditForm, CommentForm, ProposalForm, WithdrawForm
+from forum.votes.services import supported_proposal_ids
 
 bp = Blueprint("proposals", __name__)
+
+POSTING_LIMIT = "10/minute"
+UNPROCESSABLE = 422
+
+
+def _posting_rate_key() -> str:
+    """Posting limits count per user (delegates often share an office IP address)."""
+    if current_user.is_authenticated:
+        return f"user:{current_user.id}"
+    return get_remote_address()
+
+
+def _actor():
+    # Services store ids and compare objects: give them the User, not the proxy.
+    return current_user._get_current_object()
+
+
+def _denied(message: str, *, back_url: str | None = None, back_label: str | None = None):
+    """A 403 page that says why, with a way back."""
+    db.session.rollback()
+    return (
+        render_template("proposals/denied.html", message=message, back_url=back_url, back_label=back_label),
+        403,
+    )
+
+
+def _visible_forum_or_404(slug: str) -> Forum:
+    forum = db.session.scalar(sa.select(Forum).where(Forum.slug == slug))
+    if forum is None or not forum.is_visible_to(current_user):
+        abort(404)
+    return forum
+
+
+def _visible_proposal_or_404(proposal_id: int):
+    proposal = services.get_proposal(proposal_id)
+    if proposal is None or not proposal.is_visible_to(current_user):
+        abort(404)
+    return proposal
+
+
+def _visible_comment_or_404(comment_id: int):
+    comment = services.get_comment(comment_id)
+    if comment is None or not comment.proposal.is_visible_to(current_user) or not comment.is_visible_to(current_user):
+        abort(404)
+    return comment
+
+
+def _proposal_url(proposal, anchor: str | None = None) -> str:
+    return url_for("proposals.detail", proposal_id=proposal.id, _anchor=anchor)
+
+
+# Submit --------------------------------------------------------------------------------
+@bp.route("/forums/<slug>/proposals/new", methods=["GET", "POST"])
+@limiter.limit(POSTING_LIMIT, methods=["POST"], key_func=_posting_rate_key)
+@login_required
+def create(slug: str):
+    """The submission form; refused with an explanation unless the forum is open."""
+    forum = _visible_forum_or_404(slug)
+    forum_url = url_for("forums.detail", slug=forum.slug)
+    reason = services.submit_block_reason(forum, current_user)
+    if reason:
+        return _denied(reason, back_url=forum_url, back_label=_("Về trang diễn đàn"))
+    form = ProposalForm(themes=forum.themes)
+    if form.validate_on_submit():
+        try:
+            proposal = services.create_proposal(
+                forum,
+                title=form.title.data,
+                body=form.body.data,
+                theme_id=form.selected_theme_id,
+                actor=_actor(),
+            )
+        except PermissionDenied as error:
+            return _denied(str(error), back_url=forum_url, back_label=_("Về trang diễn đàn"))
+        except InvalidAction as error:
+            db.session.rollback()
+            form.form_errors.append(str(error))
+        else:
+            db.session.commit()
+            flash(_("Đã gửi hiến kế của bạn. Cảm ơn bạn đã đóng góp!"), "success")
+            return redirect(_proposal_url(proposal))
+    status = UNPROCESSABLE if form.errors else 200
+    return render_template("proposals/new.html", form=form, forum=forum), status
+
+
+# Read ----------------------------------------------------------------------------------
+def _render_detail(proposal, comment_form: CommentForm | None = None, status: int = 200):
+    """The proposal page; also re-shown with the user's comment when it is invalid."""
+    thread = services.comment_thread(proposal, current_user)
+    visible_comments = {comment.id: comment for comment, replies in thread}
+    reply_to = None
+    if comment_form is None:
+        comment_form = CommentForm()
+        reply_to_id = request.args.get("reply_to", type=int)
+        if reply_to_id in visible_comments and visible_comments[reply_to_id].can_reply(current_user):
+            reply_to = visible_comments[reply_to_id]
+            comment_form.parent_id.data = reply_to.id
+    elif comment_form.parent_id.data in visible_comments:
+        reply_to = visible_comments[comment_form.parent_id.data]
+    page = render_template(
+        "proposals/detail.html",
+        proposal=proposal,
+        thread=thread,
+        comment_total=sum(1 + len(replies) for _comment, replies in thread),
+        supported=proposal.id in supported_proposal_ids(current_user, [proposal.id]),
+        comment_form=comment_form,
+        reply_to=reply_to,
+        comment_block_reason=services.comment_block_reason(proposal, current_user),
+        can_edit=proposal.can_edit(current_user),
+        can_withdraw=proposal.can_withdraw(current_user),
+    )
+    return page, status
+
+
+@bp.route("/proposals/<int:proposal_id>")
+def detail(proposal_id: int):
+    """A proposal with its comment thread; a constant number of queries."""
+    return _render_detail(_visible_proposal_or_404(proposal_id))
+
+
+# Edit and withdraw ---------------------------------------------------------------------
+@bp.route("/proposals/<int:proposal_id>/edit", methods=["GET", "POST"])
+@limiter.limit(POSTING_LIMIT, methods=["POST"], key_func=_posting_rate_key)
+@login_required
+def edit(proposal_id: int):
+    """The author corrects the proposal within the edit window."""
+    proposal = _visible_proposal_or_404(proposal_id)
+    reason = services.edit_block_reason(proposal, current_user)
+    if reason:
+        return _denied(reason, back_url=_proposal_url(proposal), back_label=_("Về hiến kế"))
+    form = ProposalForm(obj=proposal, themes=proposal.forum.themes)
+    if form.validate_on_submit():
+        try:
+            services.update_proposal(
+                proposal,
+                title=form.title.data,
+                body=form.body.data,
+                theme_id=form.selected_theme_id,
+                actor=_actor(),
+            )
+        except PermissionDenied as error:
+            return _denied(str(error), back_url=_proposal_url(proposal), back_label=_("Về hiến kế"))
+        except InvalidAction as error:
+            db.session.rollback()
+            form.form_errors.append(str(error))
+        else:
+            db.session.commit()
+            flash(_("Đã lưu thay đổi."), "success")
+            return redirect(_proposal_url(proposal))
+    status = UNPROCESSABLE if form.errors else 200
+    return render_template("proposals/edit.html", form=form, proposal=proposal), status
+
+
+@bp.route("/proposals/<int:proposal_id>/withdraw", methods=["GET", "POST"])
+@login_required
+def withdraw(proposal_id: int):
+    """GET asks for confirmation (works without JavaScript); POST withdraws."""
+    proposal = _visible_proposal_or_404(proposal_id)
+    reason = services.withdraw_block_reason(proposal, current_user)
+    if reason:
+        return _denied(reason, back_url=_proposal_url(proposal), back_label=_("Về hiến kế"))
+    form = WithdrawForm()
+    if form.validate_on_submit():
+        try:
+            services.withdraw_proposal(proposal, actor=_actor(), reason=form.reason.data or "")
+        except PermissionDenied as error:
+            return _denied(str(error), back_url=_proposal_url(proposal), back_label=_("Về hiến kế"))
+        db.session.commit()
+        flash(_("Bạn đã rút hiến kế."), "success")
+        return redirect(_proposal_url(proposal))
+    status = UNPROCESSABLE if form.errors else 200
+    return render_template("proposals/withdraw.html", form=form, proposal=proposal), status
+
+
+# Comments ------------------------------------------------------------------------------
+@bp.route("/proposals/<int:proposal_id>/comments", methods=["POST"])
+@limiter.limit(POSTING_LIMIT, methods=["POST"], key_func=_posting_rate_key)
+@login_required
+def add_comment(proposal_id: int):
+    """Post an opinion or a reply; invalid input re-shows the page with the text kept."""
+    proposal = _visible_proposal_or_404(proposal_id)
+    reason = services.comment_block_reason(proposal, current_user)
+    if reason:
+        return _denied(reason, back_url=_proposal_url(proposal), back_label=_("Về hiến kế"))
+    form = CommentForm()
+    if form.validate_on_submit():
+        try:
+            comment = services.add_comment(
+                proposal, body=form.body.data, parent_id=form.parent_id.data, actor=_actor()
+            )
+        except PermissionDenied as error:
+            return _denied(str(error), back_url=_proposal_url(proposal), back_label=_("Về hiến kế"))
+        except InvalidAction as error:
+            db.session.rollback()
+            form.form_errors.append(str(error))
+        else:
+            db.session.commit()
+            flash(_("Đã gửi ý kiến của bạn."), "success")
+            return redirect(_proposal_url(proposal, anchor=f"comment-{comment.id}"))
+    return _render_detail(proposal, comment_form=form, status=UNPROCESSABLE)
+
+
+@bp.route("/comments/<int:comment_id>/edit", methods=["GET", "POST"])
+@limiter.limit(POSTING_LIMIT, methods=["POST"], key_func=_posting_rate_key)
+@login_required
+def edit_comment(comment_id: int):
+    """The writer corrects a comment within the edit window."""
+    comment = _visible_comment_or_404(comment_id)
+    back_url = _proposal_url(comment.proposal, anchor=f"comment-{comment.id}")
+    reason = services.comment_edit_block_reason(comment, current_user)
+    if reason:
+        return _denied(reason, back_url=back_url, back_label=_("Về hiến kế"))
+    form = CommentEditForm(obj=comment)
+    if form.validate_on_submit():
+        try:
+            services.update_comment(comment, body=form.body.data, actor=_actor())
+        except PermissionDenied as error:
+            return _denied(str(error), back_url=back_url, back_label=_("Về hiến kế"))
+        except InvalidAction as error:
+            db.session.rollback()
+            form.form_errors.append(str(error))
+        else:
+            db.session.commit()
+            flash(_("Đã lưu ý kiến."), "success")
+            return redirect(back_url)
+    status = UNPROCESSABLE if form.errors else 200
+    return (
+        render_template(
+            "proposals/edit_comment.html",
+            form=form,
+            comment=comment,
+            deadline=services.comment_edit_deadline(comment),
+        ),
+        status,
+    )

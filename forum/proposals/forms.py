@@ -1,0 +1,144 @@
+"""Proposal and comment forms: validation only, never saving.
+
+Every text field is normalised (NFC, control characters stripped, outer whitespace
+trimmed) before it is validated, so that whitespace-only input counts as empty and
+lengths are measured on what will be stored.
+"""
+from flask_babel import format_decimal, lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, ValidationError
+
+from forum.core.text import normalize_text
+
+TITLE_MIN_LENGTH = 5
+TITLE_MAX_LENGTH = 200
+BODY_MAX_LENGTH = 20_000
+COMMENT_MAX_LENGTH = 5_000
+WITHDRAW_REASON_MAX_LENGTH = 1_000
+
+
+def _single_line(value):
+    return normalize_text(value, multiline=False) if isinstance(value, str) else value
+
+
+def _multiline(value):
+    return normalize_text(value) if isinstance(value, str) else value
+
+
+def optional_int(value) -> int | None:
+    """Coerce a posted id to int; anything else becomes None (never a WTForms error in English)."""
+    if isinstance(value, int):
+        return value
+    try:
+        return int(str(value).strip())
+    except (TypeError, ValueError):
+        return None
+
+
+class TextLength:
+    """Length check with Vietnamese messages and locale-formatted numbers (20.000)."""
+
+    def __init__(self, *, max: int, min: int = 0, too_short=None, too_long=None):  # noqa: A002
+        self.min, self.max = min, max
+        self.too_short, self.too_long = too_short, too_long
+
+    def __call__(self, form, field):
+        length = len(field.data or "")
+        if length < self.min:
+            raise ValidationError(str(self.too_short) % self._numbers(length))
+        if length > self.max:
+            raise ValidationError(str(self.too_long) % self._numbers(length))
+
+    def _numbers(self, length: int) -> dict:
+        return {"min": format_decimal(self.min), "max": format_decimal(self.max), "length": format_decimal(length)}
+
+
+class ProposalForm(FlaskForm):
+    """Title, theme (when the forum has themes) and body of a proposal."""
+
+    title = StringField(
+        _l("Tiêu đề"),
+        filters=[_single_line],
+        validators=[
+            DataRequired(_l("Vui lòng nhập tiêu đề.")),
+            TextLength(
+                min=TITLE_MIN_LENGTH,
+                max=TITLE_MAX_LENGTH,
+                too_short=_l("Tiêu đề quá ngắn: cần ít nhất %(min)s ký tự."),
+                too_long=_l("Tiêu đề dài %(length)s ký tự, vượt quá giới hạn %(max)s ký tự."),
+            ),
+        ],
+        render_kw={"data-char-counter": TITLE_MAX_LENGTH, "data-char-counter-label": _l("ký tự"), "autocomplete": "off"},
+    )
+    theme_id = SelectField(_l("Nhóm vấn đề"), coerce=optional_int, validate_choice=False)
+    body = TextAreaField(
+        _l("Nội dung hiến kế"),
+        filters=[_multiline],
+        validators=[
+            DataRequired(_l("Vui lòng nhập nội dung hiến kế.")),
+            TextLength(
+                max=BODY_MAX_LENGTH,
+                too_long=_l("Nội dung dài %(length)s ký tự, vượt quá giới hạn %(max)s ký tự."),
+            ),
+        ],
+        render_kw={"rows": 12, "data-char-counter": BODY_MAX_LENGTH, "data-char-counter-label": _l("ký tự")},
+    )
+
+    def __init__(self, *args, themes=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.allowed_theme_ids = {theme.id for theme in themes}
+        if themes:
+            self.theme_id.choices = [("", _l("— Chọn nhóm vấn đề —"))] + [
+                (theme.id, theme.title) for theme in themes
+            ]
+        else:
+            del self.theme_id  # a forum without themes files proposals without one
+
+    def validate_theme_id(self, field):
+        if field.data is None:
+            raise ValidationError(_l("Vui lòng chọn nhóm vấn đề."))
+        if field.data not in self.allowed_theme_ids:
+            raise ValidationError(_l("Nhóm vấn đề không thuộc diễn đàn này. Vui lòng chọn lại."))
+
+    @property
+    def selected_theme_id(self) -> int | None:
+        return self.theme_id.data if "theme_id" in self else None
+
+
+class CommentForm(FlaskForm):
+    """An opinion, or a reply when ``parent_id`` names a top-level comment."""
+
+    body = TextAreaField(
+        _l("Ý kiến của bạn"),
+        filters=[_multiline],
+        validators=[
+            DataRequired(_l("Vui lòng nhập nội dung ý kiến.")),
+            TextLength(
+                max=COMMENT_MAX_LENGTH,
+                too_long=_l("Ý kiến dài %(length)s ký tự, vượt quá giới hạn %(max)s ký tự."),
+            ),
+        ],
+        render_kw={"rows": 5, "data-char-counter": COMMENT_MAX_LENGTH, "data-char-counter-label": _l("ký tự")},
+    )
+    parent_id = HiddenField(filters=[lambda value: optional_int(value) if value not in (None, "") else None])
+
+
+class CommentEditForm(FlaskForm):
+    body = CommentForm.body
+
+
+class WithdrawForm(FlaskForm):
+    """Confirmation of a withdrawal, with an optional reason kept in the audit log."""
+
+    reason = TextAreaField(
+        _l("Lý do rút (không bắt buộc)"),
+        filters=[_multiline],
+        validators=[
+            TextLength(
+                max=WITHDRAW_REASON_MAX_LENGTH,
+                too_long=_l("Lý do dài %(length)s ký tự, vượt quá giới hạn %(max)s ký tự."),
+            )
+        ],
+        render_kw={"rows": 3},
+    )
