@@ -1,0 +1,326 @@
+"""Demo data for a fresh installation: the ten forums, one account per role and a
+realistic discussion (proposals, comments, supports) in Vietnamese.
+
+The facts come from ``data/forums.json`` (forum 1 is the real forum of 30/11/2023, the
+other nine are sample titles) and the discussion from ``data/demo_content.json``.
+Seeding is idempotent so that ``make run`` can call it every time:
+
+- forums are upserted by number, themes by (forum, position), users by email; a value
+  is only written when it differs, so a second run issues no UPDATE at all. The phase
+  of an existing forum is left alone: it is state that organizers change;
+- a demo proposal is created, with its comments and supports, only when no proposal
+  with the same author and title exists yet;
+- passwords of existing users are never touched.
+
+These functions add rows and flush; the caller (``flask forum seed-demo``) commits.
+"""
+import json
+import random
+from dataclasses import dataclass, fields
+from datetime import UTC, date, datetime, timedelta, timezone
+from pathlib import Path
+
+import sqlalchemy as sa
+from flask import current_app
+from werkzeug.security import generate_password_hash
+
+from forum.auth.models import Role, User
+from forum.core.markup import render_markup
+from forum.core.text import normalize_text
+from forum.extensions import db
+from forum.forums.models import Forum, Theme
+from forum.proposals.models import Comment, Proposal
+from forum.votes.models import Support
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+VIETNAM_TIME = timezone(timedelta(hours=7), "ICT")  # no daylight saving time in Vietnam
+# Nobody comments or supports within the first minutes after a proposal is posted.
+FIRST_REACTION_DELAY = timedelta(minutes=20)
+
+
+@dataclass
+class SeedReport:
+    """What one run of the seeding created or changed (all zero on a repeated run)."""
+
+    forums_created: int = 0
+    forums_updated: int = 0
+    themes_created: int = 0
+    themes_updated: int = 0
+    users_created: int = 0
+    users_updated: int = 0
+    proposals_created: int = 0
+    comments_created: int = 0
+    supports_created: int = 0
+
+    @property
+    def changed_anything(self) -> bool:
+        return any(getattr(self, field.name) for field in fields(self))
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    email: str
+    password: str
+    role: Role
+
+
+# Data files --------------------------------------------------------------------------
+def _load(name: str) -> dict:
+    with (DATA_DIR / name).open(encoding="utf-8") as file:
+        return json.load(file)
+
+
+def load_forum_facts() -> dict:
+    """The ten forums and the congress facts (``about``)."""
+    return _load("forums.json")
+
+
+def load_demo_content() -> dict:
+    """Demo accounts, delegates, proposals, comments and support counts."""
+    return _load("demo_content.json")
+
+
+def demo_email(key: str, content: dict) -> str:
+    return f"{key}@{content['email_domain']}".lower()
+
+
+def demo_logins(content: dict | None = None) -> list[DemoLogin]:
+    """The four accounts printed for people trying the demo, one per role."""
+    content = content or load_demo_content()
+    return [
+        DemoLogin(demo_email(account["key"], content), content["password"], Role(account["role"]))
+        for account in content["accounts"]
+    ]
+
+
+def _local_time(value: str) -> datetime:
+    """A Vietnam wall-clock time from the data file, as an aware UTC datetime."""
+    return datetime.fromisoformat(value).replace(tzinfo=VIETNAM_TIME).astimezone(UTC)
+
+
+def _assign(instance, values: dict) -> bool:
+    """Set only the attributes that differ; True if anything changed.
+
+    Skipping equal values keeps a repeated run free of UPDATEs (and of ``updated_at``
+    bumps).
+    """
+    changed = False
+    for name, value in values.items():
+        if getattr(instance, name) != value:
+            setattr(instance, name, value)
+            changed = True
+    return changed
+
+
+# Forums and themes ---------------------------------------------------------------------
+def _forum_values(item: dict) -> dict:
+    return {
+        "slug": item["slug"],
+        "title": normalize_text(item["title"], multiline=False),
+        "description": normalize_text(item["description"]),
+        "held_on": date.fromisoformat(item["date"]) if item.get("date") else None,
+        "time_of_day": normalize_text(item.get("time_of_day"), multiline=False),
+        "venue": normalize_text(item.get("venue"), multiline=False),
+        "chairs": [
+            {
+                "name": normalize_text(chair["name"], multiline=False),
+                "position": normalize_text(chair["position"], multiline=False),
+            }
+            for chair in item.get("chairs", [])
+        ],
+        "keynote": normalize_text(item.get("keynote"), multiline=False),
+        "is_sample": bool(item["is_sample"]),
+    }
+
+
+def seed_forums(facts: dict, report: SeedReport) -> dict[int, Forum]:
+    """Upsert the forums by number and their themes by position; returns them by number."""
+    existing = {forum.number: forum for forum in db.session.scalars(sa.select(Forum))}
+    forums = {}
+    for item in facts["forums"]:
+        values = _forum_values(item)
+        forum = existing.get(item["number"])
+        if forum is None:
+            forum = Forum(number=item["number"], phase=item["phase"], **values)
+            db.session.add(forum)
+            report.forums_created += 1
+        elif _assign(forum, values):
+            report.forums_updated += 1
+        seed_themes(forum, item.get("themes", []), report)
+        forums[forum.number] = forum
+    return forums
+
+
+def seed_themes(forum: Forum, items: list[dict], report: SeedReport) -> None:
+    """Upsert the themes of ``forum`` by position (0, 1, 2 ... in the data file order)."""
+    by_position = {theme.position: theme for theme in forum.themes}
+    for position, item in enumerate(items):
+        values = {
+            "title": normalize_text(item["title"], multiline=False),
+            "description": normalize_text(item.get("description")),
+        }
+        theme = by_position.get(position)
+        if theme is None:
+            forum.themes.append(Theme(position=position, **values))
+            report.themes_created += 1
+        elif _assign(theme, values):
+            report.themes_updated += 1
+
+
+# Users -------------------------------------------------------------------------------
+def seed_users(content: dict, report: SeedReport) -> dict[str, User]:
+    """Upsert the demo accounts and delegates by email; returns them by their data key.
+
+    New users all get the same password hash, computed once with the configured
+    method: hashing 25 times with production scrypt would take seconds.
+    """
+    people = [dict(person) for person in content["accounts"]]
+    people += [dict(person, role=Role.DELEGATE.value) for person in content["delegates"]]
+    emails = [demo_email(person["key"], content) for person in people]
+    existing = {
+        user.email: user for user in db.session.scalars(sa.select(User).where(User.email.in_(emails)))
+    }
+    shared_hash = None
+    users = {}
+    for person, email in zip(people, emails):
+        values = {
+            "full_name": normalize_text(person["full_name"], multiline=False),
+            "unit": normalize_text(person["unit"], multiline=False),
+            "province": normalize_text(person["province"], multiline=False),
+            "role": Role(person["role"]).value,
+        }
+        user = existing.get(email)
+        if user is None:
+            if shared_hash is None:
+                method = current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")
+                shared_hash = generate_password_hash(content["password"], method=method)
+            user = User(email=email, password_hash=shared_hash, is_active_account=True, **values)
+            db.session.add(user)
+            report.users_created += 1
+        elif _assign(user, values):
+            report.users_updated += 1
+        users[person["key"]] = user
+    db.session.flush()  # ids are needed to recognise existing content
+    return users
+
+
+# Proposals, comments, supports ---------------------------------------------------------
+def _reaction_times(rng: random.Random, start: datetime, until: datetime, count: int) -> list[datetime]:
+    """``count`` sorted moments between ``start`` and ``until``, denser early on
+    (discussions are liveliest in the first days after posting)."""
+    first = start + FIRST_REACTION_DELAY
+    span = max(until - first, timedelta(hours=1))
+    return sorted(first + span * (rng.random() ** 2) for _ in range(count))
+
+
+def _pick_supporters(rng, delegates, author, count, load) -> list[User]:
+    """``count`` delegates other than the author, preferring those who have supported
+    least in this forum so far (``load``), so that supports spread realistically."""
+    candidates = [user for user in delegates if user.id != author.id]
+    if count > len(candidates):
+        raise ValueError(f"{count} supports requested but only {len(candidates)} delegates can support")
+    rng.shuffle(candidates)
+    candidates.sort(key=lambda user: load.get(user.id, 0))  # stable: ties keep the shuffle
+    chosen = candidates[:count]
+    for user in chosen:
+        load[user.id] = load.get(user.id, 0) + 1
+    return chosen
+
+
+def _build_comments(rng, proposal, item, users, until) -> list[Comment]:
+    """The proposal's comments and one level of replies, in chronological order."""
+    flat = []
+    for top in item.get("comments", []):
+        flat.append((top, None))
+        flat.extend((reply, top) for reply in top.get("replies", []))
+    times = _reaction_times(rng, proposal.created_at, until, len(flat))
+    built: dict[int, Comment] = {}
+    comments = []
+    for (entry, parent_entry), moment in zip(flat, times):
+        body = normalize_text(entry["body"])
+        comment = Comment(
+            proposal=proposal,
+            author=users[entry["author"]],
+            parent=built[id(parent_entry)] if parent_entry is not None else None,
+            body=body,
+            body_html=render_markup(body),
+            created_at=moment,
+            updated_at=moment,
+        )
+        built[id(entry)] = comment
+        comments.append(comment)
+    return comments
+
+
+def seed_content(content: dict, forums: dict[int, Forum], users: dict[str, User],
+                 report: SeedReport) -> None:
+    """Create the demo proposals that are not there yet, with comments and supports.
+
+    A proposal is recognised by its author and title. Counters are set from the rows
+    created with it, so they equal the rows.
+    """
+    author_ids = [user.id for user in users.values()]
+    present = set(
+        db.session.execute(
+            sa.select(Proposal.author_id, Proposal.title).where(Proposal.author_id.in_(author_ids))
+        ).tuples()
+    )
+    delegates = sorted((u for u in users.values() if u.role == Role.DELEGATE), key=lambda u: u.email)
+    until = _local_time(content["discussion_until"])
+    support_load: dict[int, dict[int, int]] = {}  # forum number → user id → supports given
+    pending_supports = []
+    for item in content["proposals"]:
+        author = users[item["author"]]
+        title = normalize_text(item["title"], multiline=False)
+        if (author.id, title) in present:
+            continue
+        forum = forums[item["forum"]]
+        theme = {theme.position: theme for theme in forum.themes}[item["theme"]]
+        rng = random.Random(f"hienke-demo:{item['forum']}:{title}")
+        created = _local_time(item["created"])
+        body = normalize_text("\n\n".join(item["body"]))
+        proposal = Proposal(
+            forum=forum,
+            theme=theme,
+            author=author,
+            title=title,
+            body=body,
+            body_html=render_markup(body),
+            status=item.get("status", "published"),
+            is_pinned=bool(item.get("pinned", False)),
+            created_at=created,
+            updated_at=created,
+        )
+        comments = _build_comments(rng, proposal, item, users, until)
+        supporters = _pick_supporters(
+            rng, delegates, author, item.get("supports", 0), support_load.setdefault(forum.number, {})
+        )
+        proposal.comment_count = len(comments)
+        proposal.support_count = len(supporters)
+        db.session.add(proposal)
+        db.session.add_all(comments)
+        times = _reaction_times(rng, created, until, len(supporters))
+        pending_supports.append((proposal, list(zip(supporters, times))))
+        report.proposals_created += 1
+        report.comments_created += len(comments)
+        report.supports_created += len(supporters)
+    if not pending_supports:
+        return
+    db.session.flush()  # proposal ids for the support rows
+    db.session.add_all(
+        Support(proposal_id=proposal.id, user_id=user.id, created_at=moment)
+        for proposal, supports in pending_supports
+        for user, moment in supports
+    )
+    db.session.flush()
+
+
+def seed_demo() -> SeedReport:
+    """Create or complete the whole demo data set; never commits."""
+    report = SeedReport()
+    forums = seed_forums(load_forum_facts(), report)
+    content = load_demo_content()
+    users = seed_users(content, report)
+    seed_content(content, forums, users, report)
+    db.session.flush()
+    return report
