@@ -23,6 +23,15 @@ def _fail(message: str):
     raise click.ClickException(message)
 
 
+def _password_from_prompt(value: str) -> str:
+    """Re-ask (instead of failing) when the typed password breaks the length policy."""
+    try:
+        services.check_password_policy(services.normalize_password(value))
+    except DomainError as error:
+        raise click.BadParameter(str(error)) from None
+    return value
+
+
 def _existing_user(email: str) -> User:
     user = services.get_user_by_email(email)
     if user is None:
@@ -42,7 +51,12 @@ def create_user(email, full_name, unit, province, role, password):
     if services.get_user_by_email(email) is not None:
         _fail(_("Email %(email)s đã có tài khoản.", email=services.normalize_email(email)))
     if password is None:
-        password = click.prompt(_("Mật khẩu"), hide_input=True, confirmation_prompt=_("Nhập lại mật khẩu"))
+        password = click.prompt(
+            _("Mật khẩu"),
+            hide_input=True,
+            confirmation_prompt=_("Nhập lại mật khẩu"),
+            value_proc=_password_from_prompt,
+        )
     try:
         user = services.create_user(
             email=email, full_name=full_name, unit=unit, province=province,

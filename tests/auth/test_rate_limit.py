@@ -1,0 +1,73 @@
+"""Rate limits on login and password change (only failed attempts count)."""
+import pytest
+
+from forum.auth.views import LOGIN_LIMIT_PER_ACCOUNT, LOGIN_LIMIT_PER_ADDRESS, PASSWORD_CHANGE_LIMIT
+from tests.auth.conftest import new_user
+from tests.factories import DEFAULT_PASSWORD
+
+
+@pytest.fixture
+def app_overrides():
+    return {"RATELIMIT_ENABLED": True}
+
+
+def _allowed(limit: str) -> int:
+    return int(limit.split("/")[0])
+
+
+def _login(client, email, password=DEFAULT_PASSWORD, address="10.0.0.1"):
+    return client.post(
+        "/login", data={"email": email, "password": password}, environ_base={"REMOTE_ADDR": address}
+    )
+
+
+def test_guessing_one_account_is_stopped_even_with_the_right_password_next(app, client):
+    user = new_user(app)
+    for _ in range(_allowed(LOGIN_LIMIT_PER_ACCOUNT)):
+        assert _login(client, user.email, "doan-sai-mat-khau").status_code == 422
+    response = _login(client, user.email)
+    assert response.status_code == 429
+    assert "Quá nhiều yêu cầu" in response.get_data(as_text=True)
+
+
+def test_account_limit_also_applies_across_addresses(app, client):
+    user = new_user(app)
+    for n in range(_allowed(LOGIN_LIMIT_PER_ACCOUNT)):
+        _login(client, user.email.upper(), "doan-sai-mat-khau", address=f"10.0.1.{n}")
+    assert _login(client, user.email, address="10.0.2.1").status_code == 429
+
+
+def test_one_address_guessing_many_accounts_is_stopped(app, client):
+    user = new_user(app)
+    for n in range(_allowed(LOGIN_LIMIT_PER_ADDRESS)):
+        assert _login(client, f"nguoi{n}@congdoan.vn", "doan-sai-mat-khau").status_code == 422
+    assert _login(client, user.email).status_code == 429
+    # Another address is unaffected.
+    assert _login(client, user.email, address="10.9.9.9").status_code == 302
+
+
+def test_successful_logins_do_not_count(app, client):
+    """A whole delegation logging in through one venue network is never locked out."""
+    user = new_user(app)
+    for _ in range(_allowed(LOGIN_LIMIT_PER_ADDRESS) + 5):
+        assert _login(client, user.email).status_code == 302
+        client.post("/logout", environ_base={"REMOTE_ADDR": "10.0.0.1"})
+
+
+def test_get_login_is_never_limited(client):
+    for _ in range(_allowed(LOGIN_LIMIT_PER_ADDRESS) + 5):
+        assert client.get("/login").status_code == 200
+
+
+def test_guessing_the_current_password_on_a_stolen_session_is_limited(app, client, auth):
+    user = new_user(app)
+    auth.login(user)
+    data = {
+        "current_password": "doan-sai-mat-khau",
+        "new_password": "mat-khau-moi-rat-dai",
+        "confirm_password": "mat-khau-moi-rat-dai",
+    }
+    for _ in range(_allowed(PASSWORD_CHANGE_LIMIT)):
+        assert client.post("/account/password", data=data).status_code == 422
+    data["current_password"] = DEFAULT_PASSWORD
+    assert client.post("/account/password", data=data).status_code == 429
