@@ -260,11 +260,12 @@ def seed_content(content: dict, forums: dict[int, Forum], users: dict[str, User]
     created with it, so they equal the rows.
     """
     author_ids = [user.id for user in users.values()]
-    present = set(
-        db.session.execute(
+    present = {
+        (author_id, title)
+        for author_id, title in db.session.execute(
             sa.select(Proposal.author_id, Proposal.title).where(Proposal.author_id.in_(author_ids))
-        ).tuples()
-    )
+        )
+    }
     delegates = sorted((u for u in users.values() if u.role == Role.DELEGATE), key=lambda u: u.email)
     until = _local_time(content["discussion_until"])
     support_load: dict[int, dict[int, int]] = {}  # forum number → user id → supports given
