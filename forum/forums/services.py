@@ -6,10 +6,12 @@ Public counts (proposals, participants, per-theme counts) cover only what every 
 can see: proposals that are neither hidden nor withdrawn, and comments that are not hidden.
 """
 import enum
+import time
 from dataclasses import dataclass
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_sqlalchemy.pagination import Pagination
 
@@ -110,15 +112,38 @@ def count_participants_by_forum(forum_ids) -> dict[int, int]:
     return {forum_id: count for forum_id, count in rows}
 
 
+def _cached_forum_counts(forum_ids: list[int]) -> tuple[dict[int, int], dict[int, int]]:
+    """Public proposal and participant counts of ``forum_ids``, cached per process.
+
+    Both counts scan every proposal, comment and support (about a second at a million
+    contributions), and they are the same for every visitor, so the home page reuses
+    them for ``FORUM_COUNTS_CACHE_SECONDS`` (default 60; 0 switches the cache off).
+    """
+    ttl = current_app.config.get("FORUM_COUNTS_CACHE_SECONDS", 60)
+    key = tuple(forum_ids)
+    cache = current_app.extensions.setdefault("forum_counts_cache", {})
+    cached = cache.get("counts")
+    now = time.monotonic()
+    if ttl > 0 and cached is not None and cached[0] == key and now < cached[1]:
+        return cached[2], cached[3]
+    proposals = count_public_proposals_by_forum(forum_ids)
+    participants = count_participants_by_forum(forum_ids)
+    cache["counts"] = (key, now + ttl, proposals, participants)
+    return proposals, participants
+
+
 def list_forums_with_counts(user) -> list[ForumSummary]:
-    """The forums ``user`` may see, in number order, with their public counts (3 queries)."""
+    """The forums ``user`` may see, in number order, with their public counts.
+
+    Three queries (the forums, then the two GROUP BY counts) whatever the number of
+    forums; one while the counts are cached.
+    """
     forums = db.session.scalars(sa.select(Forum).order_by(Forum.number)).all()
-    visible = [forum for forum in forums if forum.is_visible_to(user)]
-    ids = [forum.id for forum in visible]
-    proposals = count_public_proposals_by_forum(ids)
-    participants = count_participants_by_forum(ids)
+    proposals, participants = _cached_forum_counts([forum.id for forum in forums])
     return [
-        ForumSummary(forum, proposals.get(forum.id, 0), participants.get(forum.id, 0)) for forum in visible
+        ForumSummary(forum, proposals.get(forum.id, 0), participants.get(forum.id, 0))
+        for forum in forums
+        if forum.is_visible_to(user)
     ]
 
 

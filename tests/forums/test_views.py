@@ -471,20 +471,56 @@ def test_forum_page_query_count_does_not_grow_with_proposals(app, count_queries,
     assert large_count == small_count
 
 
-def test_home_query_count_does_not_grow_with_forums(app, count_queries):
-    def home_queries():
-        client = app.test_client()
-        client.get("/")
-        with count_queries() as counter:
-            html_of(client.get("/"))
-        return counter.count
+def home_queries(app, count_queries, role=None):
+    client = app.test_client()
+    if role is not None:
+        with app.app_context():
+            email = make_user(role=role).email
+        AuthActions(client).login(email)
+    client.get("/")
+    with count_queries() as counter:
+        html = html_of(client.get("/"))
+    return counter.count, html
 
+
+@pytest.mark.parametrize("app_overrides", [{"FORUM_COUNTS_CACHE_SECONDS": 0}])
+@pytest.mark.parametrize("role", [None, "organizer"])
+def test_home_query_count_does_not_grow_with_forums(app, count_queries, role):
     with app.app_context():
         fill_forum(make_forum(number=1, slug="d"), 3)
-    one = home_queries()
+    one, html = home_queries(app, count_queries, role)
+    assert html.count("forum-card-link") == 1
     with app.app_context():
         for number in range(2, 11):
-            fill_forum(make_forum(number=number, slug=f"d{number}"), 3)
-    ten = home_queries()
+            fill_forum(make_forum(number=number, slug=f"d{number}", phase="draft" if number == 2 else "open"), 3)
+    ten, html = home_queries(app, count_queries, role)
+    assert html.count("forum-card-link") == (10 if role else 9)
     assert ten == one
-    assert one <= 3  # forums, proposal counts, participant counts
+
+
+def test_home_counts_are_cached_briefly(app, client, count_queries):
+    with app.app_context():
+        forum_id = make_forum(number=1).id
+        make_proposal(db.session.get(Forum, forum_id), make_user())
+    assert re.search(r"<dt>Hiến kế</dt>\s*<dd>1</dd>", html_of(client.get("/")))
+    with app.app_context():
+        make_proposal(db.session.get(Forum, forum_id), make_user())
+    with count_queries() as counter:
+        html = html_of(client.get("/"))
+    assert counter.count == 1  # only the forums: the counts come from the cache
+    assert re.search(r"<dt>Hiến kế</dt>\s*<dd>1</dd>", html)
+    # A new forum changes the set of forums, so the counts are computed again.
+    with app.app_context():
+        make_forum(number=2)
+    assert re.search(r"<dt>Hiến kế</dt>\s*<dd>2</dd>", html_of(client.get("/")))
+
+
+@pytest.mark.parametrize("app_overrides", [{"FORUM_COUNTS_CACHE_SECONDS": 0}])
+def test_home_counts_cache_can_be_switched_off(app, client):
+    with app.app_context():
+        forum_id = make_forum(number=1).id
+        make_proposal(db.session.get(Forum, forum_id), make_user())
+    assert re.search(r"<dt>Hiến kế</dt>\s*<dd>1</dd>", html_of(client.get("/")))
+    with app.app_context():
+        make_proposal(db.session.get(Forum, forum_id), make_user())
+    assert re.search(r"<dt>Hiến kế</dt>\s*<dd>2</dd>", html_of(client.get("/")))
