@@ -39,6 +39,9 @@ class Config:
     RATELIMIT_ENABLED = _bool("RATELIMIT_ENABLED", True)
     RATELIMIT_HEADERS_ENABLED = True
 
+    # Number of reverse proxies in front of the app whose X-Forwarded-* headers we trust
+    # (rate limits then see the real client address). 0 = trust none.
+    TRUSTED_PROXIES = _int("TRUSTED_PROXIES", 0)
     ALLOW_REGISTRATION = _bool("ALLOW_REGISTRATION", False)
     # Minutes during which authors may edit their own proposal or comment.
     EDIT_WINDOW_MINUTES = _int("EDIT_WINDOW_MINUTES", 30)

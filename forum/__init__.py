@@ -22,6 +22,7 @@ def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
     check_production_secret(app)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
+    trust_reverse_proxies(app)
     register_extensions(app)
     register_blueprints(app)
     register_error_handlers(app)
@@ -40,6 +41,15 @@ def check_production_secret(app: Flask) -> None:
             "SECRET_KEY is missing, too short or the development default: "
             "set SECRET_KEY to at least 32 random characters in production."
         )
+
+
+def trust_reverse_proxies(app: Flask) -> None:
+    """Behind N proxies, take the client address and scheme from X-Forwarded-*."""
+    count = app.config.get("TRUSTED_PROXIES", 0)
+    if count:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
 
 
 def register_extensions(app: Flask) -> None:

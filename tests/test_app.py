@@ -32,3 +32,15 @@ def test_unknown_page_is_a_friendly_404_in_vietnamese(client):
     response = client.get("/khong-co-trang-nay")
     assert response.status_code == 404
     assert "Không tìm thấy trang" in response.get_data(as_text=True)
+
+
+def test_forwarded_for_is_ignored_unless_proxies_are_trusted(tmp_path):
+    from flask import request
+
+    for trusted, expected in ((0, "127.0.0.1"), (1, "203.0.113.7")):
+        app = create_app(ProductionConfig, SECRET_KEY="x" * 40, TRUSTED_PROXIES=trusted,
+                         SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'p.sqlite3'}")
+        app.add_url_rule("/_ip", "ip", lambda: request.remote_addr)
+        response = app.test_client().get("/_ip", headers={"X-Forwarded-For": "203.0.113.7"},
+                                         environ_base={"REMOTE_ADDR": "127.0.0.1"})
+        assert response.get_data(as_text=True) == expected
