@@ -52,7 +52,7 @@ def demo_logins_command():
     logins = demo.demo_logins()
     try:
         present = set(
-            db.session.scalars(sa.select(User.email).where(User.email.in_([l.email for l in logins])))
+            db.session.scalars(sa.select(User.email).where(User.email.in_([login.email for login in logins])))
         )
     except sa.exc.SQLAlchemyError:  # no tables yet: the logins are still worth printing
         db.session.rollback()
