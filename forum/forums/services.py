@@ -16,7 +16,7 @@ from flask_babel import lazy_gettext as _l
 from flask_sqlalchemy.pagination import Pagination
 
 from forum.extensions import db
-from forum.forums.models import Forum, Theme
+from forum.forums.models import Forum
 from forum.proposals.models import Comment, Proposal, ProposalStatus
 from forum.votes.models import Support
 
