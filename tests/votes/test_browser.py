@@ -1,19 +1,26 @@
 """static/js/support.js in headless Chromium: the button updates in place, survives a
-double click, shows the server's refusal and formats the count in the page's locale."""
+double click, shows the server's refusal and formats the count in the page's locale.
+
+Playwright's sync API runs in a thread of its own here: tests/browser keeps a
+session-wide browser open in the main thread, and two sync Playwright instances cannot
+share one thread.
+"""
+import shutil
 import threading
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 from flask import render_template_string
-from playwright.sync_api import expect
 from werkzeug.serving import make_server
 
 from forum.extensions import db
 from forum.forums.models import Forum
 from forum.proposals.models import Proposal
 from forum.votes.services import supported_proposal_ids
-from tests.browser.conftest import PHONE, chromium, page_factory, screenshot  # noqa: F401
-from tests.conftest import build_app, destroy_app
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, PHONE, screenshot
+from tests.conftest import build_app, destroy_app, require_service
 from tests.factories import DEFAULT_PASSWORD, make_forum, make_proposal, make_user
 from tests.votes.conftest import count_and_rows
 
@@ -51,6 +58,34 @@ def server_url(support_app):
     server.server_close()
 
 
+@pytest.fixture
+def open_page():
+    """``open_page(scenario)`` runs ``scenario(page)`` in headless Chromium, in its own thread."""
+    if not (Path(CHROMIUM).exists() or shutil.which("chromium")):
+        require_service(f"Chromium not found at {CHROMIUM} (apt-get install -y chromium)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        require_service("the playwright Python package is not installed (pip install -e '.[dev]')")
+
+    def run(scenario):
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            try:
+                context = browser.new_context(viewport=PHONE, locale="vi-VN")
+                page = context.new_page()
+                page.set_default_timeout(10000)
+                scenario(page)
+            finally:
+                browser.close()
+
+    def open_in_thread(scenario):
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            pool.submit(run, scenario).result()  # re-raises the scenario's assertion errors
+
+    return open_in_thread
+
+
 def log_in(page, base_url, email):
     page.goto(base_url + "/login")
     page.fill("input[name=email]", email)
@@ -59,14 +94,18 @@ def log_in(page, base_url, email):
     page.wait_for_url(lambda url: "/login" not in url)
 
 
-def test_support_button_updates_in_place(support_app, server_url, page_factory):  # noqa: F811
+def test_support_button_updates_in_place(support_app, server_url, open_page):
     with support_app.app_context():
         forum = make_forum(phase="voting")
         proposal = make_proposal(forum, make_user())
         big = make_proposal(forum, make_user(), support_count=1627)
         email, proposal_id, big_id, forum_id = make_user().email, proposal.id, big.id, forum.id
+    open_page(lambda page: support_scenario(page, support_app, server_url, email, proposal_id, big_id, forum_id))
 
-    page = page_factory(PHONE)
+
+def support_scenario(page, support_app, server_url, email, proposal_id, big_id, forum_id):
+    from playwright.sync_api import expect
+
     posts = []
     page.on("request", lambda request: posts.append(request.url.rsplit("/", 1)[-1]) if request.method == "POST" else None)
     errors = []
