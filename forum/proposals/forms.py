@@ -123,6 +123,10 @@ class CommentForm(FlaskForm):
     )
     parent_id = HiddenField(filters=[lambda value: optional_int(value) if value not in (None, "") else None])
 
+    def validate_parent_id(self, field):
+        if field.data is None and field.raw_data and field.raw_data[0].strip():
+            raise ValidationError(_l("Ý kiến bạn muốn trả lời không tồn tại hoặc đã bị ẩn."))
+
 
 class CommentEditForm(FlaskForm):
     body = CommentForm.body
