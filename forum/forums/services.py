@@ -119,7 +119,7 @@ def _cached_forum_counts(forum_ids: list[int]) -> tuple[dict[int, int], dict[int
     contributions), and they are the same for every visitor, so the home page reuses
     them for ``FORUM_COUNTS_CACHE_SECONDS`` (default 60; 0 switches the cache off).
     """
-    ttl = current_app.config.get("FORUM_COUNTS_CACHE_SECONDS", 60)
+    ttl = current_app.config["FORUM_COUNTS_CACHE_SECONDS"]
     key = tuple(forum_ids)
     cache = current_app.extensions.setdefault("forum_counts_cache", {})
     cached = cache.get("counts")
