@@ -5,3 +5,4 @@ from forum.forums.models import Forum, Theme  # noqa: F401
 from forum.moderation.models import AuditEntry  # noqa: F401
 from forum.proposals.models import Comment, Proposal  # noqa: F401
 from forum.votes.models import Support  # noqa: F401
+from forum.search.models import SearchEntry, SearchOutbox  # noqa: F401

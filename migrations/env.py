@@ -36,6 +36,17 @@ target_db = current_app.extensions['migrate'].db
 # ... etc.
 
 
+def include_object(obj, name, type_, reflected, compare_to):
+    """Skip the PostgreSQL-only search objects that the ORM metadata does not map."""
+    from forum.search.postgres_schema import UNMAPPED_COLUMNS, UNMAPPED_INDEXES
+
+    if type_ == "column" and (obj.table.name, name) in UNMAPPED_COLUMNS:
+        return False
+    if type_ == "index" and name in UNMAPPED_INDEXES:
+        return False
+    return True
+
+
 def get_metadata():
     if hasattr(target_db, 'metadatas'):
         return target_db.metadatas[None]
@@ -84,6 +95,7 @@ def run_migrations_online():
     conf_args = current_app.extensions['migrate'].configure_args
     if conf_args.get("process_revision_directives") is None:
         conf_args["process_revision_directives"] = process_revision_directives
+    conf_args.setdefault("include_object", include_object)
 
     connectable = get_engine()
 

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from config import TestingConfig
 from forum import create_app
 from forum.extensions import db
+from forum.search.postgres_schema import ensure_schema as ensure_search_schema
 from tests import factories
 
 IN_CI = os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
@@ -89,13 +90,15 @@ def build_app(database_url: str, tmp_path, **overrides):
     )
     with app.app_context():
         db.create_all()
+        with db.engine.begin() as connection:
+            ensure_search_schema(connection)
     return app
 
 
 def destroy_app(app) -> None:
     with app.app_context():
         db.session.remove()
-        db.drop_all()
+        db.drop_all()  # also drops the PostgreSQL-only search columns with their table
         db.engine.dispose()
 
 

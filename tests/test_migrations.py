@@ -17,7 +17,10 @@ def upgrade_then_check(database_url: str, tmp_path) -> None:
         assert upgrade.exit_code == 0, upgrade.output
         with app.app_context():
             tables = set(sa.inspect(db.engine).get_table_names())
-        assert {"users", "forums", "themes", "proposals", "comments", "supports", "audit_entries"} <= tables
+        assert {"users", "forums", "themes", "proposals", "comments", "supports", "audit_entries",
+                "search_outbox", "search_entries"} <= tables
+        if database_url.startswith("postgresql"):
+            assert_postgres_search_objects(app)
         check = runner.invoke(args=["db", "check"])
         assert check.exit_code == 0, check.output + repr(check.exception)
         downgrade = runner.invoke(args=["db", "downgrade", "base"])
@@ -25,6 +28,21 @@ def upgrade_then_check(database_url: str, tmp_path) -> None:
     finally:
         with app.app_context():
             db.engine.dispose()
+
+
+def assert_postgres_search_objects(app) -> None:
+    """The PostgreSQL-only search columns, indexes and function exist after upgrading."""
+    from forum.search.postgres_schema import UNMAPPED_COLUMNS, UNMAPPED_INDEXES
+
+    with app.app_context():
+        inspector = sa.inspect(db.engine)
+        columns = {(table, column["name"]) for table, _ in UNMAPPED_COLUMNS for column in inspector.get_columns(table)}
+        indexes = {index["name"] for index in inspector.get_indexes("search_entries")}
+        with db.engine.connect() as connection:
+            folded = connection.exec_driver_sql("SELECT vi_unaccent('Đoàn viên Công đoàn cơ sở')").scalar()
+    assert UNMAPPED_COLUMNS <= columns
+    assert UNMAPPED_INDEXES <= indexes
+    assert folded == "Doan vien Cong doan co so"
 
 
 def test_upgrade_and_check_on_sqlite(tmp_path):
