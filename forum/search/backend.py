@@ -8,7 +8,7 @@ from __future__ import annotations
 import abc
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from enum import StrEnum
 
 from markupsafe import Markup, escape
@@ -58,7 +58,7 @@ class SearchDocument:
     status: str  # the proposal's status code (for a comment: its proposal's)
     visibility: str
     created_at: datetime
-    support_count: int  # the proposal's (for a comment: its proposal's)
+    support_count: int  # the proposal's; 0 for comments (supports belong to proposals)
     title: str  # the proposal's title; empty for comments
     body: str
 
@@ -89,8 +89,10 @@ class SearchQuery:
     theme_id: int | None = None
     kind: str | None = None
     status: str | None = None
-    date_from: date | None = None
-    date_to: date | None = None  # inclusive
+    # Bounds on created_at (aware UTC datetimes): created_from <= created_at < created_before.
+    # The service turns the user's local (Asia/Ho_Chi_Minh) dates into these.
+    created_from: datetime | None = None
+    created_before: datetime | None = None
     sort: str = Sort.RELEVANCE
     page: int = 1
     per_page: int = 20
