@@ -46,7 +46,9 @@ def handle_http_error(error: HTTPException):
         413: (_("Nội dung quá lớn"), _("Dữ liệu gửi lên vượt quá giới hạn cho phép.")),
         429: (_("Quá nhiều yêu cầu"), _("Bạn thao tác quá nhanh. Vui lòng đợi một chút rồi thử lại.")),
     }
-    title, message = messages.get(error.code or 500, (error.name, error.description or ""))
+    # Werkzeug's own name and description are English only: rarer codes get a generic text.
+    fallback = (_("Không thể thực hiện"), _("Không thể xử lý yêu cầu này. Vui lòng thử lại sau."))
+    title, message = messages.get(error.code or 500, fallback)
     return _error_page(error.code or 500, title, message)
 
 
