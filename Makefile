@@ -40,7 +40,8 @@ translations: install
 	$(BIN)/pybabel compile --use-fuzzy -d forum/translations -f 2>&1 | grep -v "^compiling" || true
 
 extract-messages: install
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k _mark_for_translation -o forum/translations/messages.pot .
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k _mark_for_translation --ignore-dirs='.* __pycache__' \
+		--add-comments=Translators: --sort-by-file -o forum/translations/messages.pot .
 	$(BIN)/pybabel update -i forum/translations/messages.pot -d forum/translations --no-fuzzy-matching
 
 db: install
