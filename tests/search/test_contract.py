@@ -1,0 +1,377 @@
+"""The search contract: every backend must pass these, on the same documents.
+
+Runs on Whoosh always, and on PostgreSQL full-text search when TEST_DATABASE_URL is set
+(CI sets it). See forum/search/backend.py for the interface.
+"""
+import unicodedata
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from forum.extensions import db
+from forum.search.backend import (
+    MAX_QUERY_LENGTH,
+    Kind,
+    SearchDocument,
+    SearchQuery,
+    Sort,
+    Visibility,
+)
+from tests.conftest import TEST_DATABASE_URL, build_app, destroy_app
+
+ENGINES = ["whoosh"] + (["postgres"] if TEST_DATABASE_URL else [])
+PUBLIC = frozenset({Visibility.PUBLIC})
+EVERYONE = frozenset(Visibility)
+BASE_TIME = datetime(2023, 11, 20, 8, 0, tzinfo=UTC)
+
+
+@pytest.fixture(params=ENGINES)
+def backend(request, tmp_path):
+    if request.param == "whoosh":
+        from forum.search.whoosh_backend import WhooshBackend
+
+        yield WhooshBackend(tmp_path / "index")
+        return
+    from forum.search.postgres_backend import PostgresBackend
+
+    app = build_app(request.getfixturevalue("postgres_database"), tmp_path)
+    with app.app_context():
+        engine = db.engine
+    yield PostgresBackend(engine)
+    destroy_app(app)
+
+
+def make_doc(entity_id, body, *, kind=Kind.PROPOSAL, title=None, proposal_id=None, forum_id=1,
+             theme_id=None, author_id=1, status="published", visibility=Visibility.PUBLIC,
+             created_at=None, support_count=0):
+    return SearchDocument(
+        kind=kind,
+        entity_id=entity_id,
+        proposal_id=proposal_id or entity_id,
+        forum_id=forum_id,
+        theme_id=theme_id,
+        author_id=author_id,
+        status=status,
+        visibility=visibility,
+        created_at=created_at or BASE_TIME + timedelta(hours=entity_id),
+        support_count=support_count if kind == Kind.PROPOSAL else 0,
+        title=(title if title is not None else f"Hiến kế số {entity_id}") if kind == Kind.PROPOSAL else "",
+        body=body,
+    )
+
+
+def comment_doc(entity_id, body, *, proposal_id=1, **fields):
+    return make_doc(entity_id, body, kind=Kind.COMMENT, proposal_id=proposal_id, **fields)
+
+
+def keys(page):
+    return [hit.key for hit in page.hits]
+
+
+def search(backend, text, **fields):
+    fields.setdefault("visibility", PUBLIC)
+    fields.setdefault("per_page", 50)
+    return backend.search(SearchQuery(text=text, **fields))
+
+
+# Vietnamese matching -------------------------------------------------------------------
+
+def test_query_without_diacritics_finds_text_with_them(backend):
+    backend.index_documents([
+        make_doc(1, "Phát triển đoàn viên trong doanh nghiệp ngoài Nhà nước."),
+        make_doc(2, "Nâng cao chất lượng đội ngũ Chủ tịch Công đoàn cơ sở."),
+        make_doc(3, "Tổ chức hội thao cho công nhân khu nhà trọ."),
+    ])
+    assert keys(search(backend, "doan vien")) == ["proposal:1"]
+    assert keys(search(backend, "cong doan co so")) == ["proposal:2"]
+    assert keys(search(backend, "CONG DOAN CO SO")) == ["proposal:2"]
+
+
+def test_d_with_stroke_folds_to_d(backend):
+    backend.index_documents([make_doc(1, "Đổi mới phương thức Đoàn kết")])
+    assert keys(search(backend, "doi moi")) == ["proposal:1"]
+    assert keys(search(backend, "Đổi mới")) == ["proposal:1"]
+
+
+def test_exact_diacritics_rank_first(backend):
+    backend.index_documents([
+        make_doc(1, "Vận động đoàn viên mới tham gia sinh hoạt đều đặn"),
+        make_doc(2, "Không ai đoán trước được khó khăn của sinh hoạt"),
+    ])
+    assert keys(search(backend, "đoán")) == ["proposal:2", "proposal:1"]
+    assert keys(search(backend, "đoàn")) == ["proposal:1", "proposal:2"]
+    assert set(keys(search(backend, "doan"))) == {"proposal:1", "proposal:2"}
+
+
+def test_exact_diacritics_rank_first_for_ban_and_ban(backend):
+    backend.index_documents([
+        make_doc(1, "Ban chấp hành công đoàn họp định kỳ mỗi quý"),
+        make_doc(2, "Bản kiến nghị của công đoàn gửi doanh nghiệp mỗi quý"),
+    ])
+    assert keys(search(backend, "bản")) == ["proposal:2", "proposal:1"]
+    assert keys(search(backend, "ban chấp hành")) == ["proposal:1"]
+    assert set(keys(search(backend, "ban"))) == {"proposal:1", "proposal:2"}
+
+
+def test_nfd_query_behaves_like_nfc(backend):
+    backend.index_documents([
+        make_doc(1, "Tiếng nói của người lao động"),
+        make_doc(2, "Người lao động cần tiếng nói chung với công đoàn cơ sở"),
+    ])
+    nfc = search(backend, "tiếng nói người lao động")
+    nfd = search(backend, unicodedata.normalize("NFD", "tiếng nói người lao động"))
+    assert keys(nfc) == keys(nfd) and len(keys(nfc)) == 2
+
+
+def test_nfd_indexed_text_is_found(backend):
+    backend.index_documents([make_doc(1, unicodedata.normalize("NFD", "Góp ý kiến"))])
+    assert keys(search(backend, unicodedata.normalize("NFD", "góp ý"))) == ["proposal:1"]
+
+
+def test_single_letter_syllables_are_kept(backend):
+    backend.index_documents([
+        make_doc(1, "Đoàn viên góp ý kiến về nhà ở cho công nhân"),
+        make_doc(2, "Đoàn viên góp kiến nghị về nhà trọ"),
+    ])
+    assert keys(search(backend, "ý kiến")) == ["proposal:1"]
+    assert keys(search(backend, "y kien")) == ["proposal:1"]
+    assert keys(search(backend, "nhà ở")) == ["proposal:1"]
+
+
+def test_adjacent_syllables_rank_above_scattered_ones(backend):
+    # The scattered text is shorter, so plain term scoring alone would prefer it.
+    scattered = "Chủ đề: tịch thu; công nhân đoàn kết."
+    adjacent = (
+        "Nâng cao năng lực cho chủ tịch công đoàn cơ sở. Việc này cần thời gian, kinh phí "
+        "và sự phối hợp của nhiều bên trong suốt nhiệm kỳ tới, theo lộ trình rõ ràng."
+    )
+    backend.index_documents([make_doc(1, scattered), make_doc(2, adjacent)])
+    for query in ("chủ tịch công đoàn", "chu tich cong doan"):
+        assert keys(search(backend, query)) == ["proposal:2", "proposal:1"], query
+
+
+def test_quoted_phrase_requires_adjacency(backend):
+    backend.index_documents([
+        make_doc(1, "Chủ đề là tịch thu, công nhân và đoàn kết"),
+        make_doc(2, "Bồi dưỡng chủ tịch công đoàn cơ sở"),
+    ])
+    assert keys(search(backend, '"chu tich cong doan co so"')) == ["proposal:2"]
+    assert keys(search(backend, '"chủ tịch công đoàn"')) == ["proposal:2"]
+
+
+def test_or_and_exclusion(backend):
+    backend.index_documents([
+        make_doc(1, "Tăng tiền lương tối thiểu vùng"),
+        make_doc(2, "Đóng bảo hiểm xã hội đầy đủ"),
+        make_doc(3, "Thành lập công đoàn ở doanh nghiệp FDI"),
+        make_doc(4, "Thành lập công đoàn ở doanh nghiệp tư nhân"),
+    ])
+    assert set(keys(search(backend, "tiền lương OR bảo hiểm"))) == {"proposal:1", "proposal:2"}
+    assert keys(search(backend, "cong doan -FDI")) == ["proposal:4"]
+    assert keys(search(backend, 'thành lập -"doanh nghiệp FDI"')) == ["proposal:4"]
+    assert search(backend, "-FDI").total == 0
+
+
+# Safe queries ----------------------------------------------------------------------------
+
+def test_field_syntax_cannot_reach_other_fields(backend):
+    backend.index_documents([
+        make_doc(1, "Nội dung đã bị ẩn", visibility=Visibility.STAFF, status="withdrawn"),
+        make_doc(2, "Nội dung công khai"),
+    ])
+    for query in ("visibility:staff", "status:withdrawn", "hidden:true", "key:proposal\\:1", "kind:proposal"):
+        page = search(backend, query)
+        assert "proposal:1" not in keys(page), query
+
+
+@pytest.mark.parametrize("query", ["*", "?", "c*", "*oan", "d?an", "doan~", "doan~2", "[a TO z]", "{a TO z}",
+                                   "doan^10", "(cong OR doan", "cong AND", "NOT", "\\", "&&", "||", "!"])
+def test_operators_are_not_expanded(backend, query):
+    backend.index_documents([make_doc(1, "Công đoàn cơ sở"), make_doc(2, "Đoàn viên")])
+    page = search(backend, query)
+    assert page.total <= 2
+    if query in ("*", "?", "c*", "*oan", "d?an", "[a TO z]", "{a TO z}", "\\", "&&", "||", "!"):
+        assert page.total == 0, query
+
+
+@pytest.mark.parametrize("query", [
+    "", "   ", '"', '""', '"cong doan', 'cong doan"', "OR", "OR OR", "-", "--", "- -", '-"', "a OR",
+    "👍", "👍 công đoàn 🇻🇳", "\x00\x01công\x7f", "\u202ecông đoàn", "' OR 1=1 --", "<script>alert(1)</script>",
+    "đ" * 5000, "công đoàn " * 1000, "a" * 10240,
+])
+def test_odd_queries_never_fail(backend, query):
+    backend.index_documents([make_doc(1, "Công đoàn cơ sở <script>alert(1)</script>")])
+    page = search(backend, query)
+    assert page.total >= 0 and isinstance(page.hits, list)
+
+
+def test_empty_query_is_an_empty_page(backend):
+    backend.index_documents([make_doc(1, "Công đoàn")])
+    for query in ("", "   ", '""', "OR", "-", "👍"):
+        page = search(backend, query)
+        assert (page.total, page.hits) == (0, []), query
+
+
+def test_long_queries_are_cut(backend):
+    backend.index_documents([make_doc(1, "công đoàn cơ sở")])
+    page = search(backend, "công đoàn " + "x" * (MAX_QUERY_LENGTH * 50))
+    assert page.total in (0, 1)
+
+
+# Visibility, filters, sorting, paging ------------------------------------------------------
+
+def test_visibility_is_always_applied_and_counted(backend):
+    backend.index_documents([
+        make_doc(1, "công đoàn công khai"),
+        make_doc(2, "công đoàn đã ẩn", visibility=Visibility.STAFF),
+        make_doc(3, "công đoàn diễn đàn nháp", visibility=Visibility.ORGANIZER),
+        comment_doc(4, "công đoàn bình luận ẩn", visibility=Visibility.STAFF),
+    ])
+    public = search(backend, "cong doan")
+    assert (keys(public), public.total) == (["proposal:1"], 1)
+    staff = search(backend, "cong doan", visibility=frozenset({Visibility.PUBLIC, Visibility.STAFF}))
+    assert set(keys(staff)) == {"proposal:1", "proposal:2", "comment:4"} and staff.total == 3
+    assert search(backend, "cong doan", visibility=EVERYONE).total == 4
+
+
+def test_filters(backend):
+    backend.index_documents([
+        make_doc(1, "đoàn viên", forum_id=1, theme_id=10, status="published"),
+        make_doc(2, "đoàn viên", forum_id=2, theme_id=20, status="accepted"),
+        comment_doc(3, "đoàn viên", proposal_id=1, forum_id=1, theme_id=10),
+        make_doc(4, "đoàn viên", forum_id=1, theme_id=11, created_at=BASE_TIME + timedelta(days=10)),
+    ])
+    assert set(keys(search(backend, "doan vien", forum_id=1))) == {"proposal:1", "comment:3", "proposal:4"}
+    assert set(keys(search(backend, "doan vien", theme_id=10))) == {"proposal:1", "comment:3"}
+    assert set(keys(search(backend, "doan vien", kind="comment"))) == {"comment:3"}
+    assert set(keys(search(backend, "doan vien", kind="proposal", forum_id=1))) == {"proposal:1", "proposal:4"}
+    assert set(keys(search(backend, "doan vien", status="accepted"))) == {"proposal:2"}
+    later = search(backend, "doan vien", created_from=BASE_TIME + timedelta(days=5))
+    assert keys(later) == ["proposal:4"]
+    earlier = search(backend, "doan vien", created_before=BASE_TIME + timedelta(hours=4))
+    assert set(keys(earlier)) == {"proposal:1", "proposal:2", "comment:3"}
+    assert search(backend, "doan vien", forum_id=99).total == 0
+
+
+def test_sort_by_supports_and_newest(backend):
+    backend.index_documents([
+        make_doc(1, "tiền lương", support_count=5),
+        make_doc(2, "tiền lương", support_count=50),
+        make_doc(3, "tiền lương", support_count=5),
+        comment_doc(4, "tiền lương", proposal_id=2),
+    ])
+    assert keys(search(backend, "tien luong", sort=Sort.SUPPORTS)) == [
+        "proposal:2", "proposal:3", "proposal:1", "comment:4"]
+    assert keys(search(backend, "tien luong", sort=Sort.NEWEST)) == [
+        "comment:4", "proposal:3", "proposal:2", "proposal:1"]
+
+
+def test_relevance_prefers_title_matches_then_newest_on_ties(backend):
+    backend.index_documents([
+        make_doc(1, "Nội dung về thương lượng tập thể", title="Hiến kế về nhà ở"),
+        make_doc(2, "Nội dung khác hẳn", title="Thương lượng tập thể tại doanh nghiệp"),
+        make_doc(3, "Nội dung về thương lượng tập thể", title="Hiến kế về nhà ở"),
+    ])
+    assert keys(search(backend, "thuong luong tap the")) == ["proposal:2", "proposal:3", "proposal:1"]
+
+
+def test_pagination_is_exact(backend):
+    backend.index_documents([make_doc(i, f"bảo hiểm xã hội lần {i}") for i in range(1, 8)])
+    seen = []
+    for page_number in (1, 2, 3, 4):
+        page = search(backend, "bao hiem", per_page=2, page=page_number, sort=Sort.NEWEST)
+        assert page.total == 7 and page.pages == 4
+        seen += keys(page)
+    assert seen == [f"proposal:{i}" for i in range(7, 0, -1)]
+    beyond = search(backend, "bao hiem", per_page=2, page=9)
+    assert (beyond.hits, beyond.total) == ([], 7)
+
+
+# Highlights -----------------------------------------------------------------------------------
+
+def test_folded_matches_are_highlighted_on_the_original_text(backend):
+    backend.index_documents([make_doc(1, "Phát triển đoàn viên mới", title="Đoàn viên là gốc")])
+    hit = search(backend, "doan vien").hits[0]
+    assert "<mark>đoàn</mark>" in hit.body_snippet.lower() or "<mark>đoàn viên</mark>" in hit.body_snippet.lower()
+    assert "<mark>" in hit.title_snippet and "Đoàn" in hit.title_snippet
+
+
+def test_snippets_escape_user_text(backend):
+    backend.index_documents([
+        make_doc(1, "<script>alert('công đoàn')</script> <b>đậm</b>", title="<img src=x onerror=alert(1)> công đoàn"),
+    ])
+    hit = search(backend, "cong doan").hits[0]
+    for snippet in (hit.title_snippet, hit.body_snippet):
+        html = str(snippet)
+        assert "<script" not in html and "<img" not in html and "<b>" not in html
+        assert html.replace("<mark>", "").replace("</mark>", "").count("<") == 0
+    assert "&lt;script&gt;" in str(hit.body_snippet)
+
+
+def test_comment_hits_have_no_title_and_a_short_snippet(backend):
+    long_body = "Mở đầu dài dòng. " * 200 + "Công đoàn cơ sở cần chủ động. " + "Kết thúc dài dòng. " * 200
+    backend.index_documents([comment_doc(7, long_body, proposal_id=3)])
+    hit = search(backend, "cong doan co so").hits[0]
+    assert (hit.kind, hit.entity_id, hit.proposal_id, str(hit.title_snippet)) == ("comment", 7, 3, "")
+    text = str(hit.body_snippet).replace("<mark>", "").replace("</mark>", "")
+    assert "<mark>" in str(hit.body_snippet) and len(text) <= 320
+
+
+def test_snippet_shows_the_beginning_when_only_the_title_matches(backend):
+    backend.index_documents([make_doc(1, "Nội dung mở đầu của hiến kế.", title="Thương lượng tập thể")])
+    hit = search(backend, "thuong luong").hits[0]
+    assert str(hit.body_snippet).startswith("Nội dung mở đầu")
+
+
+# Index maintenance ----------------------------------------------------------------------------
+
+def test_index_is_an_idempotent_upsert_and_remove_ignores_unknown_keys(backend):
+    document = make_doc(1, "nhà trọ công nhân")
+    backend.index_documents([document])
+    backend.index_documents([document])
+    assert search(backend, "nha tro").total == 1
+    backend.index_documents([make_doc(1, "khu công nghiệp")])
+    assert search(backend, "nha tro").total == 0 and search(backend, "khu cong nghiep").total == 1
+    backend.remove_documents(["proposal:1", "proposal:999", "comment:5"])
+    assert search(backend, "khu cong nghiep").total == 0
+
+
+def test_fingerprints_describe_the_index(backend):
+    documents = [make_doc(1, "một"), comment_doc(2, "hai")]
+    backend.index_documents(documents)
+    assert backend.indexed_fingerprints() == {d.key: d.fingerprint for d in documents}
+    backend.remove_documents(["comment:2"])
+    assert backend.indexed_fingerprints() == {"proposal:1": documents[0].fingerprint}
+
+
+def test_rebuild_replaces_everything_and_reports_progress(backend):
+    backend.index_documents([make_doc(1, "cũ"), make_doc(2, "cũ")])
+    fresh = [make_doc(i, f"mới {i}") for i in range(3, 40)]
+    progress = []
+    stats = backend.rebuild(iter(fresh), total=len(fresh), progress=progress.append)
+    assert stats.documents == len(fresh)
+    assert progress and progress[-1] == len(fresh)
+    assert set(backend.indexed_fingerprints()) == {d.key for d in fresh}
+    assert search(backend, "cu").total == 0 and search(backend, "moi").total == len(fresh)
+
+
+# Similar proposals ------------------------------------------------------------------------------
+
+def test_similar_proposals(backend):
+    backend.index_documents([
+        make_doc(1, "…", title="Thành lập Công đoàn cơ sở theo cụm doanh nghiệp nhỏ trong khu công nghiệp"),
+        make_doc(2, "…", title="Tổ chức Ngày hội đoàn viên tại nhà trọ công nhân"),
+        make_doc(3, "…", title="Thành lập công đoàn cơ sở ở doanh nghiệp FDI", visibility=Visibility.STAFF),
+        comment_doc(4, "Thành lập công đoàn cơ sở trong khu công nghiệp", proposal_id=2),
+        make_doc(5, "…", title="Công đoàn cơ sở ở khu công nghiệp: thành lập theo cụm"),
+    ])
+    similar = backend.similar_proposals("thanh lap cong doan co so o khu cong nghiep", visibility=PUBLIC)
+    ids = [item.proposal_id for item in similar]
+    assert set(ids) == {1, 5}
+    assert all(item.score > 0 for item in similar)
+    assert backend.similar_proposals("Thành lập công đoàn cơ sở khu công nghiệp", visibility=PUBLIC,
+                                     exclude_ids=[1])[0].proposal_id == 5
+    assert len(backend.similar_proposals("công đoàn", visibility=PUBLIC, limit=1)) <= 1
+    assert backend.similar_proposals("", visibility=PUBLIC) == []
+    assert 3 in [item.proposal_id for item in backend.similar_proposals(
+        "thành lập công đoàn cơ sở doanh nghiệp FDI", visibility=EVERYONE)]
