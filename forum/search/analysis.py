@@ -1,0 +1,289 @@
+"""Vietnamese text analysis for the Whoosh backend.
+
+KEEP THIS IMPORT PATH STABLE: Whoosh pickles the analyzer objects into every index's
+table of contents, so moving or renaming these classes makes existing indexes
+unreadable (fix: ``flask search reindex``).
+
+Vietnamese is written in syllables separated by spaces, so a token is a syllable:
+NFC-normalise (``\\w`` does not match the combining marks of NFD text), split on
+``\\w+``, lowercase. No stemming (syllables do not inflect) and no stop words at index
+time (generic lists drop *người*, *cơ*, *ý*…). Folding strips every combining mark
+after NFD and maps ``đ``/``Đ`` to ``d``/``D`` explicitly (they have no decomposition).
+
+Two families of analyzers live here:
+
+* the composable ones from the research note (``NFCTokenizer | LowercaseFilter |
+  FoldFilter``, plus ``SyllableBigramFilter``), readable and used as the reference in
+  tests;
+* ``VietnameseAnalyzer``, one fused class producing exactly the same tokens in a single
+  pass, used by the index schema because it is several times faster, and because it
+  can turn token boosts into BM25 "impacts" at index time (see its docstring).
+"""
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from collections import Counter
+
+from whoosh.analysis import Analyzer, Filter, LowercaseFilter, RegexTokenizer, Token, Tokenizer
+
+SYLLABLE_PATTERN = r"\w+"
+_SYLLABLE = re.compile(SYLLABLE_PATTERN)
+
+# Separates the title from the body in combined fields. A control character:
+# forum.core.text.normalize_text strips these from every stored text.
+FIELD_SEPARATOR = "\x1e"
+
+_D_MAP = str.maketrans({"đ": "d", "Đ": "D"})  # NFD does not decompose đ (U+0111) / Đ (U+0110)
+_FOLD_CACHE: dict[str, str] = {}
+_FOLD_CACHE_LIMIT = 200_000
+
+
+def nfc(text: str) -> str:
+    """NFC form of ``text`` (cheap when it already is NFC)."""
+    if unicodedata.is_normalized("NFC", text):
+        return text
+    return unicodedata.normalize("NFC", text)
+
+
+def _fold_uncached(text: str) -> str:
+    decomposed = unicodedata.normalize("NFD", text.translate(_D_MAP))
+    return "".join(c for c in decomposed if unicodedata.category(c) != "Mn")
+
+
+def fold(text: str) -> str:
+    """Remove Vietnamese diacritics: 'Công đoàn cơ sở' → 'Cong doan co so'."""
+    if text.isascii():
+        return text
+    return _fold_uncached(text)
+
+
+def fold_syllable(syllable: str) -> str:
+    """``fold`` with a cache: the syllables of a language are few, texts are many."""
+    folded = _FOLD_CACHE.get(syllable)
+    if folded is None:
+        folded = syllable if syllable.isascii() else _fold_uncached(syllable)
+        if len(_FOLD_CACHE) >= _FOLD_CACHE_LIMIT:
+            _FOLD_CACHE.clear()
+        _FOLD_CACHE[syllable] = folded
+    return folded
+
+
+def has_marks(text: str) -> bool:
+    """Whether ``text`` carries any diacritic (or đ) that folding would remove."""
+    text = nfc(text)
+    return fold(text) != text
+
+
+def syllables(text: str) -> list[str]:
+    """The lowercase NFC syllables of ``text``, as every analyzer here sees them."""
+    return [s.lower() for s in _SYLLABLE.findall(nfc(text))]
+
+
+# --- Composable analyzers (the research note's design) -------------------------------
+
+
+class NFCTokenizer(Tokenizer):
+    """``\\w+`` tokens of the NFC form of the text; character offsets refer to that form.
+
+    A FIELD_SEPARATOR in the text adds a gap of one position, so phrases and bigrams
+    never span the title and the body.
+    """
+
+    def __init__(self, expression: str = SYLLABLE_PATTERN):
+        self.inner = RegexTokenizer(expression=expression, gaps=False)
+
+    def __eq__(self, other):
+        return type(self) is type(other) and self.inner == other.inner
+
+    def __hash__(self):
+        return hash((type(self), self.inner.expression.pattern))
+
+    def __call__(self, value, positions=False, chars=False, start_pos=0, start_char=0, **kwargs):
+        value = nfc(value)
+        pos = start_pos
+        offset = 0
+        for part in value.split(FIELD_SEPARATOR):
+            for token in self.inner(part, positions=positions, chars=chars, start_pos=pos,
+                                    start_char=start_char + offset, **kwargs):
+                if positions:
+                    pos = token.pos + 1
+                yield token
+            pos += 1
+            offset += len(part) + 1
+
+
+class FoldFilter(Filter):
+    """Remove Vietnamese diacritics from token text; startchar/endchar still point at the original."""
+
+    def __eq__(self, other):
+        return type(self) is type(other)
+
+    def __hash__(self):
+        return hash(type(self))
+
+    def __call__(self, tokens):
+        for token in tokens:
+            token.text = fold_syllable(token.text)
+            yield token
+
+
+class SyllableBigramFilter(Filter):
+    """Replace the syllable stream by adjacent pairs: 'cong doan co so' → 'cong doan', 'doan co', 'co so'.
+
+    A pair's position is its first syllable's, so a phrase of n syllables is n-1 pairs at
+    consecutive positions. Pairs never join tokens separated by a gap in positions.
+    """
+
+    def __eq__(self, other):
+        return type(self) is type(other)
+
+    def __hash__(self):
+        return hash(type(self))
+
+    def __call__(self, tokens):
+        previous = None  # (text, pos, startchar)
+        for token in tokens:
+            pos = getattr(token, "pos", None)
+            current = (token.text, pos, getattr(token, "startchar", None))
+            if previous is not None and (pos is None or previous[1] is None or pos == previous[1] + 1):
+                token.text = f"{previous[0]} {current[0]}"
+                if pos is not None:
+                    token.pos = previous[1]
+                if current[2] is not None:
+                    token.startchar = previous[2]
+                previous = current
+                yield token
+            else:
+                previous = current
+
+
+def vi_exact_analyzer():
+    """NFC → syllables → lowercase."""
+    return NFCTokenizer() | LowercaseFilter()
+
+
+def vi_fold_analyzer():
+    """NFC → syllables → lowercase → fold diacritics."""
+    return NFCTokenizer() | LowercaseFilter() | FoldFilter()
+
+
+def vi_bigram_analyzer():
+    """Folded syllable pairs (for phrases and adjacency)."""
+    return NFCTokenizer() | LowercaseFilter() | FoldFilter() | SyllableBigramFilter()
+
+
+# --- The fused analyzer used by the index ------------------------------------------------
+
+
+class VietnameseAnalyzer(Analyzer):
+    """One-pass Vietnamese analyzer; the same tokens as the composable chains above.
+
+    ``fold``: fold diacritics (the "folded" fields). ``marked_only``: keep only the tokens
+    that carry diacritics (the exact-diacritic field: a query syllable without marks is
+    answered by the folded field alone). ``bigrams``: emit adjacent syllable pairs.
+
+    ``impacts``: when the indexer asks for token boosts, set them so that the posting
+    weight Whoosh stores (the sum of a term's token boosts) is the term's BM25 impact in
+    this document: ``tf·(k1+1) / (tf + k1·(1-b+b·len/avg_length))``, where title tokens
+    count ``title_weight`` times (the title comes before FIELD_SEPARATOR). Searching then
+    only multiplies stored weights by idf, without reading document lengths.
+    """
+
+    def __init__(self, *, fold: bool = True, marked_only: bool = False, bigrams: bool = False,
+                 impacts: bool = True, title_weight: float = 2.5, k1: float = 1.2, b: float = 0.5,
+                 avg_length: float = 60.0):
+        self.fold = fold
+        self.marked_only = marked_only
+        self.bigrams = bigrams
+        self.impacts = impacts
+        self.title_weight = title_weight
+        self.k1 = k1
+        self.b = b
+        self.avg_length = avg_length
+
+    def __eq__(self, other):
+        return type(self) is type(other) and self.__dict__ == other.__dict__
+
+    def __hash__(self):
+        return hash((type(self), tuple(sorted(self.__dict__.items()))))
+
+    def __repr__(self):
+        options = ", ".join(f"{k}={v!r}" for k, v in self.__dict__.items())
+        return f"{type(self).__name__}({options})"
+
+    # (text, pos, startchar, endchar, weight) for every emitted token
+    def _tokens(self, value: str, with_chars: bool):
+        fold_fn = fold_syllable
+        parts = value.split(FIELD_SEPARATOR)
+        weighted_title = len(parts) > 1
+        out = []
+        pos = 0
+        offset = 0
+        total_syllables = 0
+        for index, part in enumerate(parts):
+            weight = self.title_weight if (weighted_title and index == 0) else 1.0
+            if with_chars:
+                items = [(m.group().lower(), offset + m.start(), offset + m.end()) for m in _SYLLABLE.finditer(part)]
+            else:
+                items = [(s.lower(), None, None) for s in _SYLLABLE.findall(part)]
+            total_syllables += len(items)
+            previous = None
+            for text, start, end in items:
+                folded = fold_fn(text)
+                if self.bigrams:
+                    if previous is not None:
+                        out.append((f"{previous[0]} {folded}", pos - 1, previous[1], end, weight))
+                    previous = (folded, start)
+                elif self.marked_only:
+                    if folded != text:
+                        out.append((text, pos, start, end, weight))
+                else:
+                    out.append((folded if self.fold else text, pos, start, end, weight))
+                pos += 1
+            pos += 1  # a gap between title and body
+            offset += len(part) + 1
+        return out, total_syllables
+
+    def _impact_boosts(self, tokens, total_syllables: int) -> list[float]:
+        tf: Counter = Counter()
+        for text, _pos, _start, _end, weight in tokens:
+            tf[text] += weight
+        k1 = self.k1
+        norm = k1 * (1.0 - self.b + self.b * total_syllables / self.avg_length)
+        per_unit = {text: (f * (k1 + 1.0) / (f + norm)) / f for text, f in tf.items()}
+        return [per_unit[t[0]] * t[4] for t in tokens]
+
+    def __call__(self, value, positions=False, chars=False, keeporiginal=False, removestops=True,
+                 start_pos=0, start_char=0, tokenize=True, mode="", boosts=False, **kwargs):
+        if not tokenize:
+            # Whoosh asks to treat the value as one token (never happens with our fields).
+            token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+            token.text = value
+            token.boost = 1.0
+            if keeporiginal:
+                token.original = value
+            if positions:
+                token.pos = start_pos
+            if chars:
+                token.startchar = start_char
+                token.endchar = start_char + len(value)
+            yield token
+            return
+        value = nfc(value)
+        tokens, total = self._tokens(value, chars)
+        token_boosts = self._impact_boosts(tokens, total) if (boosts and self.impacts) else None
+        token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        for index, (text, pos, start, end, _weight) in enumerate(tokens):
+            token.text = text
+            token.stopped = False
+            token.boost = token_boosts[index] if token_boosts is not None else 1.0
+            if keeporiginal:
+                token.original = value[start:end] if chars else text
+            if positions:
+                token.pos = start_pos + pos
+            if chars:
+                token.startchar = start_char + start
+                token.endchar = start_char + end
+            yield token

@@ -1,0 +1,1103 @@
+"""The embedded search engine: Whoosh (``whoosh-reloaded``), tuned for Vietnamese forum text.
+
+On-disk layout (``index_dir``, by default ``instance/search-index``)::
+
+    index_dir/
+        current -> gen-20261123T101500-3f9a1c    relative symlink to the live index
+        gen-20261123T101500-3f9a1c/              a Whoosh index (TOC, segments, WRITELOCK)
+        .rebuild.lock                            flock held while creating or swapping an index
+
+``rebuild()`` writes a brand-new index into a fresh ``gen-*`` sibling (several processes,
+one segment each), then points ``current`` at it with ``os.replace`` of a temporary
+symlink — atomic — and deletes the old directory. Processes that still hold a searcher
+on the old index keep reading it (every file it needs is already open; Linux keeps
+unlinked open files alive); each search first checks where ``current`` points and
+reopens when it moved. While a rebuild runs it holds the old index's writer lock, so
+incremental updates wait (and fail after ``writer_timeout``, to be retried from the
+outbox) instead of landing in an index that is about to be thrown away.
+
+Fields: ``key`` (unique), ``kind``, ``proposal_id``, ``forum_id``, ``theme_id``, ``status``,
+``visibility`` (IDs, for filters); ``created_at`` (µs since the epoch) and ``support_count``
+(sortable NUMERIC columns); stored ``entity_id``, ``author_id``, ``title``, ``body``,
+``fingerprint``; and three analysed, unstored fields over "title FIELD_SEPARATOR body":
+
+* ``text``: folded syllables (``đoàn`` → ``doan``), every query searches it;
+* ``text_exact``: the syllables that carry diacritics, as written; searched only when
+  the query has diacritics, to rank exact matches first (``đoán`` before ``đoàn``);
+* ``bigrams``: folded adjacent syllable pairs with positions: a quoted phrase of n
+  syllables is n-1 pairs at consecutive positions, and pairs of adjacent query
+  syllables give the proximity boost — much shorter posting lists than positional
+  phrase queries over common syllables.
+
+Posting weights are BM25 impacts computed at index time (``analysis.VietnameseAnalyzer``),
+so a document's score is a sum of ``idf × stored weight``. Queries never go through
+Whoosh's query parser (no field syntax, wildcards, fuzzy or range can be reached): the
+user's text is cut into quoted phrases, ``OR``, ``-exclusions`` and literal syllables,
+then evaluated term-at-a-time on posting lists read in bulk from the segments, with
+set operations for AND/OR/NOT and filters. Decoded posting lists are cached per
+(immutable) segment, so common domain syllables are decoded once per process and
+segment, not once per query.
+
+Result counts are exact. Sorting: relevance (ties newest first), supports (ties newest
+first), newest (ties by key).
+"""
+from __future__ import annotations
+
+import heapq
+import logging
+import math
+import os
+import re
+import secrets
+import shutil
+import struct
+import sys
+import threading
+import time
+import unicodedata
+from array import array
+from collections import Counter, OrderedDict
+from collections.abc import Callable, Iterable
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from itertools import accumulate, compress, repeat
+from operator import add, ge, itemgetter, mul
+from pathlib import Path
+
+from markupsafe import Markup
+from whoosh import fields as wfields
+from whoosh import index as windex
+from whoosh.codec.whoosh3 import W3LeafMatcher
+from whoosh.filedb.filestore import FileStorage
+from whoosh.highlight import Formatter, Fragment, Fragmenter, WholeFragmenter, get_text
+from whoosh.highlight import highlight as whoosh_highlight
+from whoosh.query import Phrase
+from whoosh.reading import TermNotFound
+
+from forum.search.analysis import FIELD_SEPARATOR, VietnameseAnalyzer, fold_syllable, nfc, syllables
+from forum.search.backend import (
+    MARK_END,
+    MARK_START,
+    MAX_QUERY_LENGTH,
+    Kind,
+    ReindexStats,
+    SearchBackend,
+    SearchDocument,
+    SearchHit,
+    SearchPage,
+    SearchQuery,
+    SimilarProposal,
+    Sort,
+    render_snippet,
+)
+
+log = logging.getLogger(__name__)
+
+CURRENT_LINK = "current"
+GENERATION_PREFIX = "gen-"
+REBUILD_LOCK = ".rebuild.lock"
+
+# Scoring: score = Σ idf·weight over the folded syllables
+#               + EXACT_BOOST · Σ idf·weight over exact syllables (queries with diacritics)
+#               + PROXIMITY_BOOST · Σ idf·weight over adjacent query syllable pairs.
+EXACT_BOOST = 2.0
+PROXIMITY_BOOST = 1.5
+
+MAX_QUERY_UNITS = 24  # distinct terms/phrases looked up per query; the rest is ignored
+MAX_PHRASE_SYLLABLES = 16
+SNIPPET_CHARS = 240
+ELLIPSIS = "…"
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_UNSAFE_CHARS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
+_TEXT_CLEAN = str.maketrans({MARK_START: " ", MARK_END: " ", FIELD_SEPARATOR: " "})
+
+
+class IndexBusyError(RuntimeError):
+    """The index writer lock could not be had in time (another writer, or a rebuild): retry later."""
+
+
+# --- schema ------------------------------------------------------------------------------
+
+
+def build_schema() -> wfields.Schema:
+    """The Whoosh schema (see the module docstring)."""
+    return wfields.Schema(
+        key=wfields.ID(stored=True, unique=True),
+        kind=wfields.ID(stored=True),
+        entity_id=wfields.STORED(),
+        proposal_id=wfields.ID(stored=True),
+        forum_id=wfields.ID(stored=True),
+        theme_id=wfields.ID(stored=True),
+        status=wfields.ID(stored=True),
+        visibility=wfields.ID(stored=True),
+        author_id=wfields.STORED(),
+        created_at=wfields.NUMERIC(numtype=int, bits=64, signed=True, sortable=True, shift_step=0),
+        support_count=wfields.NUMERIC(numtype=int, bits=32, signed=True, sortable=True, shift_step=0),
+        title=wfields.STORED(),
+        body=wfields.STORED(),
+        fingerprint=wfields.STORED(),
+        text=wfields.TEXT(analyzer=VietnameseAnalyzer(fold=True), phrase=False),
+        text_exact=wfields.TEXT(analyzer=VietnameseAnalyzer(fold=False, marked_only=True), phrase=False),
+        bigrams=wfields.TEXT(analyzer=VietnameseAnalyzer(bigrams=True), phrase=True),
+    )
+
+
+def to_micros(moment: datetime) -> int:
+    """Microseconds since the epoch of an aware datetime (naive ones are taken as UTC)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    delta = moment - _EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def _clean(text: str | None) -> str:
+    return nfc(text or "").translate(_TEXT_CLEAN)
+
+
+def document_fields(doc: SearchDocument) -> dict:
+    """The Whoosh field values of one document."""
+    title = _clean(doc.title)
+    body = _clean(doc.body)
+    combined = f"{title}{FIELD_SEPARATOR}{body}"
+    return {
+        "key": doc.key,
+        "kind": str(doc.kind),
+        "entity_id": doc.entity_id,
+        "proposal_id": str(doc.proposal_id),
+        "forum_id": str(doc.forum_id),
+        "theme_id": "" if doc.theme_id is None else str(doc.theme_id),
+        "status": str(doc.status or ""),
+        "visibility": str(doc.visibility),
+        "author_id": doc.author_id,
+        "created_at": to_micros(doc.created_at),
+        "support_count": int(doc.support_count or 0),
+        "title": title,
+        "body": body,
+        "fingerprint": doc.fingerprint,
+        "text": combined,
+        "text_exact": combined,
+        "bigrams": combined,
+    }
+
+
+# --- query parsing -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Unit:
+    """A term (one syllable) or a phrase (several adjacent syllables) of a user query."""
+
+    exact: tuple[str, ...]  # lowercase NFC syllables as typed
+    quoted: bool = False
+
+    @property
+    def folded(self) -> tuple[str, ...]:
+        return tuple(fold_syllable(s) for s in self.exact)
+
+    @property
+    def bigrams(self) -> list[str]:
+        folded = self.folded
+        return [f"{a} {b}" for a, b in zip(folded, folded[1:])]
+
+
+@dataclass
+class ParsedQuery:
+    """AND of groups; each group is an OR of units. ``adjacent`` pairs get the proximity boost."""
+
+    groups: list[list[Unit]] = field(default_factory=list)
+    excluded: list[Unit] = field(default_factory=list)
+    adjacent: list[str] = field(default_factory=list)  # folded "a b" pairs
+    has_marks: bool = False
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.groups
+
+    def positive_syllables(self) -> list[str]:
+        """Distinct exact syllables of the positive units, in query order."""
+        seen: dict[str, None] = {}
+        for group in self.groups:
+            for unit in group:
+                for s in unit.exact:
+                    seen.setdefault(s, None)
+        return list(seen)
+
+
+_QUERY_TOKEN = re.compile(r'(-?)"([^"]*)(?:"|$)|(\S+)')
+
+
+def clean_query_text(text: str | None) -> str:
+    """NFC, control characters removed, cut to MAX_QUERY_LENGTH characters."""
+    text = unicodedata.normalize("NFC", text or "")
+    text = _UNSAFE_CHARS.sub(" ", text)
+    return text[:MAX_QUERY_LENGTH]
+
+
+def parse_query(text: str | None) -> ParsedQuery:
+    """Turn user text into a ParsedQuery; never raises, never reaches any engine syntax.
+
+    ``"quoted phrase"`` (an unclosed quote runs to the end), ``OR`` between two items,
+    ``-term`` / ``-"phrase"`` exclusions; every other character is literal text cut into
+    syllables. A word made of several syllables (``hidden:true``, ``công-đoàn``) is a
+    phrase of them, as in PostgreSQL's websearch_to_tsquery.
+    """
+    text = clean_query_text(text)
+    # Items: ("unit", Unit, plain) | ("or",) | ("not", Unit) | ("break",)
+    items: list[tuple] = []
+    for match in _QUERY_TOKEN.finditer(text):
+        negated, quoted_text, word = match.group(1), match.group(2), match.group(3)
+        if quoted_text is not None:
+            sylls = tuple(syllables(quoted_text))[:MAX_PHRASE_SYLLABLES]
+            if not sylls:
+                items.append(("break",))
+                continue
+            unit = Unit(sylls, quoted=True)
+            items.append(("not", unit) if negated else ("unit", unit, False))
+            continue
+        if word == "OR":
+            items.append(("or",))
+            continue
+        negate = word.startswith("-")
+        sylls = tuple(syllables(word.lstrip("-")))[:MAX_PHRASE_SYLLABLES]
+        if not sylls:
+            items.append(("break",))
+            continue
+        if negate:
+            items.append(("not", Unit(sylls)))
+        else:
+            items.append(("unit", Unit(sylls), True))
+
+    parsed = ParsedQuery()
+    seen: set[Unit] = set()
+    pending_or = False
+    previous_plain: Unit | None = None  # for adjacency across plain words
+    units = 0
+    for item in items:
+        kind = item[0]
+        if kind == "or":
+            pending_or = bool(parsed.groups)
+            previous_plain = None
+            continue
+        if kind == "break":
+            pending_or = False
+            previous_plain = None
+            continue
+        if kind == "not":
+            pending_or = False
+            previous_plain = None
+            unit = item[1]
+            if unit not in parsed.excluded and units < MAX_QUERY_UNITS:
+                parsed.excluded.append(unit)
+                units += 1
+            continue
+        unit, plain = item[1], item[2]
+        if units >= MAX_QUERY_UNITS:
+            break
+        for pair in unit.bigrams:
+            if pair not in parsed.adjacent:
+                parsed.adjacent.append(pair)
+        if pending_or:
+            group = parsed.groups[-1]
+            if unit not in group:
+                group.append(unit)
+                units += 1
+            pending_or = False
+            previous_plain = None
+            continue
+        if plain and previous_plain is not None and len(parsed.groups[-1]) == 1:
+            pair = f"{previous_plain.folded[-1]} {unit.folded[0]}"
+            if pair not in parsed.adjacent:
+                parsed.adjacent.append(pair)
+        previous_plain = unit if plain else None
+        if unit in seen:
+            continue
+        seen.add(unit)
+        parsed.groups.append([unit])
+        units += 1
+    parsed.has_marks = any(fold_syllable(s) != s for s in parsed.positive_syllables())
+    return parsed
+
+
+# --- posting access (term-at-a-time) ---------------------------------------------------------
+
+
+class _LRU:
+    """A small LRU bounded by the total size (number of postings) of its values."""
+
+    def __init__(self, max_size: int):
+        self.max_size = max_size
+        self.size = 0
+        self.data: OrderedDict = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key):
+        with self.lock:
+            value = self.data.get(key)
+            if value is not None:
+                self.data.move_to_end(key)
+            return value
+
+    def put(self, key, value, size: int):
+        if size > self.max_size:
+            return
+        with self.lock:
+            old = self.data.pop(key, None)
+            if old is not None:
+                self.size -= old[1]
+            self.data[key] = (value, size)
+            self.size += size
+            while self.size > self.max_size and self.data:
+                _, (_, evicted) = self.data.popitem(last=False)
+                self.size -= evicted
+
+    def clear(self):
+        with self.lock:
+            self.data.clear()
+            self.size = 0
+
+
+# Decoded posting lists, keyed by (segment id, doc offset, field, term): segments never change.
+POSTING_CACHE = _LRU(max_size=int(os.environ.get("SEARCH_POSTING_CACHE", "3000000")))
+
+
+def _read_segment_postings(segreader, fieldname: str, term: str, offset: int) -> dict[int, float]:
+    """``{global docnum: weight}`` for one term in one segment (deleted docs included)."""
+    try:
+        tbytes = term.encode("utf-8")
+        matcher = segreader._terms.matcher(fieldname, tbytes, segreader.schema[fieldname].format)
+    except (TermNotFound, KeyError):
+        return {}
+    ids: list[int] = []
+    weights: list[float] = []
+    if isinstance(matcher, W3LeafMatcher):
+        # Whole blocks at a time: the block data is a pickled (delta ids, weights, values).
+        while True:
+            matcher._read_data()
+            delta_ids, block_weights, _ = matcher._data
+            count = matcher._blocklength
+            block_ids = list(accumulate(delta_ids))
+            if offset:
+                block_ids = [offset + i for i in block_ids]
+            ids.extend(block_ids)
+            if block_weights is None:
+                weights.extend(repeat(1.0, count))
+            elif isinstance(block_weights, float):
+                weights.extend(repeat(block_weights, count))
+            else:
+                weights.extend(block_weights)
+            if matcher._lastblock:
+                break
+            matcher._goto(matcher._nextoffset)
+    else:
+        while matcher.is_active():
+            ids.append(offset + matcher.id())
+            weights.append(matcher.weight())
+            matcher.next()
+    return dict(zip(ids, weights))
+
+
+def _read_column(segreader, fieldname: str) -> list[int]:
+    """All raw (sortable) values of a numeric column of one segment, decoded in bulk."""
+    doccount = segreader.doc_count_all()
+    column = segreader.schema[fieldname].column_type
+    creader = segreader.column_reader(fieldname, translate=False)
+    try:
+        typecode = column._typecode
+        fixedlen = creader._fixedlen
+        count = min(creader._count, doccount)
+        raw = creader._dbfile.get(creader._basepos, count * fixedlen)
+        values = array(typecode)
+        values.frombytes(raw)
+        if sys.byteorder == "little":
+            values.byteswap()
+        result = values.tolist()
+        result.extend(repeat(column.default_value(), doccount - count))
+        return result
+    except (AttributeError, struct.error, ValueError):  # another codec: the slow, generic way
+        return [creader[i] for i in range(doccount)]
+
+
+# Decoded numeric columns per segment, keyed like POSTING_CACHE.
+COLUMN_CACHE = _LRU(max_size=int(os.environ.get("SEARCH_COLUMN_CACHE", "4000000")))
+
+
+class _View:
+    """One generation of the index as one process sees it, with its derived data."""
+
+    def __init__(self, searcher, target: str):
+        self.searcher = searcher
+        self.target = target
+        self.reader = searcher.reader()
+        self.generation = (target, self.reader.generation())
+        self.leaves = []
+        for segreader, offset in self.reader.leaf_readers():
+            segment = segreader.segment()
+            segid = segment.segment_id() if segment is not None else f"anon{id(segreader)}"
+            self.leaves.append((segreader, offset, segid))
+        self.doc_count = self.reader.doc_count_all()
+        deleted: set[int] = set()
+        for segreader, offset, _ in self.leaves:
+            if segreader.has_deletions():
+                deleted.update(offset + d for d in segreader.deleted_docs())
+        self.deleted = deleted
+        # Merged posting lists, filter and phrase doc sets of this generation.
+        self.cache = _LRU(max_size=2_000_000)
+        self._columns: dict[str, list[int]] = {}
+        self._idf: dict = {}
+        self.schema = self.reader.schema
+        # Touch every file this view needs, so that it keeps working after a rebuild
+        # deleted its directory (open files outlive their unlinking).
+        for segreader, _offset, _segid in self.leaves:
+            if segreader.doc_count_all():
+                segreader.stored_fields(0)
+        for name in ("created_at", "support_count"):
+            self.column(name)
+
+    # Posting lists -------------------------------------------------------------------
+
+    def postings(self, fieldname: str, term: str) -> dict[int, float]:
+        """``{docnum: weight}`` of a term over the whole index (deleted docs included)."""
+        if len(self.leaves) > 1:
+            cached = self.cache.get(("postings", fieldname, term))
+            if cached is not None:
+                return cached[0]
+        parts = []
+        for segreader, offset, segid in self.leaves:
+            cache_key = (segid, offset, fieldname, term)
+            part = POSTING_CACHE.get(cache_key)
+            if part is None:
+                part = _read_segment_postings(segreader, fieldname, term, offset)
+                POSTING_CACHE.put(cache_key, part, len(part) + 1)
+            else:
+                part = part[0]
+            if part:
+                parts.append(part)
+        if len(self.leaves) <= 1:
+            return parts[0] if parts else {}
+        merged: dict[int, float] = {}
+        for part in parts:
+            merged.update(part)
+        self.cache.put(("postings", fieldname, term), merged, len(merged) + 1)
+        return merged
+
+    def doc_set(self, fieldname: str, value: str):
+        return self.postings(fieldname, value).keys()
+
+    def idf(self, fieldname: str, term: str) -> float:
+        key = (fieldname, term)
+        value = self._idf.get(key)
+        if value is None:
+            df = self.reader.doc_frequency(fieldname, term)
+            n = max(self.doc_count, 1)
+            value = math.log(1.0 + (n - df + 0.5) / (df + 0.5))
+            if len(self._idf) > 50_000:
+                self._idf.clear()
+            self._idf[key] = value
+        return value
+
+    def column(self, fieldname: str) -> list[int]:
+        values = self._columns.get(fieldname)
+        if values is None:
+            values = []
+            for segreader, offset, segid in self.leaves:
+                cache_key = (segid, offset, "#column", fieldname)
+                part = COLUMN_CACHE.get(cache_key)
+                if part is None:
+                    part = _read_column(segreader, fieldname)
+                    COLUMN_CACHE.put(cache_key, part, len(part) + 1)
+                else:
+                    part = part[0]
+                values.extend(part)
+            self._columns[fieldname] = values
+        return values
+
+    def column_value(self, fieldname: str, value: int) -> int:
+        return self.schema[fieldname].to_column_value(value)
+
+    def cached(self, key, compute):
+        """A per-generation memo for doc sets (filters, phrases)."""
+        hit = self.cache.get(key)
+        if hit is not None:
+            return hit[0]
+        value = compute()
+        self.cache.put(key, value, len(value) + 1)
+        return value
+
+    def phrase_docs(self, unit: Unit):
+        """Documents containing the unit's syllables adjacently (folded)."""
+        if len(unit.exact) == 1:
+            return self.postings("text", unit.folded[0]).keys()
+        pairs = unit.bigrams
+        if len(pairs) == 1:
+            return self.postings("bigrams", pairs[0]).keys()
+
+        def compute():
+            if any(not self.postings("bigrams", p) for p in set(pairs)):
+                return set()
+            return set(self.searcher.docs_for_query(Phrase("bigrams", pairs)))
+
+        return self.cached(("phrase", unit.folded), compute)
+
+    def close(self):
+        try:
+            self.searcher.close()
+        except Exception:  # pragma: no cover - closing is best effort
+            log.debug("closing a stale searcher failed", exc_info=True)
+
+
+# --- highlighting ----------------------------------------------------------------------------
+
+
+class SentinelFormatter(Formatter):
+    """Marks matches with MARK_START/MARK_END; render_snippet escapes and turns them into <mark>."""
+
+    between = f" {ELLIPSIS} "
+
+    def format_token(self, text, token, replace=False):
+        return f"{MARK_START}{get_text(text, token, replace)}{MARK_END}"
+
+    def format_fragment(self, fragment, replace=False):
+        out = super().format_fragment(fragment, replace)
+        if fragment.startchar > 0:
+            out = f"{ELLIPSIS}{out}"
+        if fragment.endchar < len(fragment.text):
+            out = f"{out}{ELLIPSIS}"
+        return out
+
+
+def _snap_start(text: str, start: int) -> int:
+    """Move ``start`` forward to the beginning of a word."""
+    if start <= 0:
+        return 0
+    while start < len(text) and not text[start - 1].isspace():
+        start += 1
+    return start
+
+
+def _snap_end(text: str, end: int) -> int:
+    """Move ``end`` back to the end of a word."""
+    if end >= len(text):
+        return len(text)
+    while end > 0 and not text[end].isspace():
+        end -= 1
+    return end
+
+
+class WindowFragmenter(Fragmenter):
+    """One fragment of at most ``maxchars`` characters around the densest cluster of matches."""
+
+    def __init__(self, maxchars: int = SNIPPET_CHARS):
+        self.maxchars = maxchars
+
+    def must_retokenize(self):
+        return True
+
+    def fragment_tokens(self, text, tokens):
+        matches = [t.copy() for t in tokens if t.matched]
+        if not matches:
+            return
+        width = self.maxchars - 2  # room for the ellipses
+        best = (0, 0, 0, 0)  # (distinct terms, matches, i, j)
+        j = 0
+        for i in range(len(matches)):
+            j = max(j, i)
+            while j + 1 < len(matches) and matches[j + 1].endchar - matches[i].startchar <= width:
+                j += 1
+            window = matches[i:j + 1]
+            score = (len({m.text for m in window}), len(window))
+            if score > best[:2]:
+                best = (*score, i, j)
+        i, j = best[2], best[3]
+        chosen = matches[i:j + 1]
+        start, end = chosen[0].startchar, chosen[-1].endchar
+        if end - start > width:  # a single enormous token
+            end = start + width
+        slack = width - (end - start)
+        before = min(slack // 3, start)
+        new_start = _snap_start(text, start - before) if before else start
+        if new_start > start:
+            new_start = start
+        new_end = min(len(text), end + (width - (end - new_start)))
+        new_end = max(end, _snap_end(text, new_end))
+        yield Fragment(text, chosen, new_start, new_end)
+
+
+_TITLE_FRAGMENTER = WholeFragmenter()
+_BODY_FRAGMENTER = WindowFragmenter()
+_FORMATTER = SentinelFormatter()
+_HIGHLIGHT_ANALYZER = VietnameseAnalyzer(fold=True, impacts=False)
+
+
+def _leading_text(text: str, limit: int = SNIPPET_CHARS) -> str:
+    if len(text) <= limit:
+        return text
+    end = _snap_end(text, limit - 1)
+    if end <= 0:
+        end = limit - 1
+    return text[:end].rstrip() + ELLIPSIS
+
+
+def highlight_title(title: str, folded_terms: frozenset[str]) -> Markup:
+    if not title:
+        return Markup("")
+    marked = whoosh_highlight(title, folded_terms, _HIGHLIGHT_ANALYZER, _TITLE_FRAGMENTER, _FORMATTER, top=1)
+    return render_snippet(marked or title)
+
+
+def highlight_body(body: str, folded_terms: frozenset[str]) -> Markup:
+    marked = ""
+    if body and folded_terms:
+        marked = whoosh_highlight(body, folded_terms, _HIGHLIGHT_ANALYZER, _BODY_FRAGMENTER, _FORMATTER, top=1)
+    return render_snippet(marked or _leading_text(body))
+
+
+# --- per-process state -------------------------------------------------------------------------
+
+
+class _ProcessState:
+    """The searcher of one index directory in this process (guarded by ``lock``)."""
+
+    def __init__(self):
+        self.lock = threading.RLock()
+        self.view: _View | None = None
+        self.ix = None
+
+
+_STATES: dict[tuple[int, str], _ProcessState] = {}
+_STATES_LOCK = threading.Lock()
+
+
+def _state_for(index_dir: Path) -> _ProcessState:
+    key = (os.getpid(), str(index_dir))
+    with _STATES_LOCK:
+        state = _STATES.get(key)
+        if state is None:
+            state = _STATES[key] = _ProcessState()
+        return state
+
+
+@contextmanager
+def _flock(path: Path, timeout: float):
+    """An exclusive flock on ``path`` (released by the kernel if the process dies)."""
+    import fcntl
+
+    fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o644)
+    deadline = time.monotonic() + timeout
+    try:
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise IndexBusyError(f"{path} is locked") from None
+                time.sleep(0.05)
+        yield
+    finally:
+        os.close(fd)
+
+
+# --- the backend ----------------------------------------------------------------------------
+
+
+class WhooshBackend(SearchBackend):
+    """Search over a Whoosh index in ``index_dir`` (see the module docstring)."""
+
+    name = "whoosh"
+
+    def __init__(self, index_dir: str | Path, *, writer_timeout: float = 10.0, procs: int | None = None,
+                 limitmb: int = 256):
+        self.index_dir = Path(index_dir).absolute()
+        self.writer_timeout = writer_timeout
+        self.procs = procs if procs is not None else min(2, os.cpu_count() or 1)
+        self.limitmb = limitmb
+        self._state = _state_for(self.index_dir)
+
+    # Layout ------------------------------------------------------------------------------
+
+    @property
+    def _link(self) -> Path:
+        return self.index_dir / CURRENT_LINK
+
+    def _current_target(self) -> str | None:
+        try:
+            return os.readlink(self._link)
+        except FileNotFoundError:
+            return None
+
+    def _swap_to(self, target: str) -> None:
+        tmp = self.index_dir / f".{CURRENT_LINK}.{secrets.token_hex(4)}"
+        os.symlink(target, tmp)
+        os.replace(tmp, self._link)
+
+    def _new_generation_dir(self) -> Path:
+        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
+        path = self.index_dir / f"{GENERATION_PREFIX}{stamp}-{secrets.token_hex(3)}"
+        path.mkdir(parents=True)
+        return path
+
+    def _ensure_index(self) -> None:
+        """Create an empty index if there is none (under the rebuild lock)."""
+        if self._current_target() is not None:
+            return
+        self.index_dir.mkdir(parents=True, exist_ok=True)
+        with _flock(self.index_dir / REBUILD_LOCK, timeout=max(self.writer_timeout, 30.0)):
+            if self._current_target() is not None:
+                return
+            path = self._new_generation_dir()
+            windex.create_in(str(path), build_schema())
+            self._swap_to(path.name)
+
+    # Reading -----------------------------------------------------------------------------
+
+    def _view(self) -> _View | None:
+        """The current view of the index (refreshed); None if there is no index. Hold the state lock."""
+        state = self._state
+        for _attempt in range(5):
+            target = self._current_target()
+            if target is None:
+                if state.view is not None:
+                    state.view.close()
+                    state.view = None
+                return None
+            view = state.view
+            try:
+                if view is not None and view.target == target:
+                    searcher = view.searcher.refresh()
+                    if searcher is view.searcher:
+                        return view
+                    state.view = _View(searcher, target)
+                    return state.view
+                ix = windex.open_dir(str(self.index_dir / target))
+                new_view = _View(ix.searcher(), target)
+            except (FileNotFoundError, windex.EmptyIndexError, OSError):
+                time.sleep(0.05)  # swapped and deleted under our feet: look again
+                continue
+            if view is not None:
+                view.close()
+            state.ix = ix
+            state.view = new_view
+            return new_view
+        raise IndexBusyError(f"cannot open the search index in {self.index_dir}")
+
+    def search(self, query: SearchQuery) -> SearchPage:
+        page = max(1, int(query.page or 1))
+        per_page = max(1, int(query.per_page or 20))
+        parsed = parse_query(query.text)
+        if parsed.is_empty:
+            return SearchPage(hits=[], total=0, page=page, per_page=per_page)
+        with self._state.lock:
+            view = self._view()
+            if view is None:
+                return SearchPage(hits=[], total=0, page=page, per_page=per_page)
+            candidates = self._match(view, parsed)
+            candidates = self._apply_filters(view, candidates, query)
+            total = len(candidates)
+            start = (page - 1) * per_page
+            if start >= total:
+                return SearchPage(hits=[], total=total, page=page, per_page=per_page)
+            ranked = self._rank(view, parsed, candidates, query.sort, start + per_page)
+            chosen = ranked[start:start + per_page]
+            stored = [(docnum, score, view.searcher.stored_fields(docnum)) for docnum, score in chosen]
+        terms = frozenset(fold_syllable(s) for s in parsed.positive_syllables())
+        hits = [
+            SearchHit(
+                kind=fields["kind"],
+                entity_id=int(fields["entity_id"]),
+                proposal_id=int(fields["proposal_id"]),
+                score=float(score),
+                title_snippet=highlight_title(fields.get("title", ""), terms),
+                body_snippet=highlight_body(fields.get("body", ""), terms),
+            )
+            for _docnum, score, fields in stored
+        ]
+        return SearchPage(hits=hits, total=total, page=page, per_page=per_page)
+
+    def _unit_docs(self, view: _View, unit: Unit):
+        if len(unit.exact) == 1:
+            return view.postings("text", unit.folded[0]).keys()
+        return view.phrase_docs(unit)
+
+    def _match(self, view: _View, parsed: ParsedQuery) -> set[int]:
+        """Documents matching the boolean structure (deleted and excluded ones removed)."""
+        group_sets = []
+        for group in parsed.groups:
+            if len(group) == 1:
+                docs = self._unit_docs(view, group[0])
+            else:
+                docs = set()
+                for unit in group:
+                    docs |= self._unit_docs(view, unit)
+            if not docs:
+                return set()
+            group_sets.append(docs)
+        group_sets.sort(key=len)
+        candidates = set(group_sets[0])
+        for docs in group_sets[1:]:
+            candidates &= docs
+            if not candidates:
+                return candidates
+        for unit in parsed.excluded:
+            candidates -= self._unit_docs(view, unit)
+        if view.deleted:
+            candidates -= view.deleted
+        return candidates
+
+    def _filter_set(self, view: _View, fieldname: str, values: Iterable[str]):
+        values = tuple(sorted(set(values)))
+        if len(values) == 1:
+            return view.doc_set(fieldname, values[0])
+
+        def union():
+            docs = set()
+            for value in values:
+                docs |= view.doc_set(fieldname, value)
+            return docs
+
+        return view.cached(("filter", fieldname, values), union)
+
+    def _apply_filters(self, view: _View, candidates: set[int], query: SearchQuery) -> set[int]:
+        filters = [("visibility", [str(v) for v in query.visibility])]
+        if query.forum_id is not None:
+            filters.append(("forum_id", [str(query.forum_id)]))
+        if query.theme_id is not None:
+            filters.append(("theme_id", [str(query.theme_id)]))
+        if query.kind:
+            filters.append(("kind", [str(query.kind)]))
+        if query.status:
+            filters.append(("status", [str(query.status)]))
+        for fieldname, values in filters:
+            candidates &= self._filter_set(view, fieldname, values)
+            if not candidates:
+                return candidates
+        if query.created_from is not None or query.created_before is not None:
+            created = view.column("created_at")
+            low = view.column_value("created_at", to_micros(query.created_from)) if query.created_from else None
+            high = view.column_value("created_at", to_micros(query.created_before)) if query.created_before else None
+            if low is not None and high is not None:
+                candidates = {d for d in candidates if low <= created[d] < high}
+            elif low is not None:
+                candidates = {d for d in candidates if created[d] >= low}
+            else:
+                candidates = {d for d in candidates if created[d] < high}
+        return candidates
+
+    def _scorers(self, view: _View, parsed: ParsedQuery) -> list[tuple[dict, float]]:
+        """(posting dict, factor) pairs whose weighted sum is a document's relevance."""
+        scorers = []
+        exact_terms = []
+        for syllable in parsed.positive_syllables():
+            folded = fold_syllable(syllable)
+            scorers.append((view.postings("text", folded), view.idf("text", folded)))
+            if parsed.has_marks and folded != syllable:
+                exact_terms.append(syllable)
+        for syllable in exact_terms:
+            postings = view.postings("text_exact", syllable)
+            if postings:
+                scorers.append((postings, EXACT_BOOST * view.idf("text_exact", syllable)))
+        for pair in parsed.adjacent:
+            postings = view.postings("bigrams", pair)
+            if postings:
+                scorers.append((postings, PROXIMITY_BOOST * view.idf("bigrams", pair)))
+        return scorers
+
+    def _rank(self, view: _View, parsed: ParsedQuery, candidates: set[int], sort: str,
+              needed: int) -> list[tuple[int, float]]:
+        """The best ``needed`` candidates as (docnum, score), in the requested order."""
+        created = view.column("created_at")
+        docs = list(candidates)
+        if sort == Sort.NEWEST:
+            best = heapq.nlargest(needed, docs, key=created.__getitem__)
+            if best:
+                threshold = created[best[-1]]
+                pool = [d for d in docs if created[d] >= threshold]
+                if len(pool) > len(best) or len({created[d] for d in best}) < len(best):
+                    stored = view.searcher.stored_fields  # ties by key: rare, few documents
+                    pool.sort(key=lambda d: (-created[d], stored(d)["key"]))
+                    best = pool[:needed]
+            return [(d, 0.0) for d in best]
+        if sort == Sort.SUPPORTS:
+            supports = view.column("support_count")
+            best = heapq.nlargest(needed, docs, key=lambda d: (supports[d], created[d]))
+            return [(d, 0.0) for d in best]
+        scores = [0.0] * len(docs)
+        for postings, factor in self._scorers(view, parsed):
+            scores = list(map(add, scores, map(mul, map(postings.get, docs, repeat(0.0)), repeat(factor))))
+        order = heapq.nlargest(needed, range(len(docs)), key=scores.__getitem__)
+        if not order:
+            return []
+        threshold = scores[order[-1]]
+        tied = list(compress(range(len(docs)), map(ge, scores, repeat(threshold))))
+        tied.sort(key=lambda i: (scores[i], created[docs[i]]), reverse=True)
+        return [(docs[i], scores[i]) for i in tied[:needed]]
+
+    # Similar proposals -----------------------------------------------------------------------
+
+    def similar_proposals(self, title: str, *, visibility: frozenset[str], limit: int = 5,
+                          exclude_ids: Iterable[int] = ()) -> list[SimilarProposal]:
+        words = list(dict.fromkeys(fold_syllable(s) for s in syllables(clean_query_text(title))))
+        words = words[:MAX_QUERY_UNITS]
+        if not words or limit <= 0:
+            return []
+        needed = max(math.ceil(len(words) * 0.5), 2 if len(words) >= 2 else 1)
+        with self._state.lock:
+            view = self._view()
+            if view is None:
+                return []
+            allowed = set(self._filter_set(view, "kind", [Kind.PROPOSAL]))
+            allowed &= self._filter_set(view, "visibility", [str(v) for v in visibility])
+            allowed -= view.deleted
+            for proposal_id in exclude_ids:
+                allowed -= view.doc_set("key", f"{Kind.PROPOSAL}:{int(proposal_id)}")
+            if not allowed:
+                return []
+            postings = [(view.postings("text", w), view.idf("text", w)) for w in words]
+            counts = Counter()
+            for docs, _idf in postings:
+                counts.update(allowed.intersection(docs.keys()))
+            qualified = [d for d, c in counts.items() if c >= needed]
+            if not qualified:
+                return []
+            scored = []
+            max_idf = sum(idf for _, idf in postings) or 1.0
+            for d in qualified:
+                bm25 = sum(docs.get(d, 0.0) * idf for docs, idf in postings)
+                scored.append((counts[d] + min(bm25 / (max_idf * 3.0), 0.99), d))
+            best = heapq.nlargest(limit, scored)
+            stored = [(score, view.searcher.stored_fields(d)) for score, d in best]
+        return [SimilarProposal(proposal_id=int(fields["proposal_id"]), score=score) for score, fields in stored]
+
+    # Verification --------------------------------------------------------------------------------
+
+    def indexed_fingerprints(self) -> dict[str, str]:
+        with self._state.lock:
+            view = self._view()
+            if view is None:
+                return {}
+            return {f["key"]: f["fingerprint"] for f in view.reader.all_stored_fields()}
+
+    # Writing ----------------------------------------------------------------------------------
+
+    @contextmanager
+    def _writer(self):
+        """A writer on the current index; waits up to writer_timeout for the lock."""
+        self._ensure_index()
+        deadline = time.monotonic() + self.writer_timeout
+        while True:
+            target = self._current_target()
+            remaining = max(0.0, deadline - time.monotonic())
+            try:
+                ix = windex.open_dir(str(self.index_dir / target))
+                writer = ix.writer(timeout=remaining, delay=0.02)
+            except windex.LockError:
+                raise IndexBusyError(f"the search index writer lock is busy ({self.index_dir})") from None
+            except (FileNotFoundError, windex.EmptyIndexError, TypeError, OSError):
+                if time.monotonic() >= deadline:
+                    raise IndexBusyError(f"the search index moved while opening it ({self.index_dir})") from None
+                time.sleep(0.02)
+                continue
+            if self._current_target() != target:  # swapped while we waited for the lock
+                writer.cancel()
+                continue
+            break
+        try:
+            yield writer
+        except BaseException:
+            writer.cancel()
+            raise
+        else:
+            writer.commit()
+
+    def index_documents(self, documents: Iterable[SearchDocument]) -> None:
+        latest: dict[str, SearchDocument] = {}
+        for doc in documents:
+            latest[doc.key] = doc
+        if not latest:
+            return
+        with self._writer() as writer:
+            for doc in latest.values():
+                writer.update_document(**document_fields(doc))
+
+    def remove_documents(self, keys: Iterable[str]) -> None:
+        keys = list(dict.fromkeys(keys))
+        if not keys:
+            return
+        with self._state.lock:
+            view = self._view()
+            present = [k for k in keys if view is not None and view.reader.doc_frequency("key", k)]
+        if not present:
+            return
+        with self._writer() as writer:
+            for key in present:
+                writer.delete_by_term("key", key)
+
+    def rebuild(self, documents: Iterable[SearchDocument], *, total: int,
+                progress: Callable[[int], None] | None = None) -> ReindexStats:
+        started = time.perf_counter()
+        self.index_dir.mkdir(parents=True, exist_ok=True)
+        with _flock(self.index_dir / REBUILD_LOCK, timeout=max(self.writer_timeout, 30.0)):
+            old_target = self._current_target()
+            self._remove_stale_generations(keep={old_target})
+            old_lock = None
+            if old_target is not None:
+                # Hold the old index's writer lock for the whole rebuild: incremental
+                # updates wait (and are retried later) instead of being lost on the swap.
+                old_lock = FileStorage(str(self.index_dir / old_target)).lock(f"{windex._DEF_INDEX_NAME}_WRITELOCK")
+                deadline = time.monotonic() + max(self.writer_timeout, 30.0)
+                while not old_lock.acquire():
+                    if time.monotonic() >= deadline:
+                        raise IndexBusyError("an index writer kept the lock; rebuild not started")
+                    time.sleep(0.05)
+            new_dir = self._new_generation_dir()
+            try:
+                count, duplicates = self._build(new_dir, documents, total, progress)
+                self._swap_to(new_dir.name)
+            except BaseException:
+                shutil.rmtree(new_dir, ignore_errors=True)
+                raise
+            finally:
+                if old_lock is not None:
+                    old_lock.release()
+            if old_target is not None:
+                shutil.rmtree(self.index_dir / old_target, ignore_errors=True)
+        seconds = time.perf_counter() - started
+        extra = {"index_dir": str(new_dir), "procs": self.procs, "duplicates": duplicates,
+                 "docs_per_second": round(count / seconds, 1) if seconds else None}
+        return ReindexStats(documents=count, seconds=seconds, extra=extra)
+
+    def _build(self, path: Path, documents, total: int, progress) -> tuple[int, int]:
+        ix = windex.create_in(str(path), build_schema())
+        procs = self.procs if total >= 2_000 else 1
+        if procs > 1:
+            writer = ix.writer(procs=procs, multisegment=True, limitmb=self.limitmb, batchsize=250)
+        else:
+            writer = ix.writer(limitmb=self.limitmb)
+        count = duplicates = 0
+        seen: set[str] = set()
+        try:
+            for doc in documents:
+                if doc.key in seen:
+                    duplicates += 1
+                    continue
+                seen.add(doc.key)
+                writer.add_document(**document_fields(doc))
+                count += 1
+                if progress is not None and count % 500 == 0:
+                    progress(count)
+        except BaseException:
+            writer.cancel()
+            raise
+        writer.commit()
+        if progress is not None:
+            progress(count)
+        return count, duplicates
+
+    def _remove_stale_generations(self, keep: set) -> None:
+        """Delete leftovers of interrupted rebuilds (called under the rebuild lock)."""
+        for entry in self.index_dir.iterdir():
+            if entry.name.startswith(GENERATION_PREFIX) and entry.name not in keep and entry.is_dir():
+                shutil.rmtree(entry, ignore_errors=True)
+            elif entry.name.startswith(f".{CURRENT_LINK}.") and entry.is_symlink():
+                entry.unlink(missing_ok=True)
