@@ -203,23 +203,34 @@ class Unit:
 
 
 @dataclass
-class ParsedQuery:
-    """AND of groups; each group is an OR of units. ``adjacent`` pairs get the proximity boost."""
+class Clause:
+    """Units that must all occur, and units that must not."""
 
-    groups: list[list[Unit]] = field(default_factory=list)
+    units: list[Unit] = field(default_factory=list)
     excluded: list[Unit] = field(default_factory=list)
-    adjacent: list[str] = field(default_factory=list)  # folded "a b" pairs
+
+
+@dataclass
+class ParsedQuery:
+    """An OR of clauses (``OR`` binds loosest, as in websearch_to_tsquery).
+
+    ``adjacent`` lists the folded syllable pairs typed next to each other: documents
+    containing them get the proximity boost.
+    """
+
+    clauses: list[Clause] = field(default_factory=list)
+    adjacent: list[str] = field(default_factory=list)
     has_marks: bool = False
 
     @property
     def is_empty(self) -> bool:
-        return not self.groups
+        return not self.clauses
 
     def positive_syllables(self) -> list[str]:
         """Distinct exact syllables of the positive units, in query order."""
         seen: dict[str, None] = {}
-        for group in self.groups:
-            for unit in group:
+        for clause in self.clauses:
+            for unit in clause.units:
                 for s in unit.exact:
                     seen.setdefault(s, None)
         return list(seen)
@@ -270,52 +281,47 @@ def parse_query(text: str | None) -> ParsedQuery:
             items.append(("unit", Unit(sylls), True))
 
     parsed = ParsedQuery()
-    seen: set[Unit] = set()
-    pending_or = False
+    clause = Clause()
     previous_plain: Unit | None = None  # for adjacency across plain words
-    units = 0
+    lookups = 0
+
+    def close_clause():
+        nonlocal clause
+        if clause.units:
+            parsed.clauses.append(clause)
+        clause = Clause()
+
     for item in items:
         kind = item[0]
         if kind == "or":
-            pending_or = bool(parsed.groups)
+            close_clause()
             previous_plain = None
             continue
         if kind == "break":
-            pending_or = False
             previous_plain = None
             continue
-        if kind == "not":
-            pending_or = False
-            previous_plain = None
-            unit = item[1]
-            if unit not in parsed.excluded and units < MAX_QUERY_UNITS:
-                parsed.excluded.append(unit)
-                units += 1
-            continue
-        unit, plain = item[1], item[2]
-        if units >= MAX_QUERY_UNITS:
+        if lookups >= MAX_QUERY_UNITS:
             break
+        unit = item[1]
+        if kind == "not":
+            previous_plain = None
+            if unit not in clause.excluded:
+                clause.excluded.append(unit)
+                lookups += 1
+            continue
+        plain = item[2]
         for pair in unit.bigrams:
             if pair not in parsed.adjacent:
                 parsed.adjacent.append(pair)
-        if pending_or:
-            group = parsed.groups[-1]
-            if unit not in group:
-                group.append(unit)
-                units += 1
-            pending_or = False
-            previous_plain = None
-            continue
-        if plain and previous_plain is not None and len(parsed.groups[-1]) == 1:
+        if plain and previous_plain is not None:
             pair = f"{previous_plain.folded[-1]} {unit.folded[0]}"
             if pair not in parsed.adjacent:
                 parsed.adjacent.append(pair)
         previous_plain = unit if plain else None
-        if unit in seen:
-            continue
-        seen.add(unit)
-        parsed.groups.append([unit])
-        units += 1
+        if unit not in clause.units:
+            clause.units.append(unit)
+            lookups += 1
+    close_clause()
     parsed.has_marks = any(fold_syllable(s) != s for s in parsed.positive_syllables())
     return parsed
 
@@ -440,7 +446,7 @@ class _View:
         deleted: set[int] = set()
         for segreader, offset, _ in self.leaves:
             if segreader.has_deletions():
-                deleted.update(offset + d for d in segreader.deleted_docs())
+                deleted.update(offset + d for d in segreader.deleted_docs_set)
         self.deleted = deleted
         # Merged posting lists, filter and phrase doc sets of this generation.
         self.cache = _LRU(max_size=2_000_000)
@@ -765,12 +771,13 @@ class WhooshBackend(SearchBackend):
             view = state.view
             try:
                 if view is not None and view.target == target:
-                    searcher = view.searcher.refresh()
-                    if searcher is view.searcher:
+                    if state.ix.latest_generation() == view.reader.generation():
                         return view
-                    state.view = _View(searcher, target)
-                    return state.view
-                ix = windex.open_dir(str(self.index_dir / target))
+                    # Not Searcher.refresh(): it reuses the open reader of every segment
+                    # whose id did not change, and so misses deletions committed since.
+                    ix = state.ix
+                else:
+                    ix = windex.open_dir(str(self.index_dir / target))
                 new_view = _View(ix.searcher(), target)
             except (FileNotFoundError, windex.EmptyIndexError, OSError):
                 time.sleep(0.05)  # swapped and deleted under our feet: look again
@@ -822,28 +829,24 @@ class WhooshBackend(SearchBackend):
 
     def _match(self, view: _View, parsed: ParsedQuery) -> set[int]:
         """Documents matching the boolean structure (deleted and excluded ones removed)."""
-        group_sets = []
-        for group in parsed.groups:
-            if len(group) == 1:
-                docs = self._unit_docs(view, group[0])
-            else:
-                docs = set()
-                for unit in group:
-                    docs |= self._unit_docs(view, unit)
-            if not docs:
-                return set()
-            group_sets.append(docs)
-        group_sets.sort(key=len)
-        candidates = set(group_sets[0])
-        for docs in group_sets[1:]:
-            candidates &= docs
-            if not candidates:
-                return candidates
-        for unit in parsed.excluded:
-            candidates -= self._unit_docs(view, unit)
-        if view.deleted:
-            candidates -= view.deleted
-        return candidates
+        matched: set[int] = set()
+        for clause in parsed.clauses:
+            unit_sets = sorted((self._unit_docs(view, unit) for unit in clause.units), key=len)
+            if not unit_sets[0]:
+                continue
+            docs = set(unit_sets[0])
+            for other in unit_sets[1:]:
+                docs &= other
+                if not docs:
+                    break
+            for unit in clause.excluded:
+                if not docs:
+                    break
+                docs -= self._unit_docs(view, unit)
+            matched |= docs
+        if view.deleted and matched:
+            matched -= view.deleted
+        return matched
 
     def _filter_set(self, view: _View, fieldname: str, values: Iterable[str]):
         values = tuple(sorted(set(values)))
