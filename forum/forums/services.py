@@ -15,6 +15,8 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_sqlalchemy.pagination import Pagination
 
+from forum.auth.models import User
+from forum.core.text import sort_vietnamese
 from forum.extensions import db
 from forum.forums.models import Forum
 from forum.proposals.models import Comment, Proposal, ProposalStatus
@@ -165,6 +167,19 @@ def count_public_proposals_by_theme(forum: Forum) -> dict[int, int]:
         .group_by(Proposal.theme_id)
     )
     return {theme_id: count for theme_id, count in rows}
+
+
+def list_participating_units(forum: Forum) -> list[str]:
+    """The distinct units (đơn vị) of the authors of ``forum``'s public proposals, in
+    Vietnamese alphabetical order. One query; authors of hidden or withdrawn proposals
+    only are left out, as in the public counts."""
+    units = db.session.scalars(
+        sa.select(User.unit)
+        .distinct()
+        .join(Proposal, Proposal.author_id == User.id)
+        .where(Proposal.forum_id == forum.id, _public_proposal(), User.unit.is_not(None), User.unit != "")
+    )
+    return sort_vietnamese(units)
 
 
 def parse_theme_id(forum: Forum, value: str | None) -> int | None:

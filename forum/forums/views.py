@@ -48,6 +48,7 @@ def detail(slug: str):
         "forums/detail.html",
         forum=forum,
         theme_counts=services.count_public_proposals_by_theme(forum),
+        units=services.list_participating_units(forum),
         pagination=pagination,
         sort=sort,
         sorts=list(ProposalSort),
