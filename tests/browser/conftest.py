@@ -41,9 +41,15 @@ def live_server(live_app):
     server.server_close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def chromium():
-    """A headless Chromium; skips outside CI when it is not installed."""
+    """A headless Chromium for one test; skips outside CI when it is not installed.
+
+    Function-scoped on purpose: Playwright's sync API keeps an asyncio loop marked as
+    running in its thread for as long as it is open, which would break any later test in
+    the main thread that uses asyncio or Playwright (tests/votes/test_browser.py runs its
+    own). Opening it per test costs about a second.
+    """
     if not (Path(CHROMIUM).exists() or shutil.which("chromium")):
         require_service(f"Chromium not found at {CHROMIUM} (apt-get install -y chromium)")
     try:
@@ -79,3 +85,20 @@ def screenshot(page, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def log_in(page, base_url: str, email: str, password: str) -> None:
+    """Log in through the real login form and wait to leave the login page."""
+    page.goto(base_url + "/login")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Mật khẩu").fill(password)
+    page.locator("form.auth-form button[type=submit]").click()
+    page.wait_for_url(lambda url: "/login" not in url)
+
+
+def collect_errors(page) -> list[str]:
+    """Console errors (CSP violations show up there) and uncaught page errors of ``page``."""
+    errors: list[str] = []
+    page.on("console", lambda message: errors.append(f"console: {message.text}") if message.type == "error" else None)
+    page.on("pageerror", lambda error: errors.append(f"pageerror: {error}"))
+    return errors

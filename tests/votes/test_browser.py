@@ -1,9 +1,9 @@
 """static/js/support.js in headless Chromium: the button updates in place, survives a
 double click, shows the server's refusal and formats the count in the page's locale.
 
-Playwright's sync API runs in a thread of its own here: tests/browser keeps a
-session-wide browser open in the main thread, and two sync Playwright instances cannot
-share one thread.
+Playwright's sync API runs in a thread of its own here, so that this test does not
+depend on what other tests left in the main thread (two sync Playwright instances cannot
+share one thread; tests/browser opens and closes its browser per test).
 """
 import shutil
 import threading
