@@ -34,6 +34,11 @@ class Config:
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
     SEARCH_BACKEND = os.environ.get("SEARCH_BACKEND", "whoosh")
     SEARCH_INDEX_DIR = os.environ.get("SEARCH_INDEX_DIR", str(INSTANCE_DIR / "search-index"))
+    # Drain the search outbox right after a request's commit (once the response is sent).
+    # With a `flask search worker` running this may stay on: drains never wait for each other.
+    SEARCH_INLINE_DRAIN = _bool("SEARCH_INLINE_DRAIN", True)
+    SEARCH_INLINE_BATCH_SIZE = _int("SEARCH_INLINE_BATCH_SIZE", 100)
+    SEARCH_WORKER_POLL_SECONDS = float(os.environ.get("SEARCH_WORKER_POLL_SECONDS") or 1.0)
     REDIS_URL = os.environ.get("REDIS_URL")
     RATELIMIT_STORAGE_URI = os.environ.get("REDIS_URL") or "memory://"
     RATELIMIT_ENABLED = _bool("RATELIMIT_ENABLED", True)
@@ -84,6 +89,8 @@ class TestingConfig(Config):
     RATELIMIT_ENABLED = False
     RATELIMIT_STORAGE_URI = "memory://"
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # fast hashing: tests create many users
+    # Most tests do not search: they leave the outbox alone (search tests drain it or turn this on).
+    SEARCH_INLINE_DRAIN = False
 
 
 class ProductionConfig(Config):

@@ -64,6 +64,9 @@ def register_extensions(app: Flask) -> None:
     i18n.init_app(app)
     security.init_app(app)
     import forum.models  # noqa: F401  (one complete metadata for Alembic and create_all)
+    from forum.search import services as search
+
+    search.init_app(app)  # SEARCH_BACKEND check, outbox listeners, drains after commit
 
 
 def register_blueprints(app: Flask) -> None:
@@ -92,7 +95,8 @@ def register_template_helpers(app: Flask) -> None:
 def register_commands(app: Flask) -> None:
     from forum.auth.cli import users_cli
     from forum.forums.cli import forum_cli
+    from forum.search.cli import search_cli
     from forum.votes.cli import votes_cli
 
-    for group in (users_cli, forum_cli, votes_cli):
+    for group in (users_cli, forum_cli, votes_cli, search_cli):
         app.cli.add_command(group)

@@ -1,0 +1,289 @@
+"""Search for the views: the backend of the app, what a user may see, and searches that
+come back with their database rows.
+
+Backends only know visibility levels; this module maps users to levels and re-checks
+every hit against the database before a view shows it (defence in depth: a hit the
+viewer may not see can only mean a stale index, and it is dropped).
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+from flask import Flask, current_app
+from markupsafe import Markup
+
+from forum.core.text import normalize_text
+from forum.extensions import db
+from forum.proposals.models import Comment, Proposal
+from forum.search.backend import (
+    MAX_QUERY_LENGTH,
+    Kind,
+    SearchBackend,
+    SearchQuery,
+    Sort,
+    Visibility,
+)
+from forum.search.documents import comment_visibility, proposal_visibility
+
+logger = logging.getLogger(__name__)
+
+BACKENDS = ("whoosh", "postgres")
+LOCAL_TIMEZONE = ZoneInfo("Asia/Ho_Chi_Minh")
+MAX_PER_PAGE = 100
+MAX_PAGE = 500  # deeper pages cost the engine more than anyone reads
+EXTENSION_KEY = "forum.search.backend"
+_backend_lock = threading.Lock()
+
+
+# The backend --------------------------------------------------------------------------
+def check_backend_setting(app: Flask) -> None:
+    """Fail at startup, with a clear message, on an unknown ``SEARCH_BACKEND``."""
+    name = app.config.get("SEARCH_BACKEND", "whoosh")
+    if name not in BACKENDS:
+        raise RuntimeError(f"Unknown SEARCH_BACKEND {name!r}; use one of {', '.join(BACKENDS)}.")
+
+
+def _create_backend(app: Flask) -> SearchBackend:
+    name = app.config.get("SEARCH_BACKEND", "whoosh")
+    if name == "whoosh":
+        from forum.search.whoosh_backend import WhooshBackend
+
+        return WhooshBackend(app.config["SEARCH_INDEX_DIR"])
+    if name == "postgres":
+        from forum.search.postgres_backend import PostgresBackend
+
+        with app.app_context():
+            engine = db.engine
+        if engine.dialect.name != "postgresql":
+            raise RuntimeError("SEARCH_BACKEND=postgres needs a PostgreSQL DATABASE_URL.")
+        return PostgresBackend(engine)
+    raise RuntimeError(f"Unknown SEARCH_BACKEND {name!r}; use one of {', '.join(BACKENDS)}.")
+
+
+def get_backend(app: Flask | None = None) -> SearchBackend:
+    """The app's search backend, created once per app and kept in ``app.extensions``."""
+    app = app or current_app._get_current_object()
+    backend = app.extensions.get(EXTENSION_KEY)
+    if backend is None:
+        with _backend_lock:
+            backend = app.extensions.get(EXTENSION_KEY)
+            if backend is None:
+                backend = app.extensions[EXTENSION_KEY] = _create_backend(app)
+    return backend
+
+
+def init_app(app: Flask) -> None:
+    """Check the setting, attach the outbox listeners and the inline drain hooks."""
+    from forum.search import indexer, outbox
+
+    check_backend_setting(app)
+    outbox.register_listeners()
+    indexer.init_app(app)
+
+
+# Who sees what ------------------------------------------------------------------------
+def _is_logged_in(user) -> bool:
+    return bool(user is not None and getattr(user, "is_authenticated", False) and user.is_active)
+
+
+def visibility_for(user) -> frozenset[str]:
+    """Anonymous and delegates: public; moderators: + staff; organizers and admins: all."""
+    if not _is_logged_in(user):
+        return frozenset({Visibility.PUBLIC.value})
+    if user.is_organizer:
+        return frozenset(v.value for v in Visibility)
+    if user.is_moderator:
+        return frozenset({Visibility.PUBLIC.value, Visibility.STAFF.value})
+    return frozenset({Visibility.PUBLIC.value})
+
+
+# Searching ----------------------------------------------------------------------------
+def clean_query(text: str | None) -> str:
+    """Normalised single-line query text, cut to ``MAX_QUERY_LENGTH`` characters."""
+    return normalize_text(text, multiline=False)[:MAX_QUERY_LENGTH].strip()
+
+
+def local_day_bounds(date_from: date | None, date_to: date | None) -> tuple[datetime | None, datetime | None]:
+    """Local (Asia/Ho_Chi_Minh) calendar days, ``date_to`` inclusive → UTC ``[from, before)``."""
+    created_from = created_before = None
+    if date_from is not None:
+        created_from = datetime.combine(date_from, time.min, tzinfo=LOCAL_TIMEZONE).astimezone(UTC)
+    if date_to is not None:
+        created_before = datetime.combine(date_to + timedelta(days=1), time.min,
+                                          tzinfo=LOCAL_TIMEZONE).astimezone(UTC)
+    return created_from, created_before
+
+
+@dataclass(frozen=True)
+class ResultHit:
+    """One search result with its database rows (``comment`` is None for a proposal)."""
+
+    kind: str
+    proposal: Proposal
+    comment: Comment | None
+    title_snippet: Markup
+    body_snippet: Markup
+    score: float
+
+    @property
+    def forum(self):
+        return self.proposal.forum
+
+
+@dataclass(frozen=True)
+class SearchResults:
+    query: str
+    hits: list[ResultHit] = field(default_factory=list)
+    total: int = 0
+    page: int = 1
+    per_page: int = 20
+    unavailable: bool = False  # the engine failed: the view says so instead of a 500
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+
+def _load_proposals(ids) -> dict[int, Proposal]:
+    if not ids:
+        return {}
+    rows = db.session.scalars(
+        sa.select(Proposal)
+        .where(Proposal.id.in_(sorted(set(ids))))
+        .options(so.joinedload(Proposal.forum), so.joinedload(Proposal.theme), so.joinedload(Proposal.author))
+    )
+    return {proposal.id: proposal for proposal in rows}
+
+
+def _load_comments(ids) -> dict[int, Comment]:
+    if not ids:
+        return {}
+    rows = db.session.scalars(
+        sa.select(Comment)
+        .where(Comment.id.in_(sorted(set(ids))))
+        .options(so.joinedload(Comment.author), so.joinedload(Comment.parent))
+    )
+    return {comment.id: comment for comment in rows}
+
+
+def _current_proposal_visibility(proposal: Proposal) -> str:
+    return proposal_visibility(forum_phase=proposal.forum.phase, is_hidden=proposal.is_hidden,
+                               status=proposal.status)
+
+
+def _current_comment_visibility(comment: Comment, proposal: Proposal) -> str:
+    return comment_visibility(
+        forum_phase=proposal.forum.phase, proposal_hidden=proposal.is_hidden, status=proposal.status,
+        is_hidden=comment.is_hidden, parent_hidden=comment.parent.is_hidden if comment.parent else None,
+    )
+
+
+def _matches_filters(proposal: Proposal, query: SearchQuery) -> bool:
+    return (
+        (query.forum_id is None or proposal.forum_id == query.forum_id)
+        and (query.theme_id is None or proposal.theme_id == query.theme_id)
+        and (query.status is None or proposal.status == query.status)
+    )
+
+
+def search_contributions(
+    user,
+    *,
+    text: str | None,
+    forum_id: int | None = None,
+    theme_id: int | None = None,
+    kind: str | None = None,
+    status: str | None = None,
+    date_from: date | None = None,
+    date_to: date | None = None,
+    sort: str = Sort.RELEVANCE,
+    page: int = 1,
+    per_page: int = 20,
+) -> SearchResults:
+    """One page of contributions ``user`` may see, each with its rows, in three queries
+    at most (proposals with forum, theme and author; comments with author and parent)."""
+    text = clean_query(text)
+    page = min(max(1, int(page or 1)), MAX_PAGE)
+    per_page = min(max(1, int(per_page or 20)), MAX_PER_PAGE)
+    if not text:
+        return SearchResults(query=text, page=page, per_page=per_page)
+    created_from, created_before = local_day_bounds(date_from, date_to)
+    allowed = visibility_for(user)
+    query = SearchQuery(
+        text=text,
+        visibility=allowed,
+        forum_id=forum_id,
+        theme_id=theme_id,
+        kind=kind if kind in (Kind.PROPOSAL, Kind.COMMENT) else None,
+        status=status or None,
+        created_from=created_from,
+        created_before=created_before,
+        sort=sort if sort in tuple(Sort) else Sort.RELEVANCE,
+        page=page,
+        per_page=per_page,
+    )
+    try:
+        result = get_backend().search(query)
+    except Exception:
+        logger.exception("search: the backend failed on %r", text)
+        return SearchResults(query=text, page=page, per_page=per_page, unavailable=True)
+
+    comments = _load_comments(hit.entity_id for hit in result.hits if hit.kind == Kind.COMMENT)
+    proposals = _load_proposals(
+        [hit.proposal_id for hit in result.hits] + [comment.proposal_id for comment in comments.values()]
+    )
+    hits: list[ResultHit] = []
+    for hit in result.hits:
+        comment = comments.get(hit.entity_id) if hit.kind == Kind.COMMENT else None
+        proposal = proposals.get(comment.proposal_id if comment else hit.proposal_id)
+        if proposal is None or (hit.kind == Kind.COMMENT and comment is None):
+            visible = None
+        elif comment is not None:
+            visible = _current_comment_visibility(comment, proposal)
+        else:
+            visible = _current_proposal_visibility(proposal)
+        if visible not in allowed or not _matches_filters(proposal, query):
+            logger.warning("search: dropped stale hit %s (the index is behind the database)", hit.key)
+            continue
+        hits.append(ResultHit(kind=hit.kind, proposal=proposal, comment=comment,
+                              title_snippet=hit.title_snippet, body_snippet=hit.body_snippet, score=hit.score))
+    dropped = len(result.hits) - len(hits)
+    return SearchResults(query=text, hits=hits, total=max(0, result.total - dropped), page=page,
+                         per_page=per_page)
+
+
+def similar_proposals_for(user, title: str | None, *, exclude_ids=(), limit: int = 5) -> list[Proposal]:
+    """Up to ``limit`` existing proposals resembling ``title`` that ``user`` may see, best
+    first, each with its forum loaded (for "Đã có hiến kế tương tự?")."""
+    title = clean_query(title)
+    if not title:
+        return []
+    allowed = visibility_for(user)
+    try:
+        similar = get_backend().similar_proposals(
+            title, visibility=allowed, limit=limit, exclude_ids=tuple(exclude_ids)
+        )
+    except Exception:
+        logger.exception("search: similar proposals failed for %r", title)
+        return []
+    proposals = _load_proposals([item.proposal_id for item in similar])
+    found = []
+    for item in similar:
+        proposal = proposals.get(item.proposal_id)
+        if proposal is not None and _current_proposal_visibility(proposal) in allowed:
+            found.append(proposal)
+    return found[:limit]
