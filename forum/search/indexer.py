@@ -53,7 +53,8 @@ ADVISORY_LOCK_KEY = 0x68_69_65_6E_6B_65_01  # "hienke" + 1
 _POLL_SECONDS = 0.05
 
 # Tests set this to a callable(point) to stop or slow the drainer at a named point
-# ("after_read", "before_backend", "after_backend_commit", "after_outbox_delete").
+# ("after_read", "before_backend", "after_backend_commit", "after_outbox_delete",
+# "before_release").
 checkpoint_hook: Callable[[str], None] | None = None
 
 
@@ -244,6 +245,7 @@ def drain_outbox(backend: SearchBackend, *, batch_size: int = 500, wait: float =
         try:
             while consumed := _drain_batch(backend, batch_size):
                 drained += consumed
+            _checkpoint("before_release")
         finally:
             lock.release()
         if not _outbox_has_rows():  # the re-check after release (see above)

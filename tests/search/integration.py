@@ -256,4 +256,4 @@ def bulk_hide(rng, world):
 
 ACTIONS = (create_proposal, create_proposal, edit_proposal, hide_proposal, withdraw_proposal, move_proposal,
            delete_proposal, add_comment, add_comment, add_comment, edit_comment, hide_comment, delete_comment,
-           support, support, support, change_phase, bulk_hide)
+           support, support, support, support, change_phase, bulk_hide)

@@ -19,7 +19,7 @@ def thread(app):
     """A public proposal with a top-level comment and a reply; returns their ids."""
     with app.app_context():
         author = make_user()
-        forum = make_forum(phase="open")
+        forum = make_forum(number=1, phase="open")
         proposal = make_proposal(forum, author, title="Phát triển đoàn viên công đoàn", body="Nội dung hiến kế")
         comment = make_comment(proposal, make_user(), body="Ý kiến thứ nhất")
         reply = make_comment(proposal, author, body="Trả lời ý kiến", parent=comment)
@@ -65,7 +65,7 @@ def test_comments_take_their_proposals_status_theme_and_forum(app, thread):
     from forum.proposals.models import Proposal
 
     with app.app_context():
-        other = make_forum(number=9, phase="open")
+        other = make_forum(number=2, phase="open")
         other_id, other_theme = other.id, other.themes[1].id
     update(app, Proposal, thread["proposal"], status="accepted", forum_id=other_id, theme_id=other_theme,
            support_count=7)
@@ -140,7 +140,7 @@ def test_missing_and_malformed_keys_are_left_out(app, thread):
 
 def test_building_takes_a_fixed_number_of_queries(app, count_queries):
     with app.app_context():
-        forum = make_forum(phase="open")
+        forum = make_forum(number=1, phase="open")
         author = make_user()
         proposals = [make_proposal(forum, author) for _ in range(12)]
         comments = [make_comment(p, author) for p in proposals for _ in range(2)]
@@ -156,7 +156,7 @@ def test_building_takes_a_fixed_number_of_queries(app, count_queries):
 
 def test_thread_and_forum_keys(app, thread):
     with app.app_context():
-        other_forum = make_forum(number=8, phase="open")
+        other_forum = make_forum(number=2, phase="open")
         other = make_proposal(other_forum, make_user())
         other_forum_id, other_id = other_forum.id, other.id
     with app.app_context():
@@ -168,7 +168,7 @@ def test_thread_and_forum_keys(app, thread):
 
 def test_streaming_every_document_in_id_order(app):
     with app.app_context():
-        forum = make_forum(phase="open")
+        forum = make_forum(number=1, phase="open")
         author = make_user()
         proposals = [make_proposal(forum, author) for _ in range(5)]
         comments = [make_comment(proposals[i % 5], author) for i in range(7)]
@@ -183,7 +183,7 @@ def test_streaming_every_document_in_id_order(app):
 def test_streaming_keeps_no_transaction_open_between_chunks(app):
     """A writer can commit while a reindex stream is paused (SQLite: no long BEGIN IMMEDIATE)."""
     with app.app_context():
-        forum = make_forum(phase="open")
+        forum = make_forum(number=1, phase="open")
         author = make_user()
         for _ in range(4):
             make_proposal(forum, author)

@@ -18,7 +18,7 @@ def ids(app):
     """A forum with a proposal, a comment and a reply, and an empty outbox."""
     with app.app_context():
         author = make_user()
-        forum = make_forum(phase="open")
+        forum = make_forum(number=1, phase="open")
         proposal = make_proposal(forum, author)
         comment = make_comment(proposal, author)
         reply = make_comment(proposal, author, parent=comment)
@@ -38,7 +38,7 @@ def change(app, model, id_, **values):
 
 def test_rows_are_written_with_the_change_and_vanish_on_rollback(app):
     with app.app_context():
-        forum = make_forum(phase="open")
+        forum = make_forum(number=1, phase="open")
         author = make_user()
         db.session.execute(sa.delete(SearchOutbox))
         db.session.commit()
@@ -58,7 +58,7 @@ def test_rows_are_written_with_the_change_and_vanish_on_rollback(app):
 def test_created_proposal_and_comment_are_enqueued(app):
     with app.app_context():
         author = make_user()
-        forum = make_forum(phase="open")
+        forum = make_forum(number=1, phase="open")
         db.session.execute(sa.delete(SearchOutbox))
         db.session.commit()
         proposal = proposals.create_proposal(forum, title="Hiến kế về nhà ở", body="Nội dung",
@@ -89,7 +89,7 @@ def test_changes_comments_inherit_enqueue_the_thread(app, ids, values):
 def test_moving_to_another_theme_or_forum_enqueues_the_thread(app, ids):
     change(app, Proposal, ids["proposal"], theme_id=ids["other_theme"])
     with app.app_context():
-        other = make_forum(number=7, phase="open")
+        other = make_forum(number=2, phase="open")
         other_id = other.id
     clear_outbox(app)
     change(app, Proposal, ids["proposal"], forum_id=other_id)
