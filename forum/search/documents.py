@@ -75,29 +75,27 @@ def _chunks(ids: Iterable[int], size: int = ID_CHUNK) -> Iterator[list[int]]:
 
 
 # One SELECT per kind; the joins bring the forum phase and the parent's hidden flag.
-_parent = so.aliased(Comment)
-_PROPOSAL_COLUMNS = (
-    Proposal.id, Proposal.forum_id, Proposal.theme_id, Proposal.author_id, Proposal.status,
-    Proposal.is_hidden, Proposal.created_at, Proposal.support_count, Proposal.title, Proposal.body,
-    Forum.phase,
-)
-_COMMENT_COLUMNS = (
-    Comment.id, Comment.proposal_id, Comment.author_id, Comment.is_hidden, Comment.created_at,
-    Comment.body, _parent.is_hidden, Proposal.forum_id, Proposal.theme_id, Proposal.status,
-    Proposal.is_hidden, Forum.phase,
-)
-
-
+# Built on first use: aliasing a mapped class at import time would configure the mappers
+# before every model is imported.
 def _proposal_select() -> sa.Select:
-    return sa.select(*_PROPOSAL_COLUMNS).join(Forum, Forum.id == Proposal.forum_id)
+    return sa.select(
+        Proposal.id, Proposal.forum_id, Proposal.theme_id, Proposal.author_id, Proposal.status,
+        Proposal.is_hidden, Proposal.created_at, Proposal.support_count, Proposal.title, Proposal.body,
+        Forum.phase,
+    ).join(Forum, Forum.id == Proposal.forum_id)
 
 
 def _comment_select() -> sa.Select:
+    parent = so.aliased(Comment, name="parent_comment")
     return (
-        sa.select(*_COMMENT_COLUMNS)
+        sa.select(
+            Comment.id, Comment.proposal_id, Comment.author_id, Comment.is_hidden, Comment.created_at,
+            Comment.body, parent.is_hidden, Proposal.forum_id, Proposal.theme_id, Proposal.status,
+            Proposal.is_hidden, Forum.phase,
+        )
         .join(Proposal, Proposal.id == Comment.proposal_id)
         .join(Forum, Forum.id == Proposal.forum_id)
-        .outerjoin(_parent, _parent.id == Comment.parent_id)
+        .outerjoin(parent, parent.id == Comment.parent_id)
     )
 
 
