@@ -3,6 +3,8 @@
 Call them inside ``with app.app_context():``.
 """
 import itertools
+
+import sqlalchemy as sa
 from datetime import date
 
 from forum.auth.models import User
@@ -33,9 +35,18 @@ def make_user(*, role="delegate", email=None, full_name=None, unit="LĐLĐ tỉn
     return user
 
 
+def _free_forum_number() -> int:
+    """The lowest forum number (1–10) not taken yet, so fixed numbers in tests never collide."""
+    taken = set(db.session.scalars(sa.select(Forum.number)))
+    free = [n for n in range(1, 11) if n not in taken]
+    if not free:
+        raise RuntimeError("all ten forum numbers are taken in this test database")
+    return free[0]
+
+
 def make_forum(*, number=None, phase="open", title=None, slug=None, themes=("Phát triển đoàn viên", "Cán bộ Công đoàn"),
                is_sample=False) -> Forum:
-    n = number or (next(_sequence) % 10) + 1
+    n = number or _free_forum_number()
     forum = Forum(
         number=n,
         slug=slug or f"dien-dan-{n}",

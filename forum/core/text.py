@@ -57,14 +57,18 @@ def vietnamese_sort_key(value: str) -> tuple:
     """Sort key following Vietnamese alphabetical order (a ă â b c d đ e ê …).
 
     Letters decide first, then tone marks (none, huyền, hỏi, ngã, sắc, nặng), then case,
-    as in Vietnamese dictionaries. Characters outside the alphabet sort by code point
-    after the letters.
+    as in Vietnamese dictionaries. Spaces sort before every letter, so names compare word
+    by word ("Hà Nội" before "Hải Phòng"); other characters outside the alphabet sort by
+    code point after the letters.
     """
     letters, tones = [], []
     for char in unicodedata.normalize("NFC", value or ""):
         base, tone = _split_letter(char)
         rank = _LETTER_RANK.get(base)
-        letters.append((0, rank) if rank is not None else (1, ord(base)))
+        if char.isspace():
+            letters.append((-1, 0))
+        else:
+            letters.append((0, rank) if rank is not None else (1, ord(base)))
         tones.append(tone)
     return tuple(letters), tuple(tones), value
 

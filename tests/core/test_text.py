@@ -48,3 +48,9 @@ def test_safe_next_url_stays_on_site():
         assert safe_next_url(evil, default="/") == "/", evil
     assert safe_next_url("/forums/dien-dan-1?sort=newest", default="/") == "/forums/dien-dan-1?sort=newest"
     assert safe_next_url(None, default="/home") == "/home"
+
+
+def test_names_compare_word_by_word():
+    units = ["LĐLĐ thành phố Hải Phòng", "LĐLĐ thành phố Hà Nội", "LĐLĐ thành phố Hồ Chí Minh", "LĐLĐ tỉnh An Giang"]
+    assert sort_vietnamese(units) == [
+        "LĐLĐ thành phố Hà Nội", "LĐLĐ thành phố Hải Phòng", "LĐLĐ thành phố Hồ Chí Minh", "LĐLĐ tỉnh An Giang"]
