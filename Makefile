@@ -49,6 +49,7 @@ db: install
 
 demo: install
 	$(BIN)/flask forum seed-demo
+	$(BIN)/flask search sync
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache
