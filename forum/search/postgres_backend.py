@@ -1,14 +1,26 @@
 """PostgreSQL full-text search backend (``SEARCH_BACKEND=postgres``).
 
-Documents live in ``search_entries`` (one row per contribution). Its generated columns
-``tsv_fold`` (diacritics folded with ``vi_unaccent``) and ``tsv_exact`` carry the
-tsvectors, each with a GIN index (see ``postgres_schema``). Matching uses ``tsv_fold``;
-``tsv_exact`` only ranks exact-diacritic matches first.
+Documents live in ``search_entries`` (one row per contribution, see ``postgres_schema``):
+``tsv_fold`` (diacritics folded) is what matches, ``tsv_exact`` ranks exact-diacritic
+matches first, ``tsv_pairs`` (folded pairs of adjacent syllables) finds phrase candidates.
 
 User text never reaches tsquery syntax: a small tokenizer finds quoted phrases, ``OR``
-and ``-exclusions``, and every piece of literal text goes through ``plainto_tsquery`` /
-``phraseto_tsquery`` (which treat every character as text); the pieces are combined
+and ``-exclusions``; every piece of literal text goes through ``plainto_tsquery`` /
+``phraseto_tsquery`` (which read every character as text), and the pieces are combined
 with the tsquery operators ``&&``, ``||`` and ``!!``.
+
+Latency at a million documents comes from never touching more rows than needed:
+
+- totals are counted up to COUNT_CAP + 1 rows (larger totals are reported as COUNT_CAP);
+- when the count is exact, every match is ranked (at most COUNT_CAP rows, just read);
+- beyond it, relevance ranks a bounded candidate set: the matches among the newest
+  RECENT_WINDOW documents (a walk of the ``created_at`` index), plus, when they are
+  rare enough, the documents that earn the exact/adjacency bonuses (found through
+  their GIN index). Pages past the candidates continue with the other matches, newest first;
+- quoted phrases are found through their rarest syllable pair, then checked on ``tsv_fold``;
+- ``ts_headline`` runs only for the rows of the page;
+- every search runs under ``statement_timeout``: on timeout it returns an empty page and
+  logs a warning, never an error page.
 
 The backend writes with its own connections (``engine.begin()``), never through the
 request session: the indexer calls it after the request's commit.
@@ -18,10 +30,11 @@ from __future__ import annotations
 import logging
 import math
 import re
+import string
 import time
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import psycopg
 import sqlalchemy as sa
@@ -50,25 +63,70 @@ TABLE = "search_entries"
 BUILD_TABLE = "search_entries_build"  # the fresh table a rebuild loads before the swap
 DOCUMENT_COLUMNS = (
     "key", "kind", "entity_id", "proposal_id", "forum_id", "theme_id", "author_id", "status",
-    "visibility", "created_at", "support_count", "title", "body", "fingerprint",
+    "visibility", "created_at", "support_count", "title", "body", "fingerprint", "tsv_pairs",
 )
 COUNT_CAP = 10_000  # totals beyond this are reported as COUNT_CAP ("10.000+")
-UPSERT_BATCH = 500
+RECENT_WINDOW = 3000  # newest documents whose matches are ranked when the total is capped
+STRONG_CANDIDATES = 500  # newest documents with the exact/adjacency bonus, when those are rare
+STRONG_RARE_SHARE = 0.003  # "rare": estimated in at most this share of the documents
 SIMILAR_CANDIDATES = 2000
-FREQUENCIES_MAX_AGE = 600.0  # seconds
+UPSERT_BATCH = 500
+STATISTICS_MAX_AGE = 600.0  # seconds between reads of the lexeme statistics
 SNIPPET_MAX_CHARS = 240
 # ts_headline options: the sentinels mark matches; render_snippet turns them into <mark>.
 _TITLE_HEADLINE = f"StartSel={MARK_START}, StopSel={MARK_END}, HighlightAll=true"
 _BODY_HEADLINE = f"StartSel={MARK_START}, StopSel={MARK_END}, MaxFragments=1, MaxWords=40, MinWords=20"
-
-# ts_headline drops anything that looks like an HTML tag; these control characters stand
-# in for "<" and ">" while it runs (stored text never contains control characters).
-_TAG_STAND_INS = "\x04\x05"
+_MARKS = MARK_START + MARK_END
 _EDGE_CHARS = 20
-_RESTORE_TAGS = str.maketrans({"\x04": "<", "\x05": ">"})
+
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f]")
 _QUERY_ITEM = re.compile(r'(?P<negated>-?)"(?P<phrase>[^"]*)"?|(?P<word>[^\s"]+)')
 _SYLLABLE = re.compile(r"[^\W_]+")
+_PUNCTUATION_TO_SPACE = str.maketrans({c: " " for c in string.punctuation})  # = SQL vi_words
+
+
+def _fold_table() -> dict[int, str]:
+    """Latin letters with diacritics → their base letter (str.translate table), đ/Đ included."""
+    table = {}
+    for code in [*range(0xC0, 0x250), *range(0x1E00, 0x1F00)]:
+        char = chr(code)
+        base = "".join(c for c in unicodedata.normalize("NFD", char) if not unicodedata.combining(c))
+        if base != char:
+            table[code] = base
+    table.update({ord("đ"): "d", ord("Đ"): "D"})
+    return table
+
+
+_FOLD = _fold_table()
+
+
+def fold(text: str) -> str:
+    """Lowercase, strip diacritics and fold ``đ`` → ``d`` (Python mirror of vi_unaccent)."""
+    text = unicodedata.normalize("NFC", text).lower().translate(_FOLD)
+    if text.isascii():
+        return text
+    return "".join(c for c in unicodedata.normalize("NFD", text) if not unicodedata.combining(c))
+
+
+def syllables(text: str) -> list[str]:
+    """Folded syllables, cut as PostgreSQL cuts ``vi_words`` text (ASCII punctuation separates)."""
+    return _SYLLABLE.findall(fold(text.translate(_PUNCTUATION_TO_SPACE)))
+
+
+def syllable_pairs(text: str) -> list[str]:
+    """Distinct folded pairs of adjacent syllables: 'Công đoàn cơ sở' → cong doan, doan co, co so."""
+    words = syllables(text)
+    return sorted({f"{a} {b}" for a, b in zip(words, words[1:])})
+
+
+def _tsquery_literal(lexemes: Iterable[str], operator: str) -> str:
+    """A tsquery in input syntax from lexemes (quoted: never parsed for operators)."""
+    quoted = ("'" + lexeme.replace("\\", "\\\\").replace("'", "''") + "'" for lexeme in lexemes)
+    return f" {operator} ".join(quoted)
+
+
+def _tsvector_literal(lexemes: Iterable[str]) -> str:
+    return _tsquery_literal(lexemes, "")
 
 
 # Query parsing -------------------------------------------------------------------------------
@@ -98,21 +156,14 @@ class ParsedQuery:
 
     @property
     def adjacency_texts(self) -> list[str]:
-        """Per alternative of two or more syllables, its text: adjacent syllables earn a bonus."""
-        texts = [" ".join(unit.text for unit in alternative) for alternative in self.alternatives]
-        return [text for text in texts if len(_SYLLABLE.findall(text)) >= 2]
+        """Each alternative's whole text: its syllables side by side earn the adjacency bonus."""
+        return [" ".join(unit.text for unit in alternative) for alternative in self.alternatives]
 
     @property
     def has_marks(self) -> bool:
         """True when the positive text carries diacritics (then exact matches rank first)."""
-        text = " ".join(unit.text for unit in self.positive_units)
-        return fold(text) != text.lower()
-
-
-def fold(text: str) -> str:
-    """Strip every combining mark after NFD and fold ``đ``/``Đ`` (Python mirror of vi_unaccent)."""
-    decomposed = unicodedata.normalize("NFD", text.lower())
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).replace("đ", "d")
+        text = unicodedata.normalize("NFC", " ".join(unit.text for unit in self.positive_units)).lower()
+        return fold(text) != text
 
 
 def clean_query_text(text: str) -> str:
@@ -124,8 +175,8 @@ def parse_query(text: str) -> ParsedQuery:
     """Split user text into literal words/phrases, ``OR`` and ``-exclusions``.
 
     Nothing else is an operator: ``field:value``, ``*``, ``?``, ``~``, ``^``, brackets and
-    tsquery characters (``& | ! : <->``) stay literal text, and PostgreSQL's parser later
-    keeps only their syllables. Unbalanced quotes run to the end of the query.
+    tsquery characters (``& | ! : <->``) stay literal text, of which only the syllables
+    count. Unbalanced quotes run to the end of the query.
     """
     alternatives: list[list[QueryUnit]] = [[]]
     excluded: list[QueryUnit] = []
@@ -153,13 +204,13 @@ class _TsqueryBuilder:
     def __init__(self) -> None:
         self.params: dict[str, str] = {}
 
-    def _bind(self, value: str) -> str:
+    def bind(self, value: str) -> str:
         name = f"q{len(self.params)}"
         self.params[name] = value
         return f":{name}"
 
     def unit(self, unit: QueryUnit, *, folded: bool) -> str:
-        text = self._bind(unit.text)
+        text = f"vi_words({self.bind(unit.text)})"
         if folded:
             text = f"vi_unaccent({text})"
         function = "phraseto_tsquery" if unit.phrase else "plainto_tsquery"
@@ -178,25 +229,29 @@ class _TsqueryBuilder:
     def phrases(self, texts: list[str]) -> str:
         if not texts:
             return "''::tsquery"
-        return " || ".join(f"phraseto_tsquery('simple', vi_unaccent({self._bind(t)}))" for t in texts)
+        return " || ".join(f"phraseto_tsquery('simple', vi_unaccent(vi_words({self.bind(t)})))" for t in texts)
 
     def lexemes(self, text: str) -> str:
-        return f"tsvector_to_array(to_tsvector('simple', vi_unaccent({self._bind(text)})))"
+        return f"tsvector_to_array(to_tsvector('simple', vi_unaccent(vi_words({self.bind(text)}))))"
 
 
-def _tsquery_literal(lexemes: Iterable[str], operator: str) -> str:
-    """A tsquery in input syntax from lexemes PostgreSQL produced itself (quoted, never parsed)."""
-    quoted = ("'" + lexeme.replace("\\", "\\\\").replace("'", "''") + "'" for lexeme in lexemes)
-    return f" {operator} ".join(quoted)
+def _pairs_query(groups: list[list[str]]) -> str | None:
+    """OR of ANDs of syllable pairs, or None when a group has no pair (nothing to prefilter)."""
+    if not groups or any(not group for group in groups):
+        return None
+    return " | ".join("(" + _tsquery_literal(group, "&") + ")" for group in groups)
 
 
 @dataclass
 class _CompiledQuery:
-    match: str  # tsquery text on tsv_fold
-    exact: str | None  # tsquery text on tsv_exact (only when the query has diacritics)
-    adjacency: str | None  # phrase tsquery text on tsv_fold (only with >= 2 syllables)
+    match: str  # tsquery on tsv_fold
+    match_pairs: str | None  # tsquery on tsv_pairs implied by the match (quoted phrases)
+    exact: str | None  # tsquery on tsv_exact (only when the query has diacritics)
+    adjacency: str | None  # phrase tsquery on tsv_fold (only with two or more syllables)
+    adjacency_pairs: str | None  # tsquery on tsv_pairs implied by the adjacency phrase
     highlight: str  # OR of every positive folded lexeme, for ts_headline
-    extra: dict = field(default_factory=dict)
+    pair_groups: list[list[str]]  # the adjacency pairs, per alternative (for estimates)
+    exact_lexemes: list[str]
 
 
 # The backend --------------------------------------------------------------------------------
@@ -207,21 +262,25 @@ def _clean_document_text(text: str) -> str:
 
 
 def _document_row(document: SearchDocument) -> dict:
+    title, body = _clean_document_text(document.title), _clean_document_text(document.body)
+    # Pairs never span the title and the body.
+    pairs = sorted(set(syllable_pairs(title)) | set(syllable_pairs(body)))
     return {
         "key": document.key,
-        "kind": document.kind,
+        "kind": str(document.kind),
         "entity_id": document.entity_id,
         "proposal_id": document.proposal_id,
         "forum_id": document.forum_id,
         "theme_id": document.theme_id,
         "author_id": document.author_id,
-        "status": document.status,
+        "status": str(document.status),
         "visibility": str(document.visibility),
         "created_at": document.created_at,
         "support_count": document.support_count,
-        "title": _clean_document_text(document.title),
-        "body": _clean_document_text(document.body),
+        "title": title,
+        "body": body,
         "fingerprint": document.fingerprint,
+        "tsv_pairs": _tsvector_literal(pairs),
     }
 
 
@@ -236,6 +295,10 @@ def _batches(items: Iterable, size: int):
         yield batch
 
 
+def _is_timeout(error: sa.exc.DBAPIError) -> bool:
+    return isinstance(getattr(error, "orig", None), psycopg.errors.QueryCanceled)
+
+
 class PostgresBackend(SearchBackend):
     """Full-text search in PostgreSQL on the ``search_entries`` table."""
 
@@ -244,16 +307,19 @@ class PostgresBackend(SearchBackend):
     def __init__(self, engine: sa.Engine, *, statement_timeout_ms: int = 2000) -> None:
         self.engine = engine
         self.statement_timeout_ms = statement_timeout_ms
-        self._frequencies: tuple[float, dict[str, float]] | None = None
+        self._statistics: tuple[float, dict[str, dict[str, float]]] | None = None
 
     # Writing ----------------------------------------------------------------------------------
 
     def index_documents(self, documents: Iterable[SearchDocument]) -> None:
+        values = ", ".join(
+            "CAST(:tsv_pairs AS tsvector)" if column == "tsv_pairs" else f":{column}" for column in DOCUMENT_COLUMNS
+        )
         statement = sa.text(
-            f"INSERT INTO {TABLE} ({', '.join(DOCUMENT_COLUMNS)}) "
-            f"VALUES ({', '.join(':' + c for c in DOCUMENT_COLUMNS)}) "
+            f"INSERT INTO {TABLE} ({', '.join(DOCUMENT_COLUMNS)}) VALUES ({values}) "
             "ON CONFLICT (key) DO UPDATE SET "
             + ", ".join(f"{c} = excluded.{c}" for c in DOCUMENT_COLUMNS if c != "key")
+            # An unchanged document is not rewritten (no dead row, no GIN update).
             + f" WHERE {TABLE}.fingerprint IS DISTINCT FROM excluded.fingerprint"
         )
         for batch in _batches(documents, UPSERT_BATCH):
@@ -275,34 +341,78 @@ class PostgresBackend(SearchBackend):
 
     def rebuild(self, documents: Iterable[SearchDocument], *, total: int,
                 progress: Callable[[int], None] | None = None) -> ReindexStats:
-        return _rebuild(self.engine, documents, total=total, progress=progress)
+        return _rebuild(self.engine, documents, progress=progress)
 
     # Searching --------------------------------------------------------------------------------
+
+    def _begin_read(self, connection: sa.Connection) -> None:
+        """Per-transaction settings of every search: a time limit, no JIT, no notices."""
+        connection.exec_driver_sql(f"SET LOCAL statement_timeout = {int(self.statement_timeout_ms)}")
+        # JIT compilation costs 50-500 ms, more than these queries themselves; parallel
+        # workers do not pay off for LIMITed reads, and would not keep UNION ALL in order.
+        connection.exec_driver_sql("SET LOCAL jit = off")
+        connection.exec_driver_sql("SET LOCAL max_parallel_workers_per_gather = 0")
+        # Pieces of a query without lexemes (e.g. "👍") only raise NOTICEs.
+        connection.exec_driver_sql("SET LOCAL client_min_messages = warning")
+
+    def search(self, query: SearchQuery) -> SearchPage:
+        page_number, per_page = max(1, query.page), max(1, query.per_page)
+        empty = SearchPage(hits=[], total=0, page=page_number, per_page=per_page)
+        parsed = parse_query(query.text)
+        if not parsed.alternatives or not query.visibility:
+            return empty
+        try:
+            with self.engine.begin() as connection:
+                self._begin_read(connection)
+                compiled = self._compile(connection, parsed)
+                if compiled is None:
+                    return empty
+                return self._search(connection, query, compiled, page_number, per_page)
+        except sa.exc.OperationalError as error:
+            if not _is_timeout(error):
+                raise
+            logger.warning("search timed out after %s ms: %r", self.statement_timeout_ms, clean_query_text(query.text))
+            return empty
 
     def _compile(self, connection: sa.Connection, parsed: ParsedQuery) -> _CompiledQuery | None:
         """Let PostgreSQL turn the parsed units into tsquery texts (one round trip)."""
         builder = _TsqueryBuilder()
         match_sql = builder.query(parsed, folded=True)
         exact_sql = builder.query(parsed, folded=False) if parsed.has_marks else "''::tsquery"
-        adjacency_sql = builder.phrases(parsed.adjacency_texts)
+        adjacency_texts = [t for t in parsed.adjacency_texts if len(syllables(t)) >= 2]
+        adjacency_sql = builder.phrases(adjacency_texts)
         positive_text = " ".join(unit.text for unit in parsed.positive_units)
+        exact_lexemes_sql = (f"tsvector_to_array(to_tsvector('simple', vi_words({builder.bind(positive_text)})))"
+                             if parsed.has_marks else "ARRAY[]::text[]")
         row = connection.execute(
             sa.text(
                 f"SELECT m::text, querytree(m), ({exact_sql})::text, a::text, numnode(a), "
-                f"{builder.lexemes(positive_text)} "
+                f"{builder.lexemes(positive_text)}, {exact_lexemes_sql} "
                 f"FROM (SELECT {match_sql} AS m, {adjacency_sql} AS a) AS q"
             ),
             builder.params,
         ).one()
-        match, tree, exact, adjacency_query, adjacency_nodes, lexemes = row
+        match, tree, exact, adjacency, adjacency_nodes, lexemes, exact_lexemes = row
         if not match or tree in ("", "T"):  # nothing searchable, or only exclusions
             return None
+        # Quoted phrases: every alternative needs the pairs of its phrases.
+        phrase_groups = [
+            sorted({pair for unit in alternative if unit.phrase for pair in syllable_pairs(unit.text)})
+            for alternative in parsed.alternatives
+        ]
+        pair_groups = [syllable_pairs(text) for text in adjacency_texts]
+        # A phrase of one lexeme (numnode 1) adds nothing over the match itself.
+        has_adjacency = bool(adjacency_nodes and adjacency_nodes > 1)
         return _CompiledQuery(
             match=match,
+            match_pairs=_pairs_query(phrase_groups),
             exact=exact or None,
-            # A phrase of one lexeme (numnode 1) adds nothing over the match itself.
-            adjacency=adjacency_query if adjacency_nodes and adjacency_nodes > 1 else None,
+            adjacency=adjacency if has_adjacency else None,
+            adjacency_pairs=_pairs_query(pair_groups) if has_adjacency and len(pair_groups) == len(
+                parsed.alternatives) else None,
             highlight=_tsquery_literal(lexemes or [], "|"),
+            pair_groups=pair_groups,
+            exact_lexemes=list(exact_lexemes or []),
         )
 
     @staticmethod
@@ -322,94 +432,200 @@ class PostgresBackend(SearchBackend):
             params["created_before"] = query.created_before
         return conditions, params
 
-    def search(self, query: SearchQuery) -> SearchPage:
-        page_number, per_page = max(1, query.page), max(1, query.per_page)
-        empty = SearchPage(hits=[], total=0, page=page_number, per_page=per_page)
-        parsed = parse_query(query.text)
-        if not parsed.alternatives or not query.visibility:
-            return empty
-        try:
-            with self.engine.begin() as connection:
-                connection.exec_driver_sql(f"SET LOCAL statement_timeout = {int(self.statement_timeout_ms)}")
-                connection.exec_driver_sql("SET LOCAL client_min_messages = warning")
-                compiled = self._compile(connection, parsed)
-                if compiled is None:
-                    return empty
-                return self._search(connection, query, compiled, page_number, per_page)
-        except sa.exc.OperationalError as error:
-            if not _is_timeout(error):
-                raise
-            logger.warning("search timed out after %s ms: %r", self.statement_timeout_ms, query.text[:MAX_QUERY_LENGTH])
-            return empty
-
     def _search(self, connection: sa.Connection, query: SearchQuery, compiled: _CompiledQuery,
                 page_number: int, per_page: int) -> SearchPage:
         conditions, params = self._filters(query)
-        conditions.insert(0, "e.tsv_fold @@ CAST(:match AS tsquery)")
+        filters = " AND ".join(conditions)
         params["match"] = compiled.match
-        where = " AND ".join(conditions)
-        total = connection.execute(
-            sa.text(f"SELECT count(*) FROM (SELECT 1 FROM {TABLE} e WHERE {where} LIMIT {COUNT_CAP}) c"),
+        # ``@@`` can use a GIN index; ts_match_vq() is the same test, evaluated on the row only.
+        row_match = "ts_match_vq(e.tsv_fold, CAST(:match AS tsquery))"
+        if compiled.match_pairs:
+            # Quoted phrases are found through their syllable pairs, then checked on the row.
+            params["match_pairs"] = compiled.match_pairs
+            match = f"e.tsv_pairs @@ CAST(:match_pairs AS tsquery) AND {row_match}"
+        else:
+            match = "e.tsv_fold @@ CAST(:match AS tsquery)"
+        # Count at most COUNT_CAP + 1 rows: enough to know whether the total is exact.
+        counted = connection.execute(
+            sa.text(f"SELECT count(*) FROM (SELECT 1 FROM {TABLE} e WHERE {match} AND {filters} "
+                    f"LIMIT {COUNT_CAP + 1}) c"),
             params,
         ).scalar_one()
+        total = min(counted, COUNT_CAP)
         offset = (page_number - 1) * per_page
         if total == 0 or offset >= total:
             return SearchPage(hits=[], total=total, page=page_number, per_page=per_page)
+        params.update(limit=per_page, offset=offset)
+        # The planner estimates tsquery selectivity poorly (it multiplies the frequencies of
+        # syllables that always come together), so the plan shape is chosen here, from the count:
+        # - at most COUNT_CAP matches: collect them through the GIN index, then sort or rank;
+        # - more: matches are frequent (>= 1 in 100 at a million documents), so walking an
+        #   index in the requested order and testing each row finds a page quickly.
+        collect = counted <= COUNT_CAP
+        if query.sort in (Sort.NEWEST, Sort.SUPPORTS):
+            order = ("e.created_at DESC, e.key" if query.sort == Sort.NEWEST
+                     else "e.support_count DESC, e.created_at DESC, e.key")
+            statement = (f"SELECT e.key, 0.0 AS score FROM {TABLE} e "
+                         f"WHERE {match if collect else row_match} AND {filters} "
+                         f"ORDER BY {order} LIMIT :limit OFFSET :offset")
+        elif collect:
+            statement = (f"SELECT e.key, {self._score(compiled, params)} AS score "
+                         f"FROM {TABLE} e WHERE {match} AND {filters} "
+                         f"ORDER BY score DESC, e.created_at DESC, e.key LIMIT :limit OFFSET :offset")
+        else:
+            statement = self._candidate_statement(connection, compiled, params, row_match, filters,
+                                                  offset + per_page)
+        if collect:
+            connection.exec_driver_sql("SET LOCAL enable_indexscan = off")
+        ranked = connection.execute(sa.text(statement), params).all()
+        if collect:
+            connection.exec_driver_sql("SET LOCAL enable_indexscan = on")
+        return SearchPage(hits=self._hits(connection, compiled, ranked), total=total,
+                          page=page_number, per_page=per_page)
 
+    @staticmethod
+    def _score(compiled: _CompiledQuery, params: dict) -> str:
+        """Relevance: folded cover density, +2 for an exact-diacritic match, +1 for adjacency.
+
+        Each ts_rank_cd is normalised into [0, 1), so the bonuses act as tiers.
+        """
         score = "ts_rank_cd(e.tsv_fold, CAST(:match AS tsquery), 32)"
         if compiled.exact:
-            score += (" + CASE WHEN e.tsv_exact @@ CAST(:exact AS tsquery) THEN 2 ELSE 0 END"
+            score += (" + CASE WHEN ts_match_vq(e.tsv_exact, CAST(:exact AS tsquery)) THEN 2 ELSE 0 END"
                       " + ts_rank_cd(e.tsv_exact, CAST(:exact AS tsquery), 32)")
             params["exact"] = compiled.exact
         if compiled.adjacency:
-            score += " + CASE WHEN e.tsv_fold @@ CAST(:adjacency AS tsquery) THEN 1 ELSE 0 END"
+            score += " + CASE WHEN ts_match_vq(e.tsv_fold, CAST(:adjacency AS tsquery)) THEN 1 ELSE 0 END"
             params["adjacency"] = compiled.adjacency
-        if query.sort == Sort.NEWEST:
-            score, order = "0.0", "created_at DESC, key"
-        elif query.sort == Sort.SUPPORTS:
-            score, order = "0.0", "support_count DESC, created_at DESC, key"
+        return score
+
+    def _candidate_statement(self, connection: sa.Connection, compiled: _CompiledQuery, params: dict,
+                             row_match: str, filters: str, needed: int) -> str:
+        """Relevance for a query matching more than COUNT_CAP documents (see the module doc)."""
+        score = self._score(compiled, params)
+        params.update(window=RECENT_WINDOW, strong_limit=STRONG_CANDIDATES)
+        ctes = [
+            # The newest RECENT_WINDOW documents passing the filters (a walk of a created_at
+            # index); their matches are candidates.
+            f"recent AS (SELECT e.key FROM (SELECT e.key, e.tsv_fold FROM {TABLE} e WHERE {filters} "
+            f"ORDER BY e.created_at DESC LIMIT :window) AS e WHERE {row_match})",
+        ]
+        strong = self._strong_condition(connection, compiled, params)
+        if strong:
+            ctes.append(f"strong AS (SELECT e.key FROM {TABLE} e WHERE {strong} AND {row_match} AND {filters} "
+                        f"ORDER BY e.created_at DESC LIMIT :strong_limit)")
+            ctes.append("candidates AS (SELECT key FROM recent UNION SELECT key FROM strong)")
         else:
-            order = "score DESC, created_at DESC, key"
-        params.update(limit=per_page, offset=offset, highlight=compiled.highlight or "",
-                      title_options=_TITLE_HEADLINE, body_options=_BODY_HEADLINE, tag_chars=_TAG_STAND_INS,
-                      marks=MARK_START + MARK_END)
+            ctes.append("candidates AS (SELECT key FROM recent)")
+        ctes.append(f"ranked AS (SELECT e.key, {score} AS score, e.created_at, 0 AS tier "
+                    f"FROM candidates c JOIN {TABLE} e ON e.key = c.key)")
+        params["rest"] = needed
+        ctes.append(f"rest AS (SELECT e.key, 0.0 AS score, e.created_at, 1 AS tier FROM {TABLE} e "
+                    f"WHERE {row_match} AND {filters} AND e.key NOT IN (SELECT key FROM candidates) "
+                    f"ORDER BY e.created_at DESC, e.key LIMIT :rest)")
+        # UNION ALL reads the rest only when the ranked candidates do not fill the page.
+        return (f"WITH {', '.join(ctes)} "
+                f"(SELECT key, score FROM ranked ORDER BY score DESC, created_at DESC, key "
+                f" LIMIT :limit OFFSET :offset) "
+                f"UNION ALL "
+                f"(SELECT key, score FROM rest ORDER BY created_at DESC, key "
+                f" LIMIT :limit OFFSET GREATEST(0, :offset - (SELECT count(*) FROM candidates))) "
+                f"LIMIT :limit")
+
+    def _strong_condition(self, connection: sa.Connection, compiled: _CompiledQuery, params: dict) -> str | None:
+        """An indexable condition for the documents earning the bonuses, if they are rare."""
+        statistics = self._lexeme_statistics(connection)
+        if compiled.adjacency_pairs:
+            share = self._estimate(statistics.get("tsv_pairs", {}), compiled.pair_groups)
+            if share <= STRONG_RARE_SHARE:
+                params["adjacency_pairs"] = compiled.adjacency_pairs
+                params.setdefault("adjacency", compiled.adjacency)
+                return ("e.tsv_pairs @@ CAST(:adjacency_pairs AS tsquery) "
+                        "AND ts_match_vq(e.tsv_fold, CAST(:adjacency AS tsquery))")
+        if compiled.exact:
+            share = self._estimate(statistics.get("tsv_exact", {}), [compiled.exact_lexemes])
+            if share <= STRONG_RARE_SHARE:
+                return "e.tsv_exact @@ CAST(:exact AS tsquery)"
+        return None
+
+    @staticmethod
+    def _estimate(frequencies: dict[str, float], groups: list[list[str]]) -> float:
+        """Upper bound of the share of documents matching an OR of ANDs of lexemes.
+
+        An AND is at most as frequent as its rarest lexeme; a lexeme missing from the
+        statistics is at most as frequent as the least frequent one listed.
+        """
+        if not frequencies:
+            return 0.0
+        floor = min(frequencies.values())
+        return sum(min((frequencies.get(lexeme, floor) for lexeme in group), default=1.0) for group in groups)
+
+    def _lexeme_statistics(self, connection: sa.Connection) -> dict[str, dict[str, float]]:
+        """Share of documents containing each common lexeme, per tsvector column (from ANALYZE)."""
+        now = time.monotonic()
+        if self._statistics is None or now - self._statistics[0] > STATISTICS_MAX_AGE:
+            rows = connection.execute(sa.text(
+                "SELECT attname, most_common_elems::text::text[], most_common_elem_freqs FROM pg_stats "
+                "WHERE schemaname = current_schema() AND tablename = :table "
+                "AND attname IN ('tsv_fold', 'tsv_exact', 'tsv_pairs')"
+            ), {"table": TABLE}).all()
+            statistics = {row[0]: dict(zip(row[1], row[2])) for row in rows if row[1]}
+            self._statistics = (now, statistics)
+        return self._statistics[1]
+
+    def _hits(self, connection: sa.Connection, compiled: _CompiledQuery, ranked: Sequence) -> list[SearchHit]:
+        """Hits with highlighted snippets; ts_headline runs only for the rows of the page.
+
+        ts_headline reads ``vi_words`` text (so it cuts syllables as the index does and sees
+        no HTML tags); the marks are then laid back onto the original characters.
+        """
+        if not ranked:
+            return []
         rows = connection.execute(
             sa.text(
-                f"WITH page AS ("
-                f"  SELECT * FROM (SELECT e.key, e.created_at, e.support_count, {score} AS score"
-                f"    FROM {TABLE} e WHERE {where}) AS matches"
-                f"  ORDER BY {order} LIMIT :limit OFFSET :offset"
-                f"), hq AS (SELECT CAST(:highlight AS tsquery) AS hq) "
-                f"SELECT e.kind, e.entity_id, e.proposal_id, page.score, "
-                f"  CASE WHEN e.kind = 'proposal' THEN ts_headline('vi_fold', translate(e.title, '<>', :tag_chars), hq.hq, :title_options) "
-                f"  ELSE '' END AS title_snippet, "
-                f"  h.headline AS body_snippet, b.lead, b.tail "
-                f"FROM page JOIN {TABLE} e ON e.key = page.key CROSS JOIN hq "
-                f"CROSS JOIN LATERAL (SELECT translate(e.body, '<>', :tag_chars) AS body) AS t "
-                f"CROSS JOIN LATERAL (SELECT ts_headline('vi_fold', t.body, hq.hq, :body_options) AS headline) AS h "
-                f"CROSS JOIN LATERAL (SELECT strpos(t.body, translate(h.headline, :marks, '')) AS start, "
-                f"  length(translate(h.headline, :marks, '')) AS length) AS p "
-                # The text around the fragment when it is short (ts_headline drops leading and
-                # trailing punctuation), so that the snippet can show it or an ellipsis.
-                f"CROSS JOIN LATERAL (SELECT "
-                f"  CASE WHEN p.start > 0 THEN right(left(t.body, p.start - 1), {_EDGE_CHARS + 1}) END AS lead, "
-                f"  CASE WHEN p.start > 0 THEN substr(t.body, p.start + p.length, {_EDGE_CHARS + 1}) END AS tail) AS b "
-                f"ORDER BY {', '.join('page.' + part for part in order.split(', '))}"
+                f"SELECT e.key, e.kind, e.entity_id, e.proposal_id, ht.headline AS title_headline, "
+                f"  ht.original AS title_original, hb.headline AS body_headline, hb.original AS body_original, "
+                f"  hb.lead, hb.tail "
+                f"FROM {TABLE} e CROSS JOIN (SELECT CAST(:highlight AS tsquery) AS q) AS hq "
+                f"CROSS JOIN LATERAL ({self._headline_sql('e.title', ':title_options')}) AS ht "
+                f"CROSS JOIN LATERAL ({self._headline_sql('e.body', ':body_options')}) AS hb "
+                f"WHERE e.key = ANY(:keys)"
             ),
-            params,
+            {"keys": [row.key for row in ranked], "highlight": compiled.highlight or "",
+             "title_options": _TITLE_HEADLINE, "body_options": _BODY_HEADLINE, "marks": _MARKS},
         ).all()
-        hits = [
-            SearchHit(
+        by_key = {row.key: row for row in rows}
+        hits = []
+        for key, score in ((row.key, row.score) for row in ranked):
+            row = by_key.get(key)
+            if row is None:  # pragma: no cover - removed between two statements of one transaction
+                continue
+            title = Markup("")
+            if row.kind == Kind.PROPOSAL:
+                title = render_snippet(_lay_marks(row.title_headline, row.title_original))
+            body = _with_edges(_lay_marks(row.body_headline, row.body_original), row.lead, row.tail)
+            hits.append(SearchHit(
                 kind=row.kind,
                 entity_id=row.entity_id,
                 proposal_id=row.proposal_id,
-                score=float(row.score),
-                title_snippet=_snippet(row.title_snippet) if row.kind == Kind.PROPOSAL else Markup(""),
-                body_snippet=_snippet(_shorten(_with_edges(row.body_snippet, row.lead, row.tail))),
-            )
-            for row in rows
-        ]
-        return SearchPage(hits=hits, total=total, page=page_number, per_page=per_page)
+                score=float(score),
+                title_snippet=title,
+                body_snippet=render_snippet(_shorten(body)),
+            ))
+        return hits
+
+    @staticmethod
+    def _headline_sql(column: str, options: str) -> str:
+        """ts_headline of ``column`` plus the original characters it covers and short edges."""
+        return (
+            f"SELECT h.headline, substr({column}, p.start, p.length) AS original, "
+            f"  CASE WHEN p.start > 0 THEN right(left({column}, p.start - 1), {_EDGE_CHARS + 1}) END AS lead, "
+            f"  CASE WHEN p.start > 0 THEN substr({column}, p.start + p.length, {_EDGE_CHARS + 1}) END AS tail "
+            f"FROM (SELECT vi_words({column}) AS words) AS w "
+            f"CROSS JOIN LATERAL (SELECT ts_headline('vi_fold', w.words, hq.q, {options}) AS headline) AS h "
+            f"CROSS JOIN LATERAL (SELECT strpos(w.words, translate(h.headline, :marks, '')) AS start, "
+            f"  length(translate(h.headline, :marks, '')) AS length) AS p"
+        )
 
     # Similar proposals --------------------------------------------------------------------------
 
@@ -428,15 +644,15 @@ class PostgresBackend(SearchBackend):
             return []
         try:
             with self.engine.begin() as connection:
-                connection.exec_driver_sql(f"SET LOCAL statement_timeout = {int(self.statement_timeout_ms)}")
-                connection.exec_driver_sql("SET LOCAL client_min_messages = warning")
+                self._begin_read(connection)
                 lexemes = connection.execute(
-                    sa.text("SELECT tsvector_to_array(to_tsvector('simple', vi_unaccent(:text)))"), {"text": text}
+                    sa.text("SELECT tsvector_to_array(to_tsvector('simple', vi_unaccent(vi_words(:text))))"),
+                    {"text": text},
                 ).scalar_one() or []
                 if not lexemes:
                     return []
                 needed = 1 if len(lexemes) == 1 else max(2, math.ceil(len(lexemes) / 2))
-                frequencies = self._lexeme_frequencies(connection)
+                frequencies = self._lexeme_statistics(connection).get("tsv_fold", {})
                 rarest = sorted(lexemes, key=lambda lexeme: frequencies.get(lexeme, 0.0))
                 params: dict = {
                     "every": _tsquery_literal(lexemes, "&"),
@@ -451,7 +667,7 @@ class PostgresBackend(SearchBackend):
                 shared = []
                 for index, lexeme in enumerate(lexemes):
                     params[f"l{index}"] = _tsquery_literal([lexeme], "&")
-                    shared.append(f"(e.tsv_fold @@ CAST(:l{index} AS tsquery))::int")
+                    shared.append(f"ts_match_vq(e.tsv_fold, CAST(:l{index} AS tsquery))::int")
                 where = ("e.kind = 'proposal' AND e.visibility = ANY(:visibility) "
                          "AND NOT (e.entity_id = ANY(:excluded))")
                 rows = connection.execute(
@@ -477,25 +693,20 @@ class PostgresBackend(SearchBackend):
             return []
         return [SimilarProposal(proposal_id=row.entity_id, score=float(row.score)) for row in rows]
 
-    def _lexeme_frequencies(self, connection: sa.Connection) -> dict[str, float]:
-        """Share of documents containing each common lexeme (ANALYZE statistics, cached)."""
-        now = time.monotonic()
-        if self._frequencies is None or now - self._frequencies[0] > FREQUENCIES_MAX_AGE:
-            row = connection.execute(sa.text(
-                "SELECT most_common_elems::text::text[], most_common_elem_freqs FROM pg_stats "
-                "WHERE schemaname = current_schema() AND tablename = :table AND attname = 'tsv_fold'"
-            ), {"table": TABLE}).first()
-            frequencies = dict(zip(row[0], row[1])) if row and row[0] else {}
-            self._frequencies = (now, frequencies)
-        return self._frequencies[1]
 
+# Snippets ----------------------------------------------------------------------------------------
 
-def _is_timeout(error: sa.exc.OperationalError) -> bool:
-    return isinstance(getattr(error, "orig", None), psycopg.errors.QueryCanceled)
+def _lay_marks(headline: str | None, original: str | None) -> str:
+    """Put ts_headline's sentinels onto the original characters (the headline read vi_words text).
 
-
-def _snippet(headline: str) -> Markup:
-    return render_snippet(headline.translate(_RESTORE_TAGS))
+    vi_words maps characters one to one, so the unmarked headline and ``original`` have
+    the same length; if they do not (never expected), the headline is kept as it is.
+    """
+    headline = headline or ""
+    if original is None or len(original) != len(headline) - sum(headline.count(m) for m in _MARKS):
+        return headline
+    characters = iter(original)
+    return "".join(char if char in _MARKS else next(characters) for char in headline)
 
 
 def _with_edges(headline: str, lead: str | None, tail: str | None) -> str:
@@ -520,7 +731,7 @@ def _shorten(snippet: str, limit: int = SNIPPET_MAX_CHARS) -> str:
         return snippet
     out, count = [], 0
     for char in snippet:
-        if char not in (MARK_START, MARK_END):
+        if char not in _MARKS:
             count += 1
             if count > limit:
                 break
@@ -530,7 +741,8 @@ def _shorten(snippet: str, limit: int = SNIPPET_MAX_CHARS) -> str:
         text = text[: text.rindex(" ")]
     if text.count(MARK_START) > text.count(MARK_END):
         text += MARK_END
-    return text.rstrip() + ("" if text.rstrip().endswith("…") else " …")
+    text = text.rstrip()
+    return text if text.endswith("…") else text + " …"
 
 
 # Rebuild -------------------------------------------------------------------------------------
@@ -568,7 +780,7 @@ def _live_table_layout(cursor) -> tuple[list[tuple[str, str, bool]], list[str], 
     return renames, statements, cursor.fetchone()[0]
 
 
-def _rebuild(engine: sa.Engine, documents: Iterable[SearchDocument], *, total: int,
+def _rebuild(engine: sa.Engine, documents: Iterable[SearchDocument], *,
              progress: Callable[[int], None] | None) -> ReindexStats:
     """Load a fresh table with COPY, index it, then swap it in within one short transaction.
 
