@@ -177,6 +177,27 @@ def vi_bigram_analyzer():
 # --- The fused analyzer used by the index ------------------------------------------------
 
 
+def _syllable_parts(value: str, with_chars: bool):
+    """[(weight index, [(lower, folded, startchar, endchar), ...]), ...] for each FIELD_SEPARATOR part.
+
+    Character offsets (only ``with_chars``) refer to ``value``, which must already be NFC.
+    """
+    fold_fn = fold_syllable
+    parts = []
+    offset = 0
+    for part in value.split(FIELD_SEPARATOR):
+        if with_chars:
+            items = []
+            for m in _SYLLABLE.finditer(part):
+                lower = m.group().lower()
+                items.append((lower, fold_fn(lower), offset + m.start(), offset + m.end()))
+        else:
+            items = [(lower, fold_fn(lower), None, None) for lower in map(str.lower, _SYLLABLE.findall(part))]
+        parts.append(items)
+        offset += len(part) + 1
+    return parts
+
+
 class VietnameseAnalyzer(Analyzer):
     """One-pass Vietnamese analyzer; the same tokens as the composable chains above.
 
@@ -187,8 +208,9 @@ class VietnameseAnalyzer(Analyzer):
     ``impacts``: when the indexer asks for token boosts, set them so that the posting
     weight Whoosh stores (the sum of a term's token boosts) is the term's BM25 impact in
     this document: ``tf·(k1+1) / (tf + k1·(1-b+b·len/avg_length))``, where title tokens
-    count ``title_weight`` times (the title comes before FIELD_SEPARATOR). Searching then
-    only multiplies stored weights by idf, without reading document lengths.
+    count ``title_weight`` times (the title comes before FIELD_SEPARATOR) and ``len`` is
+    the number of syllables. Searching then only multiplies stored weights by idf,
+    without reading document lengths.
     """
 
     def __init__(self, *, fold: bool = True, marked_only: bool = False, bigrams: bool = False,
@@ -213,46 +235,39 @@ class VietnameseAnalyzer(Analyzer):
         options = ", ".join(f"{k}={v!r}" for k, v in self.__dict__.items())
         return f"{type(self).__name__}({options})"
 
-    # (text, pos, startchar, endchar, weight) for every emitted token
-    def _tokens(self, value: str, with_chars: bool):
-        fold_fn = fold_syllable
-        parts = value.split(FIELD_SEPARATOR)
-        weighted_title = len(parts) > 1
+    def emitted(self, parts):
+        """(text, pos, startchar, endchar, weight) of every token this analyzer emits, and the syllable count."""
         out = []
         pos = 0
-        offset = 0
-        total_syllables = 0
-        for index, part in enumerate(parts):
+        weighted_title = len(parts) > 1
+        total = 0
+        for index, items in enumerate(parts):
             weight = self.title_weight if (weighted_title and index == 0) else 1.0
-            if with_chars:
-                items = [(m.group().lower(), offset + m.start(), offset + m.end()) for m in _SYLLABLE.finditer(part)]
+            total += len(items)
+            if self.bigrams:
+                for i in range(1, len(items)):
+                    first, second = items[i - 1], items[i]
+                    out.append((f"{first[1]} {second[1]}", pos + i - 1, first[2], second[3], weight))
+            elif self.marked_only:
+                out += [(it[0], pos + i, it[2], it[3], weight) for i, it in enumerate(items) if it[0] != it[1]]
+            elif self.fold:
+                out += [(it[1], pos + i, it[2], it[3], weight) for i, it in enumerate(items)]
             else:
-                items = [(s.lower(), None, None) for s in _SYLLABLE.findall(part)]
-            total_syllables += len(items)
-            previous = None
-            for text, start, end in items:
-                folded = fold_fn(text)
-                if self.bigrams:
-                    if previous is not None:
-                        out.append((f"{previous[0]} {folded}", pos - 1, previous[1], end, weight))
-                    previous = (folded, start)
-                elif self.marked_only:
-                    if folded != text:
-                        out.append((text, pos, start, end, weight))
-                else:
-                    out.append((folded if self.fold else text, pos, start, end, weight))
-                pos += 1
-            pos += 1  # a gap between title and body
-            offset += len(part) + 1
-        return out, total_syllables
+                out += [(it[0], pos + i, it[2], it[3], weight) for i, it in enumerate(items)]
+            pos += len(items) + 1  # a gap between title and body
+        return out, total
+
+    def impact(self, weighted_tf: float, total_syllables: int) -> float:
+        """The BM25 term-frequency component stored as a posting's weight."""
+        k1 = self.k1
+        norm = k1 * (1.0 - self.b + self.b * total_syllables / self.avg_length)
+        return weighted_tf * (k1 + 1.0) / (weighted_tf + norm)
 
     def _impact_boosts(self, tokens, total_syllables: int) -> list[float]:
         tf: Counter = Counter()
         for text, _pos, _start, _end, weight in tokens:
             tf[text] += weight
-        k1 = self.k1
-        norm = k1 * (1.0 - self.b + self.b * total_syllables / self.avg_length)
-        per_unit = {text: (f * (k1 + 1.0) / (f + norm)) / f for text, f in tf.items()}
+        per_unit = {text: self.impact(f, total_syllables) / f for text, f in tf.items()}
         return [per_unit[t[0]] * t[4] for t in tokens]
 
     def __call__(self, value, positions=False, chars=False, keeporiginal=False, removestops=True,
@@ -272,7 +287,7 @@ class VietnameseAnalyzer(Analyzer):
             yield token
             return
         value = nfc(value)
-        tokens, total = self._tokens(value, chars)
+        tokens, total = self.emitted(_syllable_parts(value, chars))
         token_boosts = self._impact_boosts(tokens, total) if (boosts and self.impacts) else None
         token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
         for index, (text, pos, start, end, _weight) in enumerate(tokens):
@@ -287,3 +302,34 @@ class VietnameseAnalyzer(Analyzer):
                 token.startchar = start_char + start
                 token.endchar = start_char + end
             yield token
+
+
+def index_terms(value: str, analyzers: dict[str, VietnameseAnalyzer]):
+    """Index-time terms of ``value`` for several VietnameseAnalyzer fields, tokenizing once.
+
+    Returns ``{field: (token count, {term: (frequency, weight, positions)})}``: exactly
+    what the field's analyzer would make Whoosh index (``weight`` is the impact), so a
+    bulk writer can skip the per-token machinery.
+    """
+    parts = _syllable_parts(nfc(value), False)
+    result = {}
+    for fieldname, analyzer in analyzers.items():
+        tokens, total = analyzer.emitted(parts)
+        terms: dict[str, list] = {}
+        for text, pos, _start, _end, weight in tokens:
+            entry = terms.get(text)
+            if entry is None:
+                terms[text] = [1, weight, [pos]]
+            else:
+                entry[0] += 1
+                entry[1] += weight
+                entry[2].append(pos)
+        if analyzer.impacts:
+            impact = analyzer.impact
+            for entry in terms.values():
+                entry[1] = impact(entry[1], total)
+        else:
+            for entry in terms.values():
+                entry[1] = float(entry[0])
+        result[fieldname] = (len(tokens), terms)
+    return result

@@ -1,0 +1,172 @@
+"""Search benchmark: bulk indexing throughput and query latency on a realistic corpus.
+
+    .venv/bin/python bench/search.py --engine whoosh --docs 100000
+    .venv/bin/python bench/search.py --engine whoosh --docs 10000            # quick mode
+    .venv/bin/python bench/search.py --engine postgres --docs 1000000 \\
+        --database-url postgresql://postgres@127.0.0.1:5432/bench
+
+Builds the corpus (bench/corpus.py), bulk-indexes it with ``backend.rebuild`` (prints
+docs/s), then runs a FIXED query mix ``--queries`` times (pass 1 is cold: nothing
+decoded or cached yet) asking for page 1 of 20 highlighted hits, as the search page
+does. Prints p50/p95 per query class and overall, the cold pass on its own, and the
+extra cost of a highlighted page (20 hits minus 1 hit). Only the SearchBackend
+interface is used, so both engines are measured the same way.
+"""
+from __future__ import annotations
+
+import argparse
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bench.corpus import generate  # noqa: E402
+from forum.search.backend import SearchQuery, Visibility  # noqa: E402
+
+PUBLIC = frozenset({Visibility.PUBLIC})
+
+# (class, query text, extra SearchQuery fields). Fixed: figures stay comparable between runs.
+QUERY_MIX: list[tuple[str, str, dict]] = [
+    ("rare", "Quảng Ngãi", {}),
+    ("rare", "may mac", {}),
+    ("rare", "máy lọc nước", {}),
+    ("rare", "tin dung den", {}),
+    ("common-2", "công đoàn", {}),
+    ("common-2", "đoàn viên", {}),
+    ("common-2", "tiền lương", {}),
+    ("common-2", "công nhân", {}),
+    ("common-2-folded", "cong doan", {}),
+    ("common-2-folded", "doan vien", {}),
+    ("common-2-folded", "tien luong", {}),
+    ("common-2-folded", "cong nhan", {}),
+    ("common-4", "chủ tịch công đoàn", {}),
+    ("common-4", "bảo hiểm xã hội", {}),
+    ("common-4", "người lao động", {}),
+    ("common-4", "thương lượng tập thể", {}),
+    ("common-4-folded", "chu tich cong doan", {}),
+    ("common-4-folded", "bao hiem xa hoi", {}),
+    ("common-4-folded", "cong doan co so", {}),
+    ("common-4-folded", "nguoi lao dong", {}),
+    ("quoted", '"chủ tịch công đoàn cơ sở"', {}),
+    ("quoted", '"chu tich cong doan"', {}),
+    ("quoted", '"nha tro cong nhan"', {}),
+    ("quoted", '"bảo hiểm xã hội"', {}),
+    ("filtered", "cong doan", {"forum_id": 3}),
+    ("filtered", "tiền lương", {"kind": "proposal"}),
+    ("filtered", "nguoi lao dong", {"kind": "comment", "forum_id": 7}),
+    ("filtered", "doan vien nu", {"forum_id": 1}),
+    ("or-exclude", "tăng ca OR làm thêm giờ", {}),
+    ("or-exclude", "bao hiem -y", {}),
+    ("or-exclude", 'nhà trọ -"khu công nghiệp"', {}),
+    ("or-exclude", "đình công OR tranh chấp lao động", {}),
+    ("sorted", "cong doan", {"sort": "newest"}),
+    ("sorted", "tien luong", {"sort": "supports"}),
+]
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    """Nearest-rank percentile."""
+    ordered = sorted(values)
+    rank = max(1, min(len(ordered), round(fraction * len(ordered) + 0.5)))
+    return ordered[rank - 1]
+
+
+def make_backend(args, workdir: Path):
+    if args.engine == "whoosh":
+        from forum.search.whoosh_backend import WhooshBackend
+
+        return WhooshBackend(args.index_dir or workdir / "index")
+    if not args.database_url:
+        sys.exit("--database-url is required for --engine postgres")
+    import sqlalchemy as sa
+
+    from forum.search.models import SearchEntry
+    from forum.search.postgres_backend import PostgresBackend  # lazily: needs psycopg and a server
+    from forum.search.postgres_schema import ensure_schema
+
+    url = sa.make_url(args.database_url)
+    if url.drivername == "postgresql":
+        url = url.set(drivername="postgresql+psycopg")
+    engine = sa.create_engine(url)
+    SearchEntry.__table__.create(engine, checkfirst=True)
+    with engine.begin() as connection:
+        ensure_schema(connection)
+    return PostgresBackend(engine)
+
+
+def timed_search(backend, text: str, fields: dict, per_page: int = 20):
+    query = SearchQuery(text=text, visibility=PUBLIC, per_page=per_page, **fields)
+    started = time.perf_counter()
+    page = backend.search(query)
+    return (time.perf_counter() - started) * 1000.0, page
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--engine", choices=["whoosh", "postgres"], default="whoosh")
+    parser.add_argument("--docs", type=int, default=10_000, help="corpus size (10000 = quick mode)")
+    parser.add_argument("--queries", type=int, default=5, help="timed passes over the query mix (pass 1 is cold)")
+    parser.add_argument("--database-url", help="PostgreSQL URL (engine postgres)")
+    parser.add_argument("--index-dir", type=Path, help="Whoosh index directory (default: a temporary one)")
+    parser.add_argument("--skip-index", action="store_true", help="reuse the index already in --index-dir")
+    parser.add_argument("--seed", type=int, default=2023)
+    args = parser.parse_args(argv)
+
+    workdir = Path(tempfile.mkdtemp(prefix="search-bench-"))
+    try:
+        backend = make_backend(args, workdir)
+        print(f"engine={args.engine} docs={args.docs} queries={len(QUERY_MIX)}×{args.queries}")
+        if not args.skip_index:
+            started = time.perf_counter()
+            documents = generate(args.docs, seed=args.seed)
+            proposals = sum(1 for d in documents if d.kind == "proposal")
+            print(f"corpus: {len(documents)} documents ({proposals} proposals) generated in "
+                  f"{time.perf_counter() - started:.1f} s")
+            stats = backend.rebuild(iter(documents), total=len(documents))
+            del documents
+            print(f"bulk index: {stats.documents} docs in {stats.seconds:.1f} s = "
+                  f"{stats.documents / max(stats.seconds, 1e-9):.0f} docs/s")
+
+        by_class: dict[str, list[float]] = defaultdict(list)
+        cold: list[float] = []
+        hits: dict[str, list[int]] = defaultdict(list)
+        for run in range(args.queries):
+            for cls, text, fields in QUERY_MIX:
+                ms, page = timed_search(backend, text, fields)
+                by_class[cls].append(ms)
+                if run == 0:
+                    cold.append(ms)
+                    hits[cls].append(page.total)
+
+        print(f"{'query class':<17} {'n':>4} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} {'median hits':>12}")
+        everything = []
+        for cls, values in by_class.items():
+            everything += values
+            print(f"{cls:<17} {len(values):>4} {percentile(values, .5):>8.1f} {percentile(values, .95):>8.1f} "
+                  f"{max(values):>8.1f} {statistics.median(hits[cls]):>12.0f}")
+        print(f"{'overall':<17} {len(everything):>4} {percentile(everything, .5):>8.1f} "
+              f"{percentile(everything, .95):>8.1f} {max(everything):>8.1f}")
+        print(f"{'cold pass':<17} {len(cold):>4} {percentile(cold, .5):>8.1f} {percentile(cold, .95):>8.1f} "
+              f"{max(cold):>8.1f}")
+
+        extra = []
+        for _cls, text, fields in QUERY_MIX:
+            page20 = min(timed_search(backend, text, fields, per_page=20)[0] for _ in range(3))
+            page1 = min(timed_search(backend, text, fields, per_page=1)[0] for _ in range(3))
+            extra.append(max(0.0, page20 - page1))
+        print(f"highlighted page (20 hits vs 1): extra p50 {percentile(extra, .5):.1f} ms, "
+              f"p95 {percentile(extra, .95):.1f} ms")
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
