@@ -1,0 +1,117 @@
+"""Search pages: ``/search`` (full page, or only its results for search.js) and
+``/search/similar`` (the "Đã có hiến kế tương tự?" box of the proposal form).
+
+Both only read: no commit. Visibility is decided by the search services.
+"""
+from __future__ import annotations
+
+import re
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+from flask import Blueprint, make_response, render_template, request
+from flask_limiter.util import get_remote_address
+from flask_login import current_user
+from markupsafe import Markup
+
+from forum.extensions import db, limiter
+from forum.forums.models import Forum
+from forum.search import services
+from forum.search.forms import SearchForm
+
+bp = Blueprint("search", __name__)
+
+SEARCH_LIMIT = "60/minute"
+SIMILAR_LIMIT = "60/minute"
+SIMILAR_MIN_LENGTH = 8  # characters of title before looking for similar proposals
+PARTIAL_HEADER = "X-Requested-With"
+PARTIAL_VALUE = "fetch"  # static/js/search.js asks for the results fragment only
+UNPROCESSABLE = 422
+UNAVAILABLE = 503
+
+
+_ADJACENT_MARKS = re.compile(r"</mark>(\s+)<mark>")
+
+
+@bp.app_template_filter("merge_marks")
+def merge_marks(snippet: Markup) -> Markup:
+    """``<mark>công</mark> <mark>đoàn</mark>`` → ``<mark>công đoàn</mark>``: a phrase reads
+    as one highlight. Only the backend's own tags can match (user text arrives escaped)."""
+    if not isinstance(snippet, Markup):
+        return snippet  # plain text is left to autoescaping
+    return Markup(_ADJACENT_MARKS.sub(r"\1", str(snippet)))
+
+
+def _rate_key() -> str:
+    """Per user when logged in (delegates often share an office address), else per address."""
+    if current_user.is_authenticated:
+        return f"user:{current_user.id}"
+    return get_remote_address()
+
+
+def wants_fragment() -> bool:
+    return request.headers.get(PARTIAL_HEADER) == PARTIAL_VALUE
+
+
+def visible_forums() -> list[Forum]:
+    """The forums the viewer may see, by number, with their themes (two queries)."""
+    forums = db.session.scalars(
+        sa.select(Forum).options(so.selectinload(Forum.themes)).order_by(Forum.number)
+    )
+    return [forum for forum in forums if forum.is_visible_to(current_user)]
+
+
+def _page_arg() -> int:
+    """``?page=``: anything but a positive number is page 1 (the services cap the top)."""
+    page = request.args.get("page", type=int) or 1
+    return max(page, 1)
+
+
+def _fragment_response(body: str, status: int):
+    response = make_response(body, status)
+    # The page and its fragment share a URL: caches must tell them apart.
+    response.vary.add(PARTIAL_HEADER)
+    return response
+
+
+@bp.route("/search")
+@limiter.limit(SEARCH_LIMIT, key_func=_rate_key)
+def index():
+    """Search every contribution the viewer may see, with filters, sort and pages."""
+    form = SearchForm(request.args, forums=visible_forums())
+    valid = form.validate()
+    criteria = form.criteria()
+    results = None
+    if criteria.text:
+        results = services.search_contributions(
+            current_user,
+            text=criteria.text,
+            forum_id=criteria.forum_id,
+            theme_id=criteria.theme_id,
+            kind=criteria.kind,
+            status=criteria.status,
+            date_from=criteria.date_from,
+            date_to=criteria.date_to,
+            sort=criteria.sort,
+            page=_page_arg(),
+        )
+    if results is not None and results.unavailable:
+        status = UNAVAILABLE
+    elif not valid:
+        status = UNPROCESSABLE
+    else:
+        status = 200
+    template = "search/_results.html" if wants_fragment() else "search/index.html"
+    return _fragment_response(
+        render_template(template, form=form, criteria=criteria, results=results, max_page=services.MAX_PAGE),
+        status,
+    )
+
+
+@bp.route("/search/similar")
+@limiter.limit(SIMILAR_LIMIT, key_func=_rate_key)
+def similar():
+    """Up to five visible proposals resembling ``?title=`` (an HTML fragment, empty when none)."""
+    title = services.clean_query(request.args.get("title"))
+    proposals = services.similar_proposals_for(current_user, title) if len(title) >= SIMILAR_MIN_LENGTH else []
+    return _fragment_response(render_template("search/_similar.html", similar=proposals), 200)

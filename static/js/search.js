@@ -1,0 +1,205 @@
+// Search as you type (/search) and "Đã có hiến kế tương tự?" on the new-proposal form.
+// Progressive enhancement: both work as plain form posts and links without JavaScript;
+// here the server's own HTML fragments are fetched and swapped in (no HTML is built from
+// user text in the browser).
+"use strict";
+(function () {
+  var FRAGMENT_HEADERS = { "X-Requested-With": "fetch" };
+
+  function debounce(fn, wait) {
+    var timer = null;
+    return function () {
+      clearTimeout(timer);
+      timer = setTimeout(fn, wait);
+    };
+  }
+
+  // Fetches a fragment; a newer call aborts the one still running (its answer is stale).
+  function fragmentFetcher() {
+    var controller = null;
+    return function (url) {
+      if (controller) {
+        controller.abort();
+      }
+      controller = new AbortController();
+      var mine = controller;
+      return fetch(url, { headers: FRAGMENT_HEADERS, credentials: "same-origin", signal: mine.signal })
+        .finally(function () {
+          if (controller === mine) {
+            controller = null;
+          }
+        });
+    };
+  }
+
+  function isAbort(error) {
+    return error && error.name === "AbortError";
+  }
+
+  // /search -------------------------------------------------------------------------
+  function liveSearch(form) {
+    var results = document.querySelector("[data-search-results]");
+    var status = document.querySelector("[data-search-status]");
+    var input = form.querySelector("input[name=q]");
+    if (!results || !status || !input || !window.fetch || !window.AbortController) {
+      return;
+    }
+    var fetchFragment = fragmentFetcher();
+    var lastQuery = null;
+
+    function queryString() {
+      var params = new URLSearchParams();
+      new FormData(form).forEach(function (value, key) {
+        if (value !== "" && !(key === "sort" && value === "relevance")) {
+          params.append(key, value);
+        }
+      });
+      return params.toString();
+    }
+
+    function refresh() {
+      var query = queryString();
+      if (query === lastQuery) {
+        return;
+      }
+      lastQuery = query;
+      var url = form.action + (query ? "?" + query : "");
+      results.setAttribute("aria-busy", "true");
+      fetchFragment(url)
+        .then(function (response) {
+          if (response.status === 429) {
+            lastQuery = null;
+            status.textContent = form.getAttribute("data-search-too-fast");
+            return null;
+          }
+          // 422 (a bad date) and 503 (search unavailable) come with a fragment explaining why.
+          if (!response.ok && response.status !== 422 && response.status !== 503) {
+            throw new Error("HTTP " + response.status);
+          }
+          return response.text();
+        })
+        .then(function (html) {
+          if (html === null) {
+            return;
+          }
+          results.innerHTML = html;
+          history.replaceState(history.state, "", url);
+          var outcome = results.querySelector("[data-search-announce]");
+          status.textContent = outcome ? outcome.getAttribute("data-search-announce") : "";
+        })
+        .catch(function (error) {
+          if (!isAbort(error)) {
+            lastQuery = null;
+            status.textContent = form.getAttribute("data-search-error");
+          }
+        })
+        .finally(function () {
+          results.removeAttribute("aria-busy");
+        });
+    }
+
+    var refreshSoon = debounce(refresh, 250);
+    input.addEventListener("input", refreshSoon);
+    form.addEventListener("change", function (event) {
+      if (event.target !== input) {
+        refresh();
+      }
+    });
+    lastQuery = queryString();
+    filterThemesByForum(form);
+  }
+
+  // Only the chosen forum's themes are offered; a theme of another forum is cleared.
+  function filterThemesByForum(form) {
+    var forum = form.querySelector("select[name=forum]");
+    var theme = form.querySelector("select[data-theme-select]");
+    if (!forum || !theme) {
+      return;
+    }
+    function apply() {
+      var chosen = forum.value;
+      theme.querySelectorAll("optgroup[data-forum-id]").forEach(function (group) {
+        var shown = !chosen || group.getAttribute("data-forum-id") === chosen;
+        group.hidden = !shown;
+        group.disabled = !shown;
+      });
+      var selected = theme.options[theme.selectedIndex];
+      if (selected && selected.parentElement.disabled) {
+        theme.value = "";
+      }
+    }
+    // Runs before the change handler of the form (which then searches with the theme cleared).
+    forum.addEventListener("change", apply);
+    apply();
+  }
+
+  // "Đã có hiến kế tương tự?" ---------------------------------------------------------
+  function similarBox(box) {
+    var field = document.getElementById(box.getAttribute("data-similar-for"));
+    var status = document.querySelector("[data-similar-status]");
+    var url = box.getAttribute("data-similar-url");
+    if (!field || !url || !window.fetch || !window.AbortController) {
+      return;
+    }
+    // Right under the title, where the delegate is looking while typing it.
+    var fieldBlock = field.closest(".field") || field;
+    fieldBlock.insertAdjacentElement("afterend", box);
+    var fetchFragment = fragmentFetcher();
+    var MIN_LENGTH = 8;
+    var lastTitle = null;
+
+    function title() {
+      var text = field.value.normalize ? field.value.normalize("NFC") : field.value;
+      return text.replace(/\s+/g, " ").trim();
+    }
+
+    function show(html) {
+      var hadResults = box.querySelector("[data-similar-found]") !== null;
+      box.innerHTML = html;
+      var found = box.querySelector("[data-similar-found]");
+      if (status && found && !hadResults) {
+        status.textContent = found.getAttribute("data-similar-announce");
+      } else if (status && !found) {
+        status.textContent = "";
+      }
+    }
+
+    function lookUp() {
+      var text = title();
+      if (text === lastTitle) {
+        return;
+      }
+      lastTitle = text;
+      if (text.length < MIN_LENGTH) {
+        show("");
+        return;
+      }
+      fetchFragment(url + "?" + new URLSearchParams({ title: text }).toString())
+        .then(function (response) {
+          if (!response.ok) {
+            throw new Error("HTTP " + response.status);
+          }
+          return response.text();
+        })
+        .then(show)
+        .catch(function (error) {
+          if (!isAbort(error)) {
+            lastTitle = null; // try again on the next keystroke; the form works regardless
+          }
+        });
+    }
+
+    field.addEventListener("input", debounce(lookUp, 400));
+    if (!box.querySelector("[data-similar-found]")) {
+      lookUp();
+    } else {
+      lastTitle = title();
+    }
+  }
+
+  var form = document.querySelector("form[data-live-search]");
+  if (form) {
+    liveSearch(form);
+  }
+  document.querySelectorAll("[data-similar-url]").forEach(similarBox);
+})();
