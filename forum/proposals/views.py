@@ -11,15 +11,18 @@ from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required
 
 from forum.core.errors import InvalidAction, PermissionDenied
+from forum.core.markup import render_markup
 from forum.extensions import db, limiter
 from forum.forums.models import Forum
 from forum.proposals import services
 from forum.proposals.forms import CommentEditForm, CommentForm, ProposalForm, WithdrawForm
+from forum.search.services import similar_proposals_for
 from forum.votes.services import supported_proposal_ids
 
 bp = Blueprint("proposals", __name__)
 
 POSTING_LIMIT = "10/minute"
+PREVIEW_BUTTON = "preview"  # the name of the "Xem trước" submit button of the new-proposal form
 UNPROCESSABLE = 422
 
 
@@ -81,7 +84,12 @@ def create(slug: str):
     if reason:
         return _denied(reason, back_url=forum_url, back_label=_("Về trang diễn đàn"))
     form = ProposalForm(themes=forum.themes)
-    if form.validate_on_submit():
+    previewing = request.method == "POST" and PREVIEW_BUTTON in request.form
+    preview_html = None
+    valid = form.validate_on_submit()
+    if valid and previewing:
+        preview_html = render_markup(form.body.data)  # shown, not stored: nothing is saved
+    elif valid:
         try:
             proposal = services.create_proposal(
                 forum,
@@ -100,7 +108,12 @@ def create(slug: str):
             flash(_("Đã gửi hiến kế của bạn. Cảm ơn bạn đã đóng góp!"), "success")
             return redirect(_proposal_url(proposal))
     status = UNPROCESSABLE if form.errors else 200
-    return render_template("proposals/new.html", form=form, forum=forum), status
+    # "Đã có hiến kế tương tự?" without JavaScript: shown whenever the form comes back.
+    similar = similar_proposals_for(current_user, form.title.data) if request.method == "POST" else []
+    return (
+        render_template("proposals/new.html", form=form, forum=forum, preview_html=preview_html, similar=similar),
+        status,
+    )
 
 
 # Read ----------------------------------------------------------------------------------
