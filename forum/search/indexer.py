@@ -51,6 +51,7 @@ logger = logging.getLogger(__name__)
 # An arbitrary 64-bit key, the same in every process of the deployment.
 ADVISORY_LOCK_KEY = 0x68_69_65_6E_6B_65_01  # "hienke" + 1
 _POLL_SECONDS = 0.05
+DOCUMENTS_PER_COMMIT = 500
 
 # Tests set this to a callable(point) to stop or slow the drainer at a named point
 # ("after_read", "before_backend", "after_backend_commit", "after_outbox_delete",
@@ -204,8 +205,11 @@ def _drain_batch(backend: SearchBackend, batch_size: int) -> int:
     # The read transaction is over: nothing is held while the backend writes.
     missing = sorted(keys - documents.keys())
     _checkpoint("before_backend")
-    if documents:
-        backend.index_documents(list(documents.values()))
+    # A thread or forum row can stand for thousands of documents: commit them in slices,
+    # so that no single index commit (and its writer lock) lasts long.
+    present = list(documents.values())
+    for start in range(0, len(present), DOCUMENTS_PER_COMMIT):
+        backend.index_documents(present[start:start + DOCUMENTS_PER_COMMIT])
     if missing:
         backend.remove_documents(missing)
     _checkpoint("after_backend_commit")

@@ -114,6 +114,15 @@ def test_a_forum_phase_change_reindexes_the_whole_forum(memory_app, thread):
     assert_in_step(app)
 
 
+def test_large_expansions_are_committed_in_slices(memory_app, thread, monkeypatch):
+    app = memory_app
+    monkeypatch.setattr(indexer, "DOCUMENTS_PER_COMMIT", 2)
+    change(app, Forum, thread["forum"], phase="closed")
+    assert drain(app) == 1  # one outbox row, three documents
+    assert [len(keys) for call, keys in backend_of(app).calls] == [2, 1]
+    assert_in_step(app)
+
+
 def test_deleted_rows_leave_the_index(memory_app, thread):
     app = memory_app
     with app.app_context():
