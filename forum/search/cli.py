@@ -73,7 +73,7 @@ def worker_command(batch_size: int, poll_seconds: float | None):
                 continue
             failures = 0
             if count:
-                logger.info("search worker: %s outbox rows applied", count)
+                click.echo(_("Đã cập nhật chỉ mục tìm kiếm: %(count)s thay đổi.", count=count))
             stop.wait(poll)
     finally:
         for sig, handler in previous.items():

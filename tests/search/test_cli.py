@@ -199,6 +199,7 @@ def test_worker_drains_until_sigterm_and_survives_errors(memory_app, monkeypatch
     assert result.exit_code == 0, result.output
     assert "Tiến trình cập nhật chỉ mục đã chạy" in result.output
     assert "Tiến trình cập nhật chỉ mục đã dừng." in result.output
+    assert "Đã cập nhật chỉ mục tìm kiếm: 3 thay đổi." in result.output
     assert failures and "drain failed" in caplog.text
     assert_in_step(app)
     assert signal.getsignal(signal.SIGTERM) is not None  # the previous handler is back
