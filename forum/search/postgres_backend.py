@@ -75,7 +75,10 @@ STATISTICS_MAX_AGE = 600.0  # seconds between reads of the lexeme statistics
 SNIPPET_MAX_CHARS = 240
 # ts_headline options: the sentinels mark matches; render_snippet turns them into <mark>.
 _TITLE_HEADLINE = f"StartSel={MARK_START}, StopSel={MARK_END}, HighlightAll=true"
-_BODY_HEADLINE = f"StartSel={MARK_START}, StopSel={MARK_END}, MaxFragments=1, MaxWords=40, MinWords=20"
+# ShortWord=0: the default (3) drops short words at a fragment's edges, and most Vietnamese
+# syllables are short (ý, và, các).
+_BODY_HEADLINE = (f"StartSel={MARK_START}, StopSel={MARK_END}, MaxFragments=1, MaxWords=40, MinWords=20, "
+                  f"ShortWord=0")
 _MARKS = MARK_START + MARK_END
 _EDGE_CHARS = 20
 

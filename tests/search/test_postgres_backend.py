@@ -1,0 +1,346 @@
+"""PostgreSQL-specific behaviour of the search backend (the shared behaviour is in test_contract.py).
+
+The parsing helpers are tested everywhere; the rest needs PostgreSQL (TEST_DATABASE_URL).
+"""
+import logging
+import threading
+import time
+import unicodedata
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from forum.extensions import db
+from forum.search import postgres_backend
+from forum.search.backend import MAX_QUERY_LENGTH, Kind, SearchDocument, SearchQuery, Sort, Visibility
+from forum.search.postgres_backend import (
+    PostgresBackend,
+    QueryUnit,
+    fold,
+    parse_query,
+    syllable_pairs,
+    syllables,
+)
+from tests.conftest import build_app, destroy_app
+
+PUBLIC = frozenset({Visibility.PUBLIC})
+BASE_TIME = datetime(2023, 11, 20, 8, 0, tzinfo=UTC)
+
+
+def make_doc(entity_id, body, *, title=None, kind=Kind.PROPOSAL, created_at=None, visibility=Visibility.PUBLIC,
+             forum_id=1, support_count=0):
+    return SearchDocument(
+        kind=kind, entity_id=entity_id, proposal_id=entity_id, forum_id=forum_id, theme_id=None, author_id=1,
+        status="published", visibility=visibility,
+        created_at=created_at or BASE_TIME + timedelta(minutes=entity_id),
+        support_count=support_count if kind == Kind.PROPOSAL else 0,
+        title=(title if title is not None else f"Hiến kế số {entity_id}") if kind == Kind.PROPOSAL else "",
+        body=body,
+    )
+
+
+def keys(page):
+    return [hit.key for hit in page.hits]
+
+
+def search(backend, text, **fields):
+    fields.setdefault("visibility", PUBLIC)
+    fields.setdefault("per_page", 50)
+    return backend.search(SearchQuery(text=text, **fields))
+
+
+# Parsing (no database) ------------------------------------------------------------------------
+
+def test_or_binds_looser_than_and_and_exclusions_apply_to_everything():
+    parsed = parse_query('tiền lương OR "bảo hiểm" xã hội -FDI -"khu công nghiệp"')
+    assert parsed.alternatives == (
+        (QueryUnit("tiền"), QueryUnit("lương")),
+        (QueryUnit("bảo hiểm", phrase=True), QueryUnit("xã"), QueryUnit("hội")),
+    )
+    assert parsed.excluded == (QueryUnit("FDI"), QueryUnit("khu công nghiệp", phrase=True))
+
+
+@pytest.mark.parametrize("text", ["", "   ", '""', "OR", "OR OR", "-", "--", "👍", "&& || !", "\x00\x01", '"'])
+def test_nothing_searchable_leaves_no_alternative(text):
+    assert parse_query(text).alternatives == ()
+
+
+def test_operators_and_field_syntax_stay_literal_text():
+    parsed = parse_query("hidden:true c* doan~2 (cong a&b|c !x <-> y:* \\ 'z'")
+    texts = [unit.text for unit in parsed.positive_units]
+    assert texts == ["hidden:true", "c*", "doan~2", "(cong", "a&b|c", "!x", "y:*", "'z'"]
+    assert parsed.excluded == ()
+
+
+def test_unbalanced_quote_runs_to_the_end_and_lone_operators_are_ignored():
+    parsed = parse_query('công đoàn OR -"chủ tịch')
+    assert parsed.alternatives == ((QueryUnit("công"), QueryUnit("đoàn")),)
+    assert parsed.excluded == (QueryUnit("chủ tịch", phrase=True),)
+    assert parse_query("a OR").alternatives == ((QueryUnit("a"),),)
+
+
+def test_queries_are_cut_and_cleaned():
+    parsed = parse_query("\u202ecông\x00 " + "x" * (MAX_QUERY_LENGTH * 10))
+    units = parsed.positive_units
+    assert units[0].text == "công"
+    assert sum(len(unit.text) for unit in units) <= MAX_QUERY_LENGTH
+
+
+def test_nfd_and_nfc_queries_parse_alike():
+    text = "Chủ tịch công đoàn -ở"
+    assert parse_query(unicodedata.normalize("NFD", text)) == parse_query(text)
+    assert parse_query(unicodedata.normalize("NFD", text)).has_marks
+
+
+def test_fold_and_syllables_follow_vi_words():
+    assert fold("ĐOÀN Viên Nghiệp ỡ") == "doan vien nghiep o"
+    assert fold(unicodedata.normalize("NFD", "Đoàn viên")) == "doan vien"
+    assert syllables("COVID-19, x.com <b>đậm</b> 4.0 a_b") == ["covid", "19", "x", "com", "b", "dam", "b", "4", "0",
+                                                                "a", "b"]
+    assert syllable_pairs("Công đoàn cơ sở, công đoàn") == ["co so", "cong doan", "doan co", "so cong"]
+    assert syllable_pairs("một") == []
+
+
+# PostgreSQL ------------------------------------------------------------------------------------
+
+@pytest.fixture
+def app(postgres_database, tmp_path):
+    app = build_app(postgres_database, tmp_path)
+    yield app
+    destroy_app(app)
+
+
+@pytest.fixture
+def engine(app):
+    with app.app_context():
+        return db.engine
+
+
+@pytest.fixture
+def backend(engine):
+    return PostgresBackend(engine)
+
+
+TSQUERY_SYNTAX = [
+    "&", "|", "!", ":*", "<->", "<2>", "\\", "'", "''", "a & b", "a | b", "!a", "a:*", "a <-> b", "a:A", "a:*A",
+    "cong & doan", "cong|doan", "!!doan", "doan:*", "'cong' & 'doan'", "\\'doan\\'", "(cong", "cong)", "()",
+    '"cong & doan"', '"a <-> b"', "-'doan'", '-"!"', "cong -!doan", "đoàn\\", "'đoàn'", "e'", "x::tsquery",
+    "%s", "%(name)s", ":name", "$1", "?", "NULL", "'; DROP TABLE search_entries; --",
+]
+
+
+@pytest.mark.parametrize("text", TSQUERY_SYNTAX)
+def test_tsquery_syntax_in_user_queries_never_raises(backend, text):
+    backend.index_documents([make_doc(1, "Công đoàn cơ sở và đoàn viên"), make_doc(2, "a b e")])
+    page = search(backend, text)
+    assert page.total >= 0
+    assert backend.similar_proposals(text, visibility=PUBLIC) is not None
+    assert search(backend, "cong doan").total == 1  # the table is intact
+
+
+def test_tsquery_syntax_is_only_text(backend):
+    backend.index_documents([make_doc(1, "công đoàn cơ sở"), make_doc(2, "đoàn viên")])
+    assert keys(search(backend, "cong & doan")) == ["proposal:1"]
+    assert set(keys(search(backend, "doan:*"))) == {"proposal:1", "proposal:2"}
+    assert search(backend, "!doan").total == 2  # "!" is not NOT
+    assert search(backend, "co:*").total == 1  # not a prefix search: only "cơ"
+    assert search(backend, "d:*").total == 0
+
+
+def test_nfd_documents_and_queries(backend):
+    backend.index_documents([
+        make_doc(1, unicodedata.normalize("NFD", "Chủ tịch công đoàn cơ sở"),
+                 title=unicodedata.normalize("NFD", "Đoàn viên nữ")),
+        make_doc(2, "Chủ đề: tịch thu, công nhân đoàn kết"),
+    ])
+    for text in ("chủ tịch công đoàn", '"chủ tịch công đoàn"', "đoàn viên nữ"):
+        nfc, nfd = search(backend, text), search(backend, unicodedata.normalize("NFD", text))
+        assert keys(nfc) == keys(nfd) and keys(nfc)[0] == "proposal:1", text
+    hit = search(backend, unicodedata.normalize("NFD", "đoàn viên")).hits[0]
+    assert "<mark>Đoàn</mark>" in hit.title_snippet  # stored NFC
+    assert search(backend, unicodedata.normalize("NFD", '-"chủ tịch" công')).total == 1
+
+
+def test_punctuation_separates_syllables_like_the_analyzers(backend):
+    backend.index_documents([
+        make_doc(1, "Phòng chống COVID-19 trong nhà máy"),
+        make_doc(2, "Cách mạng công nghiệp 4.0 và chuyển đổi số"),
+        make_doc(3, "Phát triển đoàn-viên mới, xem congdoan.vn"),
+        make_doc(4, "Thẻ <b>đậm</b> không phải thẻ HTML"),
+    ])
+    assert keys(search(backend, "covid 19")) == ["proposal:1"]
+    assert keys(search(backend, "covid-19")) == ["proposal:1"]
+    assert keys(search(backend, "4.0")) == ["proposal:2"]
+    assert keys(search(backend, '"triển đoàn"')) == ["proposal:3"]  # the hyphen takes no position
+    assert keys(search(backend, "congdoan")) == ["proposal:3"]
+    assert keys(search(backend, "dam")) == ["proposal:4"]
+    hit = search(backend, "covid 19").hits[0]
+    assert "<mark>COVID</mark>-<mark>19</mark>" in hit.body_snippet  # punctuation kept in the snippet
+
+
+def test_snippets_keep_the_original_characters(backend):
+    body = "Ý kiến: «Công-đoàn» & <i>người lao động</i>… 100% đồng ý!"
+    backend.index_documents([make_doc(1, body, title="Đề xuất: công đoàn (cơ sở)")])
+    hit = search(backend, "cong doan").hits[0]
+    assert str(hit.title_snippet) == "Đề xuất: <mark>công</mark> <mark>đoàn</mark> (cơ sở)"
+    assert str(hit.body_snippet) == (
+        "Ý kiến: «<mark>Công</mark>-<mark>đoàn</mark>» &amp; &lt;i&gt;người lao động&lt;/i&gt;… 100% đồng ý!")
+
+
+def test_upsert_does_not_rewrite_unchanged_rows_and_takes_the_last_duplicate(backend, engine):
+    document = make_doc(1, "nhà trọ công nhân")
+    backend.index_documents([document])
+    with engine.connect() as connection:
+        before = connection.exec_driver_sql("SELECT xmin::text FROM search_entries").scalar_one()
+    backend.index_documents([document])
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("SELECT xmin::text FROM search_entries").scalar_one() == before
+    backend.index_documents([make_doc(2, "một"), make_doc(2, "hai"), make_doc(2, "ba")])
+    assert keys(search(backend, "ba")) == ["proposal:2"] and search(backend, "hai").total == 0
+
+
+def test_statement_timeout_returns_an_empty_page_and_logs(engine, caplog):
+    backend = PostgresBackend(engine, statement_timeout_ms=200)
+    backend.index_documents([make_doc(1, "công đoàn cơ sở")])
+    with engine.connect() as locker:
+        locker.exec_driver_sql("LOCK TABLE search_entries IN ACCESS EXCLUSIVE MODE")
+        started = time.monotonic()
+        with caplog.at_level(logging.WARNING, logger="forum.search.postgres_backend"):
+            page = search(backend, "cong doan")
+            similar = backend.similar_proposals("công đoàn cơ sở", visibility=PUBLIC)
+        elapsed = time.monotonic() - started
+        locker.rollback()
+    assert (page.hits, page.total, similar) == ([], 0, [])
+    assert elapsed < 2
+    assert "timed out" in caplog.text
+    assert search(backend, "cong doan").total == 1
+
+
+@pytest.fixture
+def small_caps(monkeypatch):
+    """Small limits, so that a few documents exercise the paths for very common queries."""
+    monkeypatch.setattr(postgres_backend, "COUNT_CAP", 5)
+    monkeypatch.setattr(postgres_backend, "RECENT_WINDOW", 4)
+    monkeypatch.setattr(postgres_backend, "STRONG_CANDIDATES", 3)
+
+
+def test_totals_beyond_the_cap_are_capped_and_pages_stay_consistent(backend, small_caps):
+    backend.index_documents([make_doc(i, f"bảo hiểm xã hội lần {i}") for i in range(1, 13)])
+    for sort in (Sort.RELEVANCE, Sort.NEWEST, Sort.SUPPORTS):
+        seen = []
+        for number in (1, 2, 3):
+            page = search(backend, "bao hiem", per_page=2, page=number, sort=sort)
+            assert page.total == 5 and page.pages == 3
+            seen += keys(page)
+        assert len(seen) == len(set(seen)) == 6, sort
+        assert search(backend, "bao hiem", per_page=2, page=4, sort=sort).hits == []
+    newest = [keys(search(backend, "bao hiem", per_page=2, page=n, sort=Sort.NEWEST)) for n in (1, 2, 3)]
+    assert sum(newest, []) == [f"proposal:{i}" for i in range(12, 6, -1)]
+    assert search(backend, "bao hiem lan 3").total == 1  # exact below the cap
+
+
+def test_capped_relevance_still_ranks_rare_strong_matches_first(backend, small_caps):
+    # Ten recent documents with the syllables scattered, one old one with the phrase.
+    old = make_doc(1, "Bồi dưỡng chủ tịch công đoàn cơ sở", created_at=BASE_TIME - timedelta(days=300))
+    scattered = [make_doc(i, "Chủ đề: tịch thu; công nhân đoàn kết, cơ sở vật chất") for i in range(2, 12)]
+    backend.index_documents([old, *scattered])
+    page = search(backend, "chu tich cong doan", per_page=3)
+    assert page.total == 5
+    assert keys(page)[0] == "proposal:1"
+    assert keys(search(backend, "chủ tịch công đoàn", per_page=3))[0] == "proposal:1"
+    # Pages past the ranked candidates go on with older matches, newest first, no repeats.
+    seen = sum((keys(search(backend, "chu tich cong doan", per_page=2, page=n)) for n in (1, 2, 3)), [])
+    assert len(seen) == len(set(seen)) == 6
+
+
+def test_quoted_phrases_of_common_syllables_use_the_pairs(backend, engine):
+    backend.index_documents([
+        make_doc(1, "công đoàn cơ sở và chủ tịch"),
+        make_doc(2, "chủ tịch công đoàn cơ sở"),
+        make_doc(3, "chủ tịch, công đoàn; cơ sở"),  # punctuation does not break a phrase
+    ])
+    assert set(keys(search(backend, '"chu tich cong doan co so"'))) == {"proposal:2", "proposal:3"}
+    assert set(keys(search(backend, '"chu tich cong doan" OR "va chu tich"'))) == {
+        "proposal:1", "proposal:2", "proposal:3"}
+    with engine.connect() as connection:
+        pairs = connection.exec_driver_sql("SELECT tsv_pairs::text FROM search_entries WHERE key = 'proposal:2'").scalar()
+    assert pairs == "'chu tich' 'co so' 'cong doan' 'doan co' 'hien ke' 'ke so' 'so 2' 'tich cong'"
+
+
+def _index_definitions(engine):
+    with engine.connect() as connection:
+        return sorted(connection.exec_driver_sql(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'search_entries'").all())
+
+
+def _columns(engine):
+    with engine.connect() as connection:
+        return connection.exec_driver_sql(
+            "SELECT column_name, data_type, is_nullable, column_default, generation_expression "
+            "FROM information_schema.columns WHERE table_name = 'search_entries' ORDER BY ordinal_position").all()
+
+
+def test_rebuild_recreates_the_same_table_and_swaps_atomically(backend, engine):
+    old = [make_doc(i, f"tài liệu cũ {i}") for i in range(1, 41)]
+    backend.index_documents(old)
+    indexes, columns = _index_definitions(engine), _columns(engine)
+    new_count = 300
+
+    def slow_documents():
+        for i in range(1000, 1000 + new_count):
+            if i % 50 == 0:
+                time.sleep(0.05)
+            yield make_doc(i, f"tài liệu mới {i}")
+
+    failures, seen = [], set()
+    done = threading.Event()
+
+    def rebuild():
+        try:
+            backend.rebuild(slow_documents(), total=new_count)
+        except Exception as error:  # pragma: no cover - reported below
+            failures.append(error)
+        finally:
+            done.set()
+
+    thread = threading.Thread(target=rebuild)
+    thread.start()
+    while not done.is_set():
+        page = search(backend, "tai lieu", per_page=500, sort=Sort.NEWEST)
+        seen.add((page.total, frozenset(keys(page))))
+    thread.join()
+    assert failures == []
+    # Each search saw the old table or the new one, never a mixture or an empty table.
+    old_keys = frozenset(d.key for d in old)
+    new_keys = frozenset(f"proposal:{i}" for i in range(1000, 1000 + new_count))
+    assert seen <= {(40, old_keys), (new_count, new_keys)} and (40, old_keys) in seen
+    assert (search(backend, "tai lieu").total, search(backend, "cu").total) == (new_count, 0)
+    assert _index_definitions(engine) == indexes and _columns(engine) == columns
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("SELECT to_regclass('search_entries_build')").scalar() is None
+
+
+def test_a_failed_rebuild_leaves_the_index_as_it_was(backend, engine):
+    backend.index_documents([make_doc(1, "công đoàn")])
+
+    def broken():
+        yield make_doc(2, "đoàn viên")
+        raise RuntimeError("the database went away")
+
+    with pytest.raises(RuntimeError):
+        backend.rebuild(broken(), total=2)
+    assert backend.indexed_fingerprints().keys() == {"proposal:1"}
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("SELECT to_regclass('search_entries_build')").scalar() is None
+    backend.index_documents([make_doc(3, "tiền lương")])  # writes still work
+    assert search(backend, "tien luong").total == 1
+
+
+def test_rebuild_keeps_documents_once_and_reports_progress(backend):
+    progress = []
+    documents = [make_doc(i, "nhà ở xã hội") for i in range(1, 2501)] + [make_doc(1, "nhà ở xã hội")]
+    stats = backend.rebuild(iter(documents), total=len(documents), progress=progress.append)
+    assert stats.documents == 2500 and progress[-1] == 2500 and progress[0] == 1000
+    assert search(backend, '"nha o xa hoi"').total == 2500
+    assert set(stats.extra) >= {"load", "index", "swap"}
