@@ -49,6 +49,7 @@ import logging
 import math
 import multiprocessing
 import os
+import pickle
 import queue
 import re
 import secrets
@@ -66,7 +67,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from itertools import accumulate, chain, compress, repeat
-from operator import add, ge, mul, sub
+from operator import add, ge, itemgetter, mul, sub
 from pathlib import Path
 
 from markupsafe import Markup
@@ -76,7 +77,6 @@ from whoosh.codec.whoosh3 import W3Codec, W3LeafMatcher
 from whoosh.filedb.filestore import FileStorage
 from whoosh.highlight import Formatter, Fragment, Fragmenter, WholeFragmenter, get_text
 from whoosh.highlight import highlight as whoosh_highlight
-from whoosh.query import Phrase
 from whoosh.reading import TermNotFound
 from whoosh.system import pack_uint, pack_ushort
 from whoosh.writing import SegmentWriter
@@ -370,44 +370,64 @@ class _LRU:
             self.size = 0
 
 
-# Decoded posting lists, keyed by (segment id, doc offset, field, term): segments never change.
-POSTING_CACHE = _LRU(max_size=int(os.environ.get("SEARCH_POSTING_CACHE", "3000000")))
+# Decoded posting lists, doc sets and columns of segments, keyed by segment id: a segment
+# never changes once written (deletions are kept apart, in the reader). Sized in postings,
+# roughly 100 bytes each in memory: the default keeps the common syllables of a
+# 100,000-contribution forum decoded (about 150 MB per process).
+POSTING_CACHE = _LRU(max_size=int(os.environ.get("SEARCH_POSTING_CACHE", "1500000")))
 
 
-def _read_segment_postings(segreader, fieldname: str, term: str, offset: int) -> dict[int, float]:
-    """``{global docnum: weight}`` for one term in one segment (deleted docs included)."""
+def _blocks(segreader, fieldname: str, term: str):
+    """(local docnums, weights, values) of each posting block of one term in one segment."""
     try:
-        tbytes = term.encode("utf-8")
-        matcher = segreader._terms.matcher(fieldname, tbytes, segreader.schema[fieldname].format)
+        matcher = segreader._terms.matcher(fieldname, term.encode("utf-8"), segreader.schema[fieldname].format)
     except (TermNotFound, KeyError):
-        return {}
-    ids: list[int] = []
-    weights: list[float] = []
+        return
     if isinstance(matcher, W3LeafMatcher):
-        # Whole blocks at a time: the block data is a pickled (delta ids, weights, values).
+        # Whole blocks at a time: a block is a pickled (delta ids, weights, values).
         while True:
             matcher._read_data()
-            delta_ids, block_weights, _ = matcher._data
+            delta_ids, weights, values = matcher._data
             count = matcher._blocklength
-            block_ids = list(accumulate(delta_ids))
-            if offset:
-                block_ids = [offset + i for i in block_ids]
-            ids.extend(block_ids)
-            if block_weights is None:
-                weights.extend(repeat(1.0, count))
-            elif isinstance(block_weights, float):
-                weights.extend(repeat(block_weights, count))
-            else:
-                weights.extend(block_weights)
+            if weights is None:
+                weights = [1.0] * count
+            elif isinstance(weights, float):
+                weights = [weights] * count
+            yield list(accumulate(delta_ids)), weights, values
             if matcher._lastblock:
                 break
             matcher._goto(matcher._nextoffset)
-    else:
+    else:  # postings inlined in the term table, or another codec: the generic way
+        ids, weights, values = [], [], []
         while matcher.is_active():
-            ids.append(offset + matcher.id())
+            ids.append(matcher.id())
             weights.append(matcher.weight())
+            values.append(matcher.value())
             matcher.next()
-    return dict(zip(ids, weights))
+        yield ids, weights, values
+
+
+def _read_postings(segreader, fieldname: str, term: str) -> dict[int, float]:
+    """``{local docnum: weight}`` for one term in one segment (deleted documents included)."""
+    result: dict[int, float] = {}
+    for ids, weights, _values in _blocks(segreader, fieldname, term):
+        result.update(zip(ids, weights))
+    return result
+
+
+def _read_positions(segreader, fieldname: str, term: str, wanted) -> dict[int, list[int]]:
+    """Token positions of one term in the ``wanted`` documents of one segment."""
+    result = {}
+    for ids, _weights, values in _blocks(segreader, fieldname, term):
+        if ids and (ids[0] > max(wanted) or ids[-1] < min(wanted)):
+            continue
+        for index, docnum in enumerate(ids):
+            if docnum in wanted:
+                value = values[index]
+                if not value.endswith(b"."):  # Whoosh may strip pickle's STOP opcode
+                    value += b"."
+                result[docnum] = list(accumulate(pickle.loads(value[4:])))
+    return result
 
 
 def _read_column(segreader, fieldname: str) -> list[int]:
@@ -431,71 +451,96 @@ def _read_column(segreader, fieldname: str) -> list[int]:
         return [creader[i] for i in range(doccount)]
 
 
-# Decoded numeric columns per segment, keyed like POSTING_CACHE.
-COLUMN_CACHE = _LRU(max_size=int(os.environ.get("SEARCH_COLUMN_CACHE", "4000000")))
+class _Leaf:
+    """One segment of a view. Everything here uses the segment's local document numbers."""
+
+    def __init__(self, reader, segid: str):
+        self.reader = reader
+        self.segid = segid
+        self.deleted = reader.deleted_docs_set if reader.has_deletions() else frozenset()
+
+    def _cached(self, key: tuple, compute):
+        full_key = (self.segid, *key)
+        hit = POSTING_CACHE.get(full_key)
+        if hit is not None:
+            return hit[0]
+        value = compute()
+        POSTING_CACHE.put(full_key, value, len(value) + 1)
+        return value
+
+    def postings(self, fieldname: str, term: str) -> dict[int, float]:
+        return self._cached((fieldname, term), lambda: _read_postings(self.reader, fieldname, term))
+
+    def docs(self, fieldname: str, value: str):
+        return self.postings(fieldname, value).keys()
+
+    def any_of(self, fieldname: str, values: Iterable[str]):
+        values = tuple(sorted(set(values)))
+        if len(values) == 1:
+            return self.docs(fieldname, values[0])
+
+        def union():
+            docs: set[int] = set()
+            for value in values:
+                docs.update(self.docs(fieldname, value))
+            return docs
+
+        return self._cached(("#any", fieldname, values), union)
+
+    def column(self, fieldname: str) -> list[int]:
+        return self._cached(("#column", fieldname), lambda: _read_column(self.reader, fieldname))
+
+    def unit_docs(self, unit: Unit):
+        """Documents containing the unit: a syllable, or syllables adjacent in this order (folded)."""
+        folded = unit.folded
+        if len(folded) == 1:
+            return self.docs("text", folded[0])
+        pairs = unit.bigrams
+        if len(pairs) == 1:
+            return self.docs("bigrams", pairs[0])
+        return self._cached(("#phrase", folded), lambda: self._phrase_docs(pairs))
+
+    def _phrase_docs(self, pairs: list[str]) -> set[int]:
+        """Documents where the pairs occur at consecutive positions: the phrase itself."""
+        distinct = sorted(set(pairs), key=lambda p: len(self.postings("bigrams", p)))
+        candidates = set(self.docs("bigrams", distinct[0]))
+        for pair in distinct[1:]:
+            candidates.intersection_update(self.docs("bigrams", pair))
+            if not candidates:
+                return candidates
+        positions = {pair: _read_positions(self.reader, "bigrams", pair, candidates) for pair in distinct}
+        found = set()
+        for docnum in candidates:
+            later = [set(positions[pair][docnum]) for pair in pairs[1:]]
+            for start in positions[pairs[0]][docnum]:
+                if all(start + step in later[step - 1] for step in range(1, len(pairs))):
+                    found.add(docnum)
+                    break
+        return found
 
 
 class _View:
-    """One generation of the index as one process sees it, with its derived data."""
+    """One generation of the index as one process sees it."""
 
     def __init__(self, searcher, target: str):
         self.searcher = searcher
         self.target = target
         self.reader = searcher.reader()
-        self.generation = (target, self.reader.generation())
+        self.schema = self.reader.schema
+        self.doc_count = self.reader.doc_count_all()
         self.leaves = []
-        for segreader, offset in self.reader.leaf_readers():
+        for segreader, _offset in self.reader.leaf_readers():
             segment = segreader.segment()
             segid = segment.segment_id() if segment is not None else f"anon{id(segreader)}"
-            self.leaves.append((segreader, offset, segid))
-        self.doc_count = self.reader.doc_count_all()
-        deleted: set[int] = set()
-        for segreader, offset, _ in self.leaves:
-            if segreader.has_deletions():
-                deleted.update(offset + d for d in segreader.deleted_docs_set)
-        self.deleted = deleted
-        # Merged posting lists, filter and phrase doc sets of this generation.
-        self.cache = _LRU(max_size=2_000_000)
-        self._columns: dict[str, list[int]] = {}
+            self.leaves.append(_Leaf(segreader, segid))
         self._idf: dict = {}
-        self.schema = self.reader.schema
         # Touch every file this view needs, so that it keeps working after a rebuild
         # deleted its directory (open files outlive their unlinking).
-        for segreader, _offset, _segid in self.leaves:
-            if segreader.doc_count_all():
-                segreader.stored_fields(0)
-        for name in ("created_at", "support_count"):
-            self.column(name)
-
-    # Posting lists -------------------------------------------------------------------
-
-    def postings(self, fieldname: str, term: str) -> dict[int, float]:
-        """``{docnum: weight}`` of a term over the whole index (deleted docs included)."""
-        if len(self.leaves) > 1:
-            cached = self.cache.get(("postings", fieldname, term))
-            if cached is not None:
-                return cached[0]
-        parts = []
-        for segreader, offset, segid in self.leaves:
-            cache_key = (segid, offset, fieldname, term)
-            part = POSTING_CACHE.get(cache_key)
-            if part is None:
-                part = _read_segment_postings(segreader, fieldname, term, offset)
-                POSTING_CACHE.put(cache_key, part, len(part) + 1)
-            else:
-                part = part[0]
-            if part:
-                parts.append(part)
-        if len(self.leaves) <= 1:
-            return parts[0] if parts else {}
-        merged: dict[int, float] = {}
-        for part in parts:
-            merged.update(part)
-        self.cache.put(("postings", fieldname, term), merged, len(merged) + 1)
-        return merged
-
-    def doc_set(self, fieldname: str, value: str):
-        return self.postings(fieldname, value).keys()
+        for leaf in self.leaves:
+            if leaf.reader.doc_count_all():
+                leaf.reader.stored_fields(0)
+                leaf.column("created_at")
+                leaf.column("support_count")
 
     def idf(self, fieldname: str, term: str) -> float:
         key = (fieldname, term)
@@ -509,48 +554,8 @@ class _View:
             self._idf[key] = value
         return value
 
-    def column(self, fieldname: str) -> list[int]:
-        values = self._columns.get(fieldname)
-        if values is None:
-            values = []
-            for segreader, offset, segid in self.leaves:
-                cache_key = (segid, offset, "#column", fieldname)
-                part = COLUMN_CACHE.get(cache_key)
-                if part is None:
-                    part = _read_column(segreader, fieldname)
-                    COLUMN_CACHE.put(cache_key, part, len(part) + 1)
-                else:
-                    part = part[0]
-                values.extend(part)
-            self._columns[fieldname] = values
-        return values
-
     def column_value(self, fieldname: str, value: int) -> int:
         return self.schema[fieldname].to_column_value(value)
-
-    def cached(self, key, compute):
-        """A per-generation memo for doc sets (filters, phrases)."""
-        hit = self.cache.get(key)
-        if hit is not None:
-            return hit[0]
-        value = compute()
-        self.cache.put(key, value, len(value) + 1)
-        return value
-
-    def phrase_docs(self, unit: Unit):
-        """Documents containing the unit's syllables adjacently (folded)."""
-        if len(unit.exact) == 1:
-            return self.postings("text", unit.folded[0]).keys()
-        pairs = unit.bigrams
-        if len(pairs) == 1:
-            return self.postings("bigrams", pairs[0]).keys()
-
-        def compute():
-            if any(not self.postings("bigrams", p) for p in set(pairs)):
-                return set()
-            return set(self.searcher.docs_for_query(Phrase("bigrams", pairs)))
-
-        return self.cached(("phrase", unit.folded), compute)
 
     def close(self):
         try:
@@ -968,15 +973,18 @@ class WhooshBackend(SearchBackend):
             view = self._view()
             if view is None:
                 return SearchPage(hits=[], total=0, page=page, per_page=per_page)
-            candidates = self._match(view, parsed)
-            candidates = self._apply_filters(view, candidates, query)
-            total = len(candidates)
+            matches = []
+            total = 0
+            for leaf in view.leaves:
+                docs = self._apply_filters(view, leaf, self._match(leaf, parsed), query)
+                total += len(docs)
+                matches.append((leaf, docs))
             start = (page - 1) * per_page
             if start >= total:
                 return SearchPage(hits=[], total=total, page=page, per_page=per_page)
-            ranked = self._rank(view, parsed, candidates, query.sort, start + per_page)
-            chosen = ranked[start:start + per_page]
-            stored = [(docnum, score, view.searcher.stored_fields(docnum)) for docnum, score in chosen]
+            ranked = self._rank(view, parsed, matches, query.sort, start + per_page)
+            stored = [(score, leaf.reader.stored_fields(docnum))
+                      for leaf, docnum, score in ranked[start:start + per_page]]
         terms = frozenset(fold_syllable(s) for s in parsed.positive_syllables())
         hits = [
             SearchHit(
@@ -987,50 +995,36 @@ class WhooshBackend(SearchBackend):
                 title_snippet=highlight_title(fields.get("title", ""), terms),
                 body_snippet=highlight_body(fields.get("body", ""), terms),
             )
-            for _docnum, score, fields in stored
+            for score, fields in stored
         ]
         return SearchPage(hits=hits, total=total, page=page, per_page=per_page)
 
-    def _unit_docs(self, view: _View, unit: Unit):
-        if len(unit.exact) == 1:
-            return view.postings("text", unit.folded[0]).keys()
-        return view.phrase_docs(unit)
-
-    def _match(self, view: _View, parsed: ParsedQuery) -> set[int]:
-        """Documents matching the boolean structure (deleted and excluded ones removed)."""
+    @staticmethod
+    def _match(leaf: _Leaf, parsed: ParsedQuery) -> set[int]:
+        """Documents of a segment matching the boolean structure (deleted and excluded ones removed)."""
         matched: set[int] = set()
         for clause in parsed.clauses:
-            unit_sets = sorted((self._unit_docs(view, unit) for unit in clause.units), key=len)
+            unit_sets = sorted((leaf.unit_docs(unit) for unit in clause.units), key=len)
             if not unit_sets[0]:
                 continue
             docs = set(unit_sets[0])
             for other in unit_sets[1:]:
-                docs &= other
+                docs.intersection_update(other)
                 if not docs:
                     break
             for unit in clause.excluded:
                 if not docs:
                     break
-                docs -= self._unit_docs(view, unit)
+                docs.difference_update(leaf.unit_docs(unit))
             matched |= docs
-        if view.deleted and matched:
-            matched -= view.deleted
+        if leaf.deleted and matched:
+            matched -= leaf.deleted
         return matched
 
-    def _filter_set(self, view: _View, fieldname: str, values: Iterable[str]):
-        values = tuple(sorted(set(values)))
-        if len(values) == 1:
-            return view.doc_set(fieldname, values[0])
-
-        def union():
-            docs = set()
-            for value in values:
-                docs |= view.doc_set(fieldname, value)
+    @staticmethod
+    def _apply_filters(view: _View, leaf: _Leaf, docs: set[int], query: SearchQuery) -> set[int]:
+        if not docs:
             return docs
-
-        return view.cached(("filter", fieldname, values), union)
-
-    def _apply_filters(self, view: _View, candidates: set[int], query: SearchQuery) -> set[int]:
         filters = [("visibility", [str(v) for v in query.visibility])]
         if query.forum_id is not None:
             filters.append(("forum_id", [str(query.forum_id)]))
@@ -1041,69 +1035,87 @@ class WhooshBackend(SearchBackend):
         if query.status:
             filters.append(("status", [str(query.status)]))
         for fieldname, values in filters:
-            candidates &= self._filter_set(view, fieldname, values)
-            if not candidates:
-                return candidates
+            docs.intersection_update(leaf.any_of(fieldname, values))
+            if not docs:
+                return docs
         if query.created_from is not None or query.created_before is not None:
-            created = view.column("created_at")
+            created = leaf.column("created_at")
             low = view.column_value("created_at", to_micros(query.created_from)) if query.created_from else None
             high = view.column_value("created_at", to_micros(query.created_before)) if query.created_before else None
-            if low is not None and high is not None:
-                candidates = {d for d in candidates if low <= created[d] < high}
-            elif low is not None:
-                candidates = {d for d in candidates if created[d] >= low}
-            else:
-                candidates = {d for d in candidates if created[d] < high}
-        return candidates
+            if low is not None:
+                docs = {d for d in docs if created[d] >= low}
+            if high is not None:
+                docs = {d for d in docs if created[d] < high}
+        return docs
 
-    def _scorers(self, view: _View, parsed: ParsedQuery) -> list[tuple[dict, float]]:
+    @staticmethod
+    def _scorers(view: _View, leaf: _Leaf, parsed: ParsedQuery) -> list[tuple[dict, float]]:
         """(posting dict, factor) pairs whose weighted sum is a document's relevance."""
         scorers = []
-        exact_terms = []
+        exact = []
         for syllable in parsed.positive_syllables():
             folded = fold_syllable(syllable)
-            scorers.append((view.postings("text", folded), view.idf("text", folded)))
+            scorers.append((leaf.postings("text", folded), view.idf("text", folded)))
             if parsed.has_marks and folded != syllable:
-                exact_terms.append(syllable)
-        for syllable in exact_terms:
-            postings = view.postings("text_exact", syllable)
-            if postings:
-                scorers.append((postings, EXACT_BOOST * view.idf("text_exact", syllable)))
+                exact.append(syllable)
+        for syllable in exact:
+            scorers.append((leaf.postings("text_exact", syllable), EXACT_BOOST * view.idf("text_exact", syllable)))
         for pair in parsed.adjacent:
-            postings = view.postings("bigrams", pair)
-            if postings:
-                scorers.append((postings, PROXIMITY_BOOST * view.idf("bigrams", pair)))
-        return scorers
+            scorers.append((leaf.postings("bigrams", pair), PROXIMITY_BOOST * view.idf("bigrams", pair)))
+        return [(postings, factor) for postings, factor in scorers if postings]
 
-    def _rank(self, view: _View, parsed: ParsedQuery, candidates: set[int], sort: str,
-              needed: int) -> list[tuple[int, float]]:
-        """The best ``needed`` candidates as (docnum, score), in the requested order."""
-        created = view.column("created_at")
-        docs = list(candidates)
+    def _rank(self, view: _View, parsed: ParsedQuery, matches, sort: str, needed: int):
+        """The best ``needed`` matches as (leaf, docnum, score), in the requested order.
+
+        Each segment gives its own best ``needed`` (plus those tied with the last), then
+        the lists are merged.
+        """
+        entries = []  # (primary key, secondary key, leaf index, docnum, score)
+        for index, (leaf, docs) in enumerate(matches):
+            if not docs:
+                continue
+            docs = list(docs)
+            created = leaf.column("created_at")
+            if sort == Sort.NEWEST:
+                best = heapq.nlargest(needed, docs, key=created.__getitem__)
+                boundary = created[best[-1]]
+                chosen = set(best).union(d for d in docs if created[d] == boundary)
+                entries += [(created[d], 0, index, d, 0.0) for d in chosen]
+            elif sort == Sort.SUPPORTS:
+                supports = leaf.column("support_count")
+                best = heapq.nlargest(needed, docs, key=lambda d: (supports[d], created[d]))
+                entries += [(supports[d], created[d], index, d, 0.0) for d in best]
+            else:
+                scores = [0.0] * len(docs)
+                for postings, factor in self._scorers(view, leaf, parsed):
+                    weights = map(postings.get, docs, repeat(0.0))
+                    scores = list(map(add, scores, map(mul, weights, repeat(factor))))
+                order = heapq.nlargest(needed, range(len(docs)), key=scores.__getitem__)
+                threshold = scores[order[-1]]
+                tied = compress(range(len(docs)), map(ge, scores, repeat(threshold)))
+                entries += [(scores[i], created[docs[i]], index, docs[i], scores[i]) for i in tied]
         if sort == Sort.NEWEST:
-            best = heapq.nlargest(needed, docs, key=created.__getitem__)
-            if best:
-                threshold = created[best[-1]]
-                pool = [d for d in docs if created[d] >= threshold]
-                if len(pool) > len(best) or len({created[d] for d in best}) < len(best):
-                    stored = view.searcher.stored_fields  # ties by key: rare, few documents
-                    pool.sort(key=lambda d: (-created[d], stored(d)["key"]))
-                    best = pool[:needed]
-            return [(d, 0.0) for d in best]
-        if sort == Sort.SUPPORTS:
-            supports = view.column("support_count")
-            best = heapq.nlargest(needed, docs, key=lambda d: (supports[d], created[d]))
-            return [(d, 0.0) for d in best]
-        scores = [0.0] * len(docs)
-        for postings, factor in self._scorers(view, parsed):
-            scores = list(map(add, scores, map(mul, map(postings.get, docs, repeat(0.0)), repeat(factor))))
-        order = heapq.nlargest(needed, range(len(docs)), key=scores.__getitem__)
-        if not order:
-            return []
-        threshold = scores[order[-1]]
-        tied = list(compress(range(len(docs)), map(ge, scores, repeat(threshold))))
-        tied.sort(key=lambda i: (scores[i], created[docs[i]]), reverse=True)
-        return [(docs[i], scores[i]) for i in tied[:needed]]
+            entries.sort(key=itemgetter(0), reverse=True)
+            entries = self._order_ties_by_key(entries[:needed * 2 + 1], matches, needed)
+        else:
+            entries.sort(key=itemgetter(0, 1), reverse=True)
+        return [(matches[e[2]][0], e[3], e[4]) for e in entries[:needed]]
+
+    @staticmethod
+    def _order_ties_by_key(entries, matches, needed):
+        """Within runs of equal creation times, order by document key (read only for those runs)."""
+        result = []
+        i = 0
+        while i < len(entries) and len(result) < needed:
+            j = i + 1
+            while j < len(entries) and entries[j][0] == entries[i][0]:
+                j += 1
+            run = entries[i:j]
+            if len(run) > 1:
+                run.sort(key=lambda e: matches[e[2]][0].reader.stored_fields(e[3])["key"])
+            result += run
+            i = j
+        return result
 
     # Similar proposals -----------------------------------------------------------------------
 
@@ -1114,31 +1126,33 @@ class WhooshBackend(SearchBackend):
         if not words or limit <= 0:
             return []
         needed = max(math.ceil(len(words) * 0.5), 2 if len(words) >= 2 else 1)
+        exclude_keys = [f"{Kind.PROPOSAL}:{int(i)}" for i in exclude_ids]
         with self._state.lock:
             view = self._view()
             if view is None:
                 return []
-            allowed = set(self._filter_set(view, "kind", [Kind.PROPOSAL]))
-            allowed &= self._filter_set(view, "visibility", [str(v) for v in visibility])
-            allowed -= view.deleted
-            for proposal_id in exclude_ids:
-                allowed -= view.doc_set("key", f"{Kind.PROPOSAL}:{int(proposal_id)}")
-            if not allowed:
-                return []
-            postings = [(view.postings("text", w), view.idf("text", w)) for w in words]
-            counts = Counter()
-            for docs, _idf in postings:
-                counts.update(allowed.intersection(docs.keys()))
-            qualified = [d for d, c in counts.items() if c >= needed]
-            if not qualified:
-                return []
+            idfs = [view.idf("text", w) for w in words]
+            scale = 3.0 * (sum(idfs) or 1.0)
             scored = []
-            max_idf = sum(idf for _, idf in postings) or 1.0
-            for d in qualified:
-                bm25 = sum(docs.get(d, 0.0) * idf for docs, idf in postings)
-                scored.append((counts[d] + min(bm25 / (max_idf * 3.0), 0.99), d))
-            best = heapq.nlargest(limit, scored)
-            stored = [(score, view.searcher.stored_fields(d)) for score, d in best]
+            for leaf in view.leaves:
+                allowed = set(leaf.docs("kind", Kind.PROPOSAL))
+                allowed.intersection_update(leaf.any_of("visibility", [str(v) for v in visibility]))
+                allowed -= leaf.deleted
+                for key in exclude_keys:
+                    allowed.difference_update(leaf.docs("key", key))
+                if not allowed:
+                    continue
+                postings = [leaf.postings("text", w) for w in words]
+                counts: Counter = Counter()
+                for docs in postings:
+                    counts.update(allowed.intersection(docs.keys()))
+                for docnum, count in counts.items():
+                    if count >= needed:
+                        bm25 = sum(p.get(docnum, 0.0) * idf for p, idf in zip(postings, idfs))
+                        # How many syllables are shared decides; BM25 orders equal counts.
+                        scored.append((count + min(bm25 / scale, 0.99), leaf.segid, docnum, leaf))
+            best = heapq.nlargest(limit, scored, key=itemgetter(0, 1, 2))
+            stored = [(score, leaf.reader.stored_fields(docnum)) for score, _segid, docnum, leaf in best]
         return [SimilarProposal(proposal_id=int(fields["proposal_id"]), score=score) for score, fields in stored]
 
     # Verification --------------------------------------------------------------------------------
