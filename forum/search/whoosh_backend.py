@@ -110,6 +110,7 @@ REBUILD_LOCK = ".rebuild.lock"
 EXACT_BOOST = 2.0
 PROXIMITY_BOOST = 1.5
 
+WEIGHT_SCALE = 100.0  # cached posting weights are integers: impact × 100 (impacts are below 2.2)
 MAX_QUERY_UNITS = 24  # distinct terms/phrases looked up per query; the rest is ignored
 MAX_PHRASE_SYLLABLES = 16
 SNIPPET_CHARS = 240
@@ -372,9 +373,9 @@ class _LRU:
 
 # Decoded posting lists, doc sets and columns of segments, keyed by segment id: a segment
 # never changes once written (deletions are kept apart, in the reader). Sized in postings,
-# roughly 100 bytes each in memory: the default keeps the common syllables of a
-# 100,000-contribution forum decoded (about 150 MB per process).
-POSTING_CACHE = _LRU(max_size=int(os.environ.get("SEARCH_POSTING_CACHE", "1500000")))
+# about 40 bytes each in memory (see _read_postings): the default, 3 million, keeps every
+# syllable of the benchmark's query mix decoded at 100,000 contributions (~120 MB per process).
+POSTING_CACHE = _LRU(max_size=int(os.environ.get("SEARCH_POSTING_CACHE", "3000000")))
 
 
 def _blocks(segreader, fieldname: str, term: str):
@@ -407,11 +408,17 @@ def _blocks(segreader, fieldname: str, term: str):
         yield ids, weights, values
 
 
-def _read_postings(segreader, fieldname: str, term: str) -> dict[int, float]:
-    """``{local docnum: weight}`` for one term in one segment (deleted documents included)."""
-    result: dict[int, float] = {}
+def _read_postings(segreader, fieldname: str, term: str, docnums: list[int]) -> dict[int, int]:
+    """``{local docnum: weight in 1/WEIGHT_SCALE units}`` for one term in one segment.
+
+    Deleted documents included. Weights are rounded to small integers and document
+    numbers replaced by the segment's shared int objects (``docnums``): CPython keeps
+    one object per small int, so a cached posting costs a dict slot and nothing more.
+    """
+    result: dict[int, int] = {}
+    shared = docnums.__getitem__
     for ids, weights, _values in _blocks(segreader, fieldname, term):
-        result.update(zip(ids, weights))
+        result.update(zip(map(shared, ids), map(round, map(mul, weights, repeat(WEIGHT_SCALE)))))
     return result
 
 
@@ -458,6 +465,14 @@ class _Leaf:
         self.reader = reader
         self.segid = segid
         self.deleted = reader.deleted_docs_set if reader.has_deletions() else frozenset()
+        self._docnums = None
+
+    @property
+    def docnums(self) -> list[int]:
+        """One int object per document number, shared by every cached posting list of the segment."""
+        if self._docnums is None:
+            self._docnums = self._cached(("#docnums",), lambda: list(range(self.reader.doc_count_all())))
+        return self._docnums
 
     def _cached(self, key: tuple, compute):
         full_key = (self.segid, *key)
@@ -468,8 +483,9 @@ class _Leaf:
         POSTING_CACHE.put(full_key, value, len(value) + 1)
         return value
 
-    def postings(self, fieldname: str, term: str) -> dict[int, float]:
-        return self._cached((fieldname, term), lambda: _read_postings(self.reader, fieldname, term))
+    def postings(self, fieldname: str, term: str) -> dict[int, int]:
+        """``{docnum: weight × WEIGHT_SCALE}`` of a term (deleted documents included)."""
+        return self._cached((fieldname, term), lambda: _read_postings(self.reader, fieldname, term, self.docnums))
 
     def docs(self, fieldname: str, value: str):
         return self.postings(fieldname, value).keys()
@@ -567,9 +583,10 @@ class _View:
 # --- bulk writing ------------------------------------------------------------------------------
 
 TEXT_FIELDS = ("bigrams", "text", "text_exact")
-# The standard W3 format. Posting lists of up to INLINE_LIMIT documents go inline into the
-# term table: no block to write or read for the long tail of rare terms and syllable pairs.
-BULK_CODEC = W3Codec(blocklimit=128, compression=3, inlinelimit=1)
+# The standard W3 format, with larger blocks (fewer to decode: we always read whole posting
+# lists) and faster compression. Posting lists of up to INLINE_LIMIT documents go inline
+# into the term table: no block to write or read for the long tail of rare terms and pairs.
+BULK_CODEC = W3Codec(blocklimit=1024, compression=1, inlinelimit=1)
 INLINE_LIMIT = 3  # posting lists this short go into the term table: no block to write or seek
 BULK_CHUNK = 500  # documents per job sent to an indexing process
 
@@ -1055,13 +1072,14 @@ class WhooshBackend(SearchBackend):
         exact = []
         for syllable in parsed.positive_syllables():
             folded = fold_syllable(syllable)
-            scorers.append((leaf.postings("text", folded), view.idf("text", folded)))
+            scorers.append((leaf.postings("text", folded), view.idf("text", folded) / WEIGHT_SCALE))
             if parsed.has_marks and folded != syllable:
                 exact.append(syllable)
         for syllable in exact:
-            scorers.append((leaf.postings("text_exact", syllable), EXACT_BOOST * view.idf("text_exact", syllable)))
+            scorers.append((leaf.postings("text_exact", syllable),
+                            EXACT_BOOST * view.idf("text_exact", syllable) / WEIGHT_SCALE))
         for pair in parsed.adjacent:
-            scorers.append((leaf.postings("bigrams", pair), PROXIMITY_BOOST * view.idf("bigrams", pair)))
+            scorers.append((leaf.postings("bigrams", pair), PROXIMITY_BOOST * view.idf("bigrams", pair) / WEIGHT_SCALE))
         return [(postings, factor) for postings, factor in scorers if postings]
 
     def _rank(self, view: _View, parsed: ParsedQuery, matches, sort: str, needed: int):
@@ -1088,7 +1106,7 @@ class WhooshBackend(SearchBackend):
             else:
                 scores = [0.0] * len(docs)
                 for postings, factor in self._scorers(view, leaf, parsed):
-                    weights = map(postings.get, docs, repeat(0.0))
+                    weights = map(postings.get, docs, repeat(0))
                     scores = list(map(add, scores, map(mul, weights, repeat(factor))))
                 order = heapq.nlargest(needed, range(len(docs)), key=scores.__getitem__)
                 threshold = scores[order[-1]]
@@ -1148,7 +1166,7 @@ class WhooshBackend(SearchBackend):
                     counts.update(allowed.intersection(docs.keys()))
                 for docnum, count in counts.items():
                     if count >= needed:
-                        bm25 = sum(p.get(docnum, 0.0) * idf for p, idf in zip(postings, idfs))
+                        bm25 = sum(p.get(docnum, 0) * idf for p, idf in zip(postings, idfs)) / WEIGHT_SCALE
                         # How many syllables are shared decides; BM25 orders equal counts.
                         scored.append((count + min(bm25 / scale, 0.99), leaf.segid, docnum, leaf))
             best = heapq.nlargest(limit, scored, key=itemgetter(0, 1, 2))

@@ -175,7 +175,7 @@ def test_rebuild_swaps_atomically_while_a_searcher_is_open(backend):
     assert generations(backend.index_dir) == [new_generation]  # the old directory is gone...
     # ...but the searcher opened before the swap still reads it, terms never read before included.
     (leaf,) = old_view.leaves
-    assert len(wb._read_postings(leaf.reader, "text", "17")) == 1  # a term nobody searched yet
+    assert len(wb._read_postings(leaf.reader, "text", "17", leaf.docnums)) == 1  # a term nobody searched yet
     assert len(leaf.postings("text", "cu")) == 29
     assert old_view.searcher.stored_fields(0)["key"].startswith("proposal:")
     # The next search sees the new index.
