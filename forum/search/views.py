@@ -31,15 +31,18 @@ UNAVAILABLE = 503
 
 
 _ADJACENT_MARKS = re.compile(r"</mark>(\s+)<mark>")
+_BOLD_MARKERS = re.compile(r"\*\*")
 
 
-@bp.app_template_filter("merge_marks")
-def merge_marks(snippet: Markup) -> Markup:
-    """``<mark>công</mark> <mark>đoàn</mark>`` → ``<mark>công đoàn</mark>``: a phrase reads
-    as one highlight. Only the backend's own tags can match (user text arrives escaped)."""
+@bp.app_template_filter("search_snippet")
+def search_snippet(snippet: Markup) -> Markup:
+    """A highlighted snippet made easier to read: the ``**bold**`` markers of the source
+    text go, and ``<mark>công</mark> <mark>đoàn</mark>`` becomes ``<mark>công đoàn</mark>``.
+    Only the backend's own tags can match (user text arrives escaped)."""
     if not isinstance(snippet, Markup):
         return snippet  # plain text is left to autoescaping
-    return Markup(_ADJACENT_MARKS.sub(r"\1", str(snippet)))
+    text = _BOLD_MARKERS.sub("", str(snippet))
+    return Markup(_ADJACENT_MARKS.sub(r"\1", text))
 
 
 def _rate_key() -> str:

@@ -515,3 +515,13 @@ def test_result_hits_are_markup_from_the_backend(app, corpus):
         results = services.search_contributions(None, text="doan vien nu")
     assert results.hits and all(isinstance(hit, ResultHit) for hit in results.hits)
     assert all(isinstance(hit.body_snippet, Markup) and isinstance(hit.title_snippet, Markup) for hit in results.hits)
+
+
+def test_snippets_lose_bold_markers_and_join_adjacent_highlights():
+    from forum.search.backend import MARK_END, MARK_START, render_snippet
+    from forum.search.views import search_snippet
+
+    marked = render_snippet(f"**{MARK_START}công{MARK_END}** {MARK_START}đoàn{MARK_END} </mark> <mark>x")
+    assert search_snippet(marked) == Markup("<mark>công đoàn</mark> &lt;/mark&gt; &lt;mark&gt;x")
+    assert isinstance(search_snippet(marked), Markup)
+    assert search_snippet("<b>plain</b>") == "<b>plain</b>" and not isinstance(search_snippet("<b>"), Markup)
