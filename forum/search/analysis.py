@@ -21,10 +21,11 @@ Two families of analyzers live here:
 """
 from __future__ import annotations
 
-import math
 import re
 import unicodedata
 from collections import Counter
+from itertools import compress
+from operator import ne
 
 from whoosh.analysis import Analyzer, Filter, LowercaseFilter, RegexTokenizer, Token, Tokenizer
 
@@ -304,32 +305,77 @@ class VietnameseAnalyzer(Analyzer):
             yield token
 
 
+def _pair(first: str, second: str) -> str:
+    return f"{first} {second}"
+
+
 def index_terms(value: str, analyzers: dict[str, VietnameseAnalyzer]):
     """Index-time terms of ``value`` for several VietnameseAnalyzer fields, tokenizing once.
 
-    Returns ``{field: (token count, {term: (frequency, weight, positions)})}``: exactly
-    what the field's analyzer would make Whoosh index (``weight`` is the impact), so a
-    bulk writer can skip the per-token machinery.
+    Returns ``{field: (token count, frequencies, weights, positions)}``, three dicts keyed
+    by term: exactly what the field's analyzer makes Whoosh index (a weight is the
+    impact, the sum of the token boosts), so the bulk writer can skip the per-token
+    machinery. Positions (tuples) are given for the bigram fields only, the only
+    positional ones; else None.
     """
-    parts = _syllable_parts(nfc(value), False)
+    fold_get = _FOLD_CACHE.get
+    lowers_parts = []
+    folded_parts = []
+    for part in nfc(value).split(FIELD_SEPARATOR):
+        lowers = list(map(str.lower, _SYLLABLE.findall(part)))
+        folded = list(map(fold_get, lowers))
+        if None in folded:
+            folded = [f if f is not None else fold_syllable(s) for s, f in zip(lowers, folded)]
+        lowers_parts.append(lowers)
+        folded_parts.append(folded)
+    total = sum(map(len, lowers_parts))
+    weighted_title = len(lowers_parts) > 1
     result = {}
     for fieldname, analyzer in analyzers.items():
-        tokens, total = analyzer.emitted(parts)
-        terms: dict[str, list] = {}
-        for text, pos, _start, _end, weight in tokens:
-            entry = terms.get(text)
-            if entry is None:
-                terms[text] = [1, weight, [pos]]
+        count = 0
+        pos = 0
+        freq: dict[str, int] = {}
+        weighted: dict[str, float] = {}
+        positions: dict[str, tuple] | None = {} if analyzer.bigrams else None
+        for index, (lowers, folded) in enumerate(zip(lowers_parts, folded_parts)):
+            weight = analyzer.title_weight if (weighted_title and index == 0) else 1.0
+            if analyzer.bigrams:
+                sequence = list(map(_pair, folded[:-1], folded[1:]))
+            elif analyzer.marked_only:
+                sequence = list(compress(lowers, map(ne, lowers, folded)))
             else:
-                entry[0] += 1
-                entry[1] += weight
-                entry[2].append(pos)
+                sequence = folded if analyzer.fold else lowers
+            start = pos
+            pos += len(lowers) + 1
+            if not sequence:
+                continue
+            count += len(sequence)
+            part_freq = Counter(sequence)
+            if positions is not None:
+                if len(part_freq) == len(sequence):  # no repeated pair: one position each, built in C
+                    found = dict(zip(sequence, zip(range(start, start + len(sequence)))))
+                else:
+                    lists: dict[str, list[int]] = {}
+                    for i, term in enumerate(sequence, start):
+                        lists.setdefault(term, []).append(i)
+                    found = {term: tuple(where) for term, where in lists.items()}
+                if positions:
+                    for term, where in found.items():
+                        positions[term] = positions[term] + where if term in positions else where
+                else:
+                    positions = found
+            if not freq:
+                freq = part_freq
+                weighted = {t: f * weight for t, f in part_freq.items()} if weight != 1.0 else dict(part_freq)
+            else:
+                for term, f in part_freq.items():
+                    freq[term] = freq.get(term, 0) + f
+                    weighted[term] = weighted.get(term, 0.0) + f * weight
         if analyzer.impacts:
-            impact = analyzer.impact
-            for entry in terms.values():
-                entry[1] = impact(entry[1], total)
+            k1 = analyzer.k1
+            norm = k1 * (1.0 - analyzer.b + analyzer.b * total / analyzer.avg_length)
+            weights = {t: w * (k1 + 1.0) / (w + norm) for t, w in weighted.items()}
         else:
-            for entry in terms.values():
-                entry[1] = float(entry[0])
-        result[fieldname] = (len(tokens), terms)
+            weights = {t: float(f) for t, f in freq.items()}
+        result[fieldname] = (count, freq, weights, positions)
     return result

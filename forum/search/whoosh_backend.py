@@ -61,7 +61,7 @@ import time
 import traceback
 import unicodedata
 from array import array
-from collections import Counter, OrderedDict
+from collections import Counter, OrderedDict, defaultdict, deque
 from collections.abc import Callable, Iterable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -74,6 +74,7 @@ from markupsafe import Markup
 from whoosh import fields as wfields
 from whoosh import index as windex
 from whoosh.codec.whoosh3 import W3Codec, W3LeafMatcher
+from whoosh.formats import Existence, Positions
 from whoosh.filedb.filestore import FileStorage
 from whoosh.highlight import Formatter, Fragment, Fragmenter, WholeFragmenter, get_text
 from whoosh.highlight import highlight as whoosh_highlight
@@ -587,8 +588,41 @@ TEXT_FIELDS = ("bigrams", "text", "text_exact")
 # lists) and faster compression. Posting lists of up to INLINE_LIMIT documents go inline
 # into the term table: no block to write or read for the long tail of rare terms and pairs.
 BULK_CODEC = W3Codec(blocklimit=1024, compression=1, inlinelimit=1)
-INLINE_LIMIT = 3  # posting lists this short go into the term table: no block to write or seek
+INLINE_LIMIT = 16  # posting lists this short go into the term table: no block to write or seek
 BULK_CHUNK = 500  # documents per job sent to an indexing process
+
+
+class _TrackedFile:
+    """A file being written that knows its position without asking the kernel.
+
+    ``BufferedWriter.tell()`` is an lseek() system call, and Whoosh's writers call it
+    for every term: hundreds of thousands of calls in a rebuild.
+    """
+
+    def __init__(self, raw):
+        self._raw = raw
+        self._position = raw.tell()
+
+    def write(self, data):
+        written = self._raw.write(data)
+        self._position += memoryview(data).nbytes
+        return written
+
+    def tell(self):
+        return self._position
+
+    def seek(self, *args):
+        self._position = self._raw.seek(*args)
+        return self._position
+
+    def flush(self):
+        self._raw.flush()
+
+    def close(self):
+        self._raw.close()
+
+    def fileno(self):
+        return self._raw.fileno()
 
 
 class BulkSegmentWriter(SegmentWriter):
@@ -608,52 +642,56 @@ class BulkSegmentWriter(SegmentWriter):
         schema = self.schema
         self._analyzers = {name: schema[name].analyzer for name in TEXT_FIELDS}
         self._field_order = sorted(schema.names())
-        self._bulk: dict[str, dict[bytes, tuple[list, list, list]]] = {
-            name: {} for name in self._field_order if schema[name].indexed
+        # Terms are str for the text fields (encoded when written), bytes for the others.
+        self._bulk: dict[str, defaultdict] = {
+            name: defaultdict(list) for name in self._field_order if schema[name].indexed
         }
+        self._plan = []
+        for name in self._field_order:
+            field = schema[name]
+            if name in TEXT_FIELDS:
+                role = "text"
+            elif isinstance(field, wfields.NUMERIC):
+                role = "numeric"
+                assert not field.shift_step, "one term per value"
+            elif isinstance(field, wfields.ID):
+                role = "id"
+                assert isinstance(field.format, Existence) and not getattr(field.analyzer, "lowercase", False)
+            else:
+                role = "stored"
+                assert not field.indexed
+            self._plan.append((name, field, role))
 
     def add_search_document(self, doc: SearchDocument) -> None:
         values = document_fields(doc)
-        schema = self.schema
         docnum = self.docnum
         perdoc = self.perdocwriter
+        bulk = self._bulk
         analysed = index_terms(values["text"], self._analyzers)
         perdoc.start_doc(docnum)
         try:
-            for name in self._field_order:
-                value = values.get(name)
-                if value is None:
+            for name, field, role in self._plan:
+                value = values[name]
+                if role == "text":
+                    length, frequencies, weights, positions = analysed[name]
+                    if positions is not None:
+                        encoded = map(_encode_positions, positions.values())
+                    else:
+                        encoded = map(pack_uint, frequencies.values())
+                    # bucket[term].append((docnum, weight, value)) for every term, looped in C.
+                    postings = zip(repeat(docnum), weights.values(), encoded)
+                    deque(map(list.append, map(bulk[name].__getitem__, frequencies), postings), maxlen=0)
+                    if length and field.scorable:
+                        perdoc.add_field(name, field, None, length)
                     continue
-                field = schema[name]
-                length = 0
-                if name in analysed:
-                    length, terms = analysed[name]
-                    bucket = self._bulk[name]
-                    positional = field.format.fixed_value_size() is None
-                    encode = field.format.encode if positional else None
-                    for term, (freq, weight, positions) in terms.items():
-                        btext = term.encode("utf-8")
-                        vbytes = encode(positions) if positional else pack_uint(freq)
-                        entry = bucket.get(btext)
-                        if entry is None:
-                            bucket[btext] = ([docnum], [weight], [vbytes])
-                        else:
-                            entry[0].append(docnum)
-                            entry[1].append(weight)
-                            entry[2].append(vbytes)
-                    if not field.scorable:
-                        length = 0
-                elif field.indexed:
-                    bucket = self._bulk[name]
-                    for btext, _freq, weight, vbytes in field.index(value):
-                        entry = bucket.get(btext)
-                        if entry is None:
-                            bucket[btext] = ([docnum], [weight], [vbytes])
-                        else:
-                            entry[0].append(docnum)
-                            entry[1].append(weight)
-                            entry[2].append(vbytes)
-                perdoc.add_field(name, field, value if field.stored else None, length)
+                if role == "id":
+                    term = value.encode("utf-8")
+                elif role == "numeric":
+                    term = field.to_bytes(value)
+                if role != "stored":
+                    bulk[name][term].append((docnum, 1.0, b""))
+                if field.stored:
+                    perdoc.add_field(name, field, value, 0)
                 if field.column_type is not None:
                     perdoc.add_column_value(name, field.column_type, field.to_column_value(value))
         except BaseException:
@@ -666,6 +704,8 @@ class BulkSegmentWriter(SegmentWriter):
     def _flush_segment(self):
         self.perdocwriter.close()
         writer = self.fieldwriter
+        writer._postfile.file = _TrackedFile(writer._postfile.file)
+        writer._tindex.dbfile.file = _TrackedFile(writer._tindex.dbfile.file)
         blocklimit = BULK_CODEC._blocklimit
         for name in self._field_order:
             terms = self._bulk.get(name)
@@ -681,8 +721,9 @@ class BulkSegmentWriter(SegmentWriter):
                 return tuple(map(sub, ids, chain((0,), ids)))
 
             postings._mini_ids = mini_ids
-            for btext in sorted(terms):
-                ids, weights, vbytes = terms[btext]
+            for term in sorted(terms):  # str sorts like its UTF-8 bytes
+                ids, weights, vbytes = zip(*terms[term])
+                btext = term.encode("utf-8") if isinstance(term, str) else term
                 writer.start_term(btext)
                 count = len(ids)
                 if count <= INLINE_LIMIT:
@@ -714,6 +755,20 @@ class BulkSegmentWriter(SegmentWriter):
             writer.finish_field()
             terms.clear()
         writer.close()
+
+
+_POSITIONS = Positions()
+_SINGLE_POSITIONS: dict[int, bytes] = {}
+
+
+def _encode_positions(positions: tuple) -> bytes:
+    """Positions.encode, with the (most common) one-position values memoized."""
+    if len(positions) == 1:
+        value = _SINGLE_POSITIONS.get(positions[0])
+        if value is None:
+            value = _SINGLE_POSITIONS[positions[0]] = _POSITIONS.encode(positions)
+        return value
+    return _POSITIONS.encode(positions)
 
 
 def _bulk_worker(path: str, jobs, results, parent_pid: int) -> None:
