@@ -66,6 +66,7 @@ from collections.abc import Callable, Iterable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from functools import partial
 from itertools import accumulate, chain, compress, repeat
 from operator import add, ge, itemgetter, mul, sub
 from pathlib import Path
@@ -642,9 +643,15 @@ class BulkSegmentWriter(SegmentWriter):
         schema = self.schema
         self._analyzers = {name: schema[name].analyzer for name in TEXT_FIELDS}
         self._field_order = sorted(schema.names())
-        # Terms are str for the text fields (encoded when written), bytes for the others.
-        self._bulk: dict[str, defaultdict] = {
-            name: defaultdict(list) for name in self._field_order if schema[name].indexed
+        # Per indexed field: {term: docnums}, {term: weights}, {term: values}, as compact
+        # arrays (a few bytes per posting); values are frequencies for Frequency fields,
+        # encoded positions for positional ones, nothing for Existence ones. Terms are str
+        # for the text fields (encoded when written), bytes for the others.
+        self._bulk: dict[str, tuple[defaultdict, defaultdict, defaultdict]] = {
+            name: (defaultdict(partial(array, "I")), defaultdict(partial(array, "f")),
+                   defaultdict(list) if schema[name].format.fixed_value_size() is None
+                   else defaultdict(partial(array, "I")))
+            for name in self._field_order if schema[name].indexed
         }
         self._plan = []
         for name in self._field_order:
@@ -674,13 +681,17 @@ class BulkSegmentWriter(SegmentWriter):
                 value = values[name]
                 if role == "text":
                     length, frequencies, weights, positions = analysed[name]
+                    ids, weight_arrays, value_lists = bulk[name]
+                    # For every term: ids[term].append(docnum) etc., looped in C.
+                    deque(map(array.append, map(ids.__getitem__, frequencies), repeat(docnum)), maxlen=0)
+                    deque(map(array.append, map(weight_arrays.__getitem__, frequencies),
+                              map(weights.__getitem__, frequencies)), maxlen=0)
                     if positions is not None:
-                        encoded = map(_encode_positions, positions.values())
+                        encoded = map(_encode_positions, map(positions.__getitem__, frequencies))
+                        deque(map(list.append, map(value_lists.__getitem__, frequencies), encoded), maxlen=0)
                     else:
-                        encoded = map(pack_uint, frequencies.values())
-                    # bucket[term].append((docnum, weight, value)) for every term, looped in C.
-                    postings = zip(repeat(docnum), weights.values(), encoded)
-                    deque(map(list.append, map(bulk[name].__getitem__, frequencies), postings), maxlen=0)
+                        deque(map(array.append, map(value_lists.__getitem__, frequencies),
+                                  frequencies.values()), maxlen=0)
                     if length and field.scorable:
                         perdoc.add_field(name, field, None, length)
                     continue
@@ -689,7 +700,9 @@ class BulkSegmentWriter(SegmentWriter):
                 elif role == "numeric":
                     term = field.to_bytes(value)
                 if role != "stored":
-                    bulk[name][term].append((docnum, 1.0, b""))
+                    ids, weight_arrays, _values = bulk[name]
+                    ids[term].append(docnum)
+                    weight_arrays[term].append(1.0)
                 if field.stored:
                     perdoc.add_field(name, field, value, 0)
                 if field.column_type is not None:
@@ -708,11 +721,11 @@ class BulkSegmentWriter(SegmentWriter):
         writer._tindex.dbfile.file = _TrackedFile(writer._tindex.dbfile.file)
         blocklimit = BULK_CODEC._blocklimit
         for name in self._field_order:
-            terms = self._bulk.get(name)
-            if not terms:
+            if name not in self._bulk or not self._bulk[name][0]:
                 continue
+            all_ids, all_weights, all_values = self._bulk[name]
             field = self.schema[name]
-            keep_values = field.format.fixed_value_size() != 0
+            value_size = field.format.fixed_value_size()  # 0: none, None: variable (positions), 4: frequency
             writer.start_field(name, field)
             postings = writer._postwriter
 
@@ -721,31 +734,44 @@ class BulkSegmentWriter(SegmentWriter):
                 return tuple(map(sub, ids, chain((0,), ids)))
 
             postings._mini_ids = mini_ids
-            for term in sorted(terms):  # str sorts like its UTF-8 bytes
-                ids, weights, vbytes = zip(*terms[term])
+            for term in sorted(all_ids):  # str sorts like its UTF-8 bytes
+                ids, weights = all_ids[term], all_weights[term]
                 btext = term.encode("utf-8") if isinstance(term, str) else term
                 writer.start_term(btext)
                 count = len(ids)
                 if count <= INLINE_LIMIT:
                     # Inline the postings into the term table (what W3's inlinelimit means to do;
                     # its own code path calls a misspelled method, so it is never used).
-                    postings._ids = array("I", ids)
-                    postings._weights = array("f", weights)
-                    postings._values = vbytes
-                    postings._maxweight = max(postings._weights)
+                    if value_size is None:
+                        values = tuple(all_values[term])
+                    elif value_size:
+                        values = tuple(map(pack_uint, all_values[term]))
+                    else:
+                        values = (None,) * count
+                    postings._ids = ids
+                    postings._weights = weights
+                    postings._maxweight = max(weights)
                     postings._minlength = None
                     postings._maxlength = 0
                     terminfo = postings._terminfo
                     terminfo.add_block(postings)
-                    terminfo.set_inlined(ids, postings._weights, vbytes if keep_values else (None,) * count)
+                    terminfo.set_inlined(ids, weights, values)
                     postings._terminfo = None
                     writer._tindex.add(pack_ushort(writer._fieldid) + btext, terminfo.to_bytes())
                     continue
                 for start in range(0, count, blocklimit):
                     end = min(count, start + blocklimit)
-                    postings._ids = array("I", ids[start:end])
-                    postings._weights = array("f", weights[start:end])
-                    postings._values = vbytes[start:end] if keep_values else []
+                    postings._ids = ids[start:end]
+                    postings._weights = weights[start:end]
+                    if value_size is None:
+                        postings._values = all_values[term][start:end]
+                    elif value_size:
+                        frequencies = all_values[term][start:end]
+                        if sys.byteorder == "little":
+                            frequencies.byteswap()  # pack_uint is big-endian
+                        postings._values = [frequencies.tobytes()]
+                    else:
+                        postings._values = []
                     postings._maxweight = max(postings._weights)
                     postings._minlength = None
                     postings._maxlength = 0
@@ -753,7 +779,8 @@ class BulkSegmentWriter(SegmentWriter):
                         postings._write_block()
                 writer.finish_term()
             writer.finish_field()
-            terms.clear()
+            for table in self._bulk[name]:
+                table.clear()
         writer.close()
 
 

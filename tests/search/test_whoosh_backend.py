@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from whoosh import index as windex
+from whoosh.codec.whoosh3 import W3Codec
 
 from forum.search import whoosh_backend as wb
 from forum.search.backend import MAX_QUERY_LENGTH, Kind, SearchDocument, SearchQuery, Sort, Visibility
@@ -331,9 +332,11 @@ def _postings_by_key(index_dir):
     return result, stored, columns
 
 
-@pytest.mark.parametrize("procs", [1, 2])
-def test_bulk_rebuild_writes_what_the_stock_writer_writes(tmp_path, monkeypatch, procs):
+@pytest.mark.parametrize("procs, blocklimit, inline_limit", [(1, 1024, 16), (2, 1024, 16), (1, 8, 2)])
+def test_bulk_rebuild_writes_what_the_stock_writer_writes(tmp_path, monkeypatch, procs, blocklimit, inline_limit):
     monkeypatch.setattr(wb, "BULK_CHUNK", 10)
+    monkeypatch.setattr(wb, "BULK_CODEC", W3Codec(blocklimit=blocklimit, compression=1, inlinelimit=1))
+    monkeypatch.setattr(wb, "INLINE_LIMIT", inline_limit)
     stock = WhooshBackend(tmp_path / "stock")
     stock.index_documents(CORPUS)
     bulk = WhooshBackend(tmp_path / "bulk", procs=procs)
