@@ -12,7 +12,6 @@ file and sleeps, the test sees the marker and kills it.
 import http.client
 import http.cookiejar
 import json
-import os
 import random
 import signal
 import subprocess

@@ -49,12 +49,16 @@ def test_documents_carry_the_rows_values(app, thread):
     with app.app_context():
         documents = build_documents(keys_of(thread))
     proposal = documents[f"proposal:{thread['proposal']}"]
-    assert (proposal.kind, proposal.entity_id, proposal.proposal_id) == ("proposal", thread["proposal"], thread["proposal"])
-    assert (proposal.forum_id, proposal.theme_id, proposal.author_id) == (thread["forum"], thread["theme"], thread["author"])
-    assert (proposal.title, proposal.body, proposal.status) == ("Phát triển đoàn viên công đoàn", "Nội dung hiến kế", "published")
+    assert (proposal.kind, proposal.entity_id, proposal.proposal_id) == (
+        "proposal", thread["proposal"], thread["proposal"])
+    assert (proposal.forum_id, proposal.theme_id, proposal.author_id) == (
+        thread["forum"], thread["theme"], thread["author"])
+    assert (proposal.title, proposal.body, proposal.status) == (
+        "Phát triển đoàn viên công đoàn", "Nội dung hiến kế", "published")
     assert proposal.created_at.tzinfo == UTC
     reply = documents[f"comment:{thread['reply']}"]
-    assert (reply.kind, reply.proposal_id, reply.title, reply.body) == ("comment", thread["proposal"], "", "Trả lời ý kiến")
+    assert (reply.kind, reply.proposal_id, reply.title, reply.body) == (
+        "comment", thread["proposal"], "", "Trả lời ý kiến")
     assert (reply.forum_id, reply.theme_id, reply.status, reply.support_count) == (
         thread["forum"], thread["theme"], "published", 0)
     assert reply.created_at.tzinfo == UTC
