@@ -121,6 +121,7 @@ ELLIPSIS = "…"
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _UNSAFE_CHARS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
 _TEXT_CLEAN = str.maketrans({MARK_START: " ", MARK_END: " ", FIELD_SEPARATOR: " "})
+_RESERVED_CHARS = re.compile(f"[{MARK_START}{MARK_END}{FIELD_SEPARATOR}]")
 
 
 class IndexBusyError(RuntimeError):
@@ -162,7 +163,11 @@ def to_micros(moment: datetime) -> int:
 
 
 def _clean(text: str | None) -> str:
-    return nfc(text or "").translate(_TEXT_CLEAN)
+    """NFC, without the characters that have a meaning in the index (highlight marks, field separator)."""
+    text = nfc(text or "")
+    if _RESERVED_CHARS.search(text):
+        text = text.translate(_TEXT_CLEAN)
+    return text
 
 
 def document_fields(doc: SearchDocument) -> dict:

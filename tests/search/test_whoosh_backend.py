@@ -184,16 +184,19 @@ def test_rebuild_swaps_atomically_while_a_searcher_is_open(backend):
     assert backend.search(SearchQuery(text="bao hiem xa hoi")).total == 5
 
 
-def test_failed_rebuild_keeps_the_current_index(backend):
+@pytest.mark.parametrize("total", [2, 10_000])  # one process, several processes
+def test_failed_rebuild_keeps_the_current_index(backend, monkeypatch, total):
+    monkeypatch.setattr(wb, "BULK_CHUNK", 2)
     backend.index_documents([doc(1, "đoàn viên")])
     current = os.readlink(backend.index_dir / wb.CURRENT_LINK)
 
     def broken():
-        yield doc(2, "mới")
+        for i in range(2, 9):
+            yield doc(i, "mới")
         raise RuntimeError("database went away")
 
     with pytest.raises(RuntimeError, match="database went away"):
-        backend.rebuild(broken(), total=2)
+        backend.rebuild(broken(), total=total)
     assert os.readlink(backend.index_dir / wb.CURRENT_LINK) == current
     assert generations(backend.index_dir) == [current]
     assert keys(backend, "doan vien") == ["proposal:1"]
@@ -385,6 +388,15 @@ def test_sorting_uses_columns_and_keeps_visibility(backend):
     assert [supports[h.key] for h in by_supports] == sorted((supports[h.key] for h in by_supports), reverse=True)
     hidden = {d.key for d in CORPUS if d.visibility != Visibility.PUBLIC}
     assert not hidden & {h.key for h in by_supports}
+
+
+def test_reserved_characters_in_documents_cannot_fake_marks_or_fields(backend):
+    sneaky_title = f"Tiêu đề{wb.FIELD_SEPARATOR}giả"
+    backend.index_documents([doc(1, f"đoàn viên {wb.MARK_START}giả{wb.MARK_END} x{wb.FIELD_SEPARATOR}y", title=sneaky_title)])
+    hit = backend.search(SearchQuery(text="doan vien")).hits[0]
+    assert str(hit.body_snippet) == "<mark>đoàn</mark> <mark>viên</mark>  giả  x y"
+    assert str(hit.title_snippet) == "Tiêu đề giả"
+    assert wb.document_fields(doc(2, "a", title=sneaky_title))["title"] == "Tiêu đề giả"
 
 
 def test_body_snippet_is_a_window_of_bounded_size(backend):
