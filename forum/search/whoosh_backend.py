@@ -43,6 +43,7 @@ first), newest (ties by key).
 """
 from __future__ import annotations
 
+import atexit
 import gc
 import heapq
 import logging
@@ -152,6 +153,16 @@ def build_schema() -> wfields.Schema:
         text_exact=wfields.TEXT(analyzer=VietnameseAnalyzer(fold=False, marked_only=True), phrase=False),
         bigrams=wfields.TEXT(analyzer=VietnameseAnalyzer(bigrams=True), phrase=True),
     )
+
+
+def open_index(path: str | Path):
+    """Open the Whoosh index in ``path``, reading segment files with plain reads.
+
+    Not with mmap: Whoosh wraps every file of a memory-mapped compound segment in a
+    BytesIO, which copies it. Each reader opened after a commit would copy the whole
+    index into the process's memory (hundreds of MB, ~100 ms at 100,000 documents).
+    """
+    return FileStorage(str(path), supports_mmap=False).open_index()
 
 
 def to_micros(moment: datetime) -> int:
@@ -807,7 +818,7 @@ def _bulk_worker(path: str, jobs, results, parent_pid: int) -> None:
     """An indexing process of rebuild(): one segment from the documents it takes from ``jobs``."""
     try:
         gc.disable()  # millions of small lists: the cyclic collector would rescan them all, again and again
-        ix = windex.open_dir(path)
+        ix = open_index(path)
         writer = BulkSegmentWriter(ix, _lk=False)
         while True:
             try:
@@ -948,18 +959,43 @@ class _ProcessState:
         self.view: _View | None = None
         self.ix = None
 
+    def close(self) -> None:
+        with self.lock:
+            if self.view is not None:
+                self.view.close()
+            self.view = None
+            self.ix = None
 
-_STATES: dict[tuple[int, str], _ProcessState] = {}
+
+# One state per index directory and process. Bounded: a process normally uses one index;
+# tests use many, and each open view keeps file descriptors.
+_STATES: OrderedDict[tuple[int, str], _ProcessState] = OrderedDict()
 _STATES_LOCK = threading.Lock()
+_MAX_STATES = 8
 
 
 def _state_for(index_dir: Path) -> _ProcessState:
     key = (os.getpid(), str(index_dir))
+    evicted = []
     with _STATES_LOCK:
         state = _STATES.get(key)
         if state is None:
             state = _STATES[key] = _ProcessState()
-        return state
+            while len(_STATES) > _MAX_STATES:
+                evicted.append(_STATES.popitem(last=False)[1])
+        else:
+            _STATES.move_to_end(key)
+    for old in evicted:
+        old.close()  # a backend still holding it reopens on its next call
+    return state
+
+
+@atexit.register
+def _close_states() -> None:
+    with _STATES_LOCK:
+        states = [state for (pid, _), state in _STATES.items() if pid == os.getpid()]
+    for state in states:
+        state.close()
 
 
 @contextmanager
@@ -999,6 +1035,10 @@ class WhooshBackend(SearchBackend):
         self.limitmb = limitmb
         self._state = _state_for(self.index_dir)
 
+    def close(self) -> None:
+        """Close this process's searcher on the index (reopened by the next call if any)."""
+        self._state.close()
+
     # Layout ------------------------------------------------------------------------------
 
     @property
@@ -1031,7 +1071,7 @@ class WhooshBackend(SearchBackend):
             if self._current_target() is not None:
                 return
             path = self._new_generation_dir()
-            windex.create_in(str(path), build_schema())
+            FileStorage(str(path), supports_mmap=False).create_index(build_schema())
             self._swap_to(path.name)
 
     # Reading -----------------------------------------------------------------------------
@@ -1055,7 +1095,7 @@ class WhooshBackend(SearchBackend):
                     # whose id did not change, and so misses deletions committed since.
                     ix = state.ix
                 else:
-                    ix = windex.open_dir(str(self.index_dir / target))
+                    ix = open_index(self.index_dir / target)
                 new_view = _View(ix.searcher(), target)
             except (FileNotFoundError, windex.EmptyIndexError, OSError):
                 time.sleep(0.05)  # swapped and deleted under our feet: look again
@@ -1280,7 +1320,7 @@ class WhooshBackend(SearchBackend):
             target = self._current_target()
             remaining = max(0.0, deadline - time.monotonic())
             try:
-                ix = windex.open_dir(str(self.index_dir / target))
+                ix = open_index(self.index_dir / target)
                 writer = ix.writer(timeout=remaining, delay=0.02)
             except windex.LockError:
                 raise IndexBusyError(f"the search index writer lock is busy ({self.index_dir})") from None
@@ -1359,7 +1399,7 @@ class WhooshBackend(SearchBackend):
         return ReindexStats(documents=count, seconds=seconds, extra=extra)
 
     def _build(self, path: Path, documents, total: int, progress) -> tuple[int, int]:
-        ix = windex.create_in(str(path), build_schema())
+        ix = FileStorage(str(path), supports_mmap=False).create_index(build_schema())
         procs = self.procs if total >= 2_000 else 1
         count = duplicates = 0
         seen: set[str] = set()
