@@ -34,12 +34,26 @@ so a document's score is a sum of ``idf × stored weight``. Queries never go thr
 Whoosh's query parser (no field syntax, wildcards, fuzzy or range can be reached): the
 user's text is cut into quoted phrases, ``OR``, ``-exclusions`` and literal syllables,
 then evaluated term-at-a-time on posting lists read in bulk from the segments, with
-set operations for AND/OR/NOT and filters. Decoded posting lists are cached per
-(immutable) segment, so common domain syllables are decoded once per process and
-segment, not once per query.
+set operations for AND/OR/NOT and filters, one segment at a time. Decoded posting lists
+are cached per (immutable) segment, so common domain syllables are decoded once per
+process and segment, not once per query (``POSTING_CACHE``; the environment variable
+``SEARCH_POSTING_CACHE`` sets its size in postings, default 3,000,000 ≈ 120 MB).
 
 Result counts are exact. Sorting: relevance (ties newest first), supports (ties newest
 first), newest (ties by key).
+
+Processes and threads: each process keeps one searcher per index directory, reopened
+when the index's generation changes, and serialises its searches on it (segment files
+are read with plain file reads, which are not thread-safe). Writers take Whoosh's
+writer lock with ``ix.writer(timeout=writer_timeout)``: a second process waits for the
+first to commit; after the timeout ``IndexBusyError`` tells the caller to retry later.
+Never AsyncWriter/BufferedWriter (they lose updates or hold the lock forever).
+
+Whoosh 2.7 defects worked around here: ``Searcher.refresh()`` reuses segment readers
+with stale deletions (deleted documents stay visible), so views are reopened instead;
+mmap-ed compound segments are copied whole into memory on every open, so segments are
+read without mmap; W3's ``inlinelimit`` crashes (a misspelled method), so the bulk
+writer inlines short posting lists itself.
 """
 from __future__ import annotations
 
