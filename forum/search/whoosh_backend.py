@@ -1110,7 +1110,12 @@ class WhooshBackend(SearchBackend):
                     ix = state.ix
                 else:
                     ix = open_index(self.index_dir / target)
-                new_view = _View(ix.searcher(), target)
+                searcher = ix.searcher()
+                try:
+                    new_view = _View(searcher, target)
+                except BaseException:
+                    searcher.close()
+                    raise
             except (FileNotFoundError, windex.EmptyIndexError, OSError):
                 time.sleep(0.05)  # swapped and deleted under our feet: look again
                 continue
@@ -1386,7 +1391,7 @@ class WhooshBackend(SearchBackend):
             old_target = self._current_target()
             self._remove_stale_generations(keep={old_target})
             old_lock = None
-            if old_target is not None:
+            if old_target is not None and (self.index_dir / old_target).is_dir():
                 # Hold the old index's writer lock for the whole rebuild: incremental
                 # updates wait (and are retried later) instead of being lost on the swap.
                 old_lock = FileStorage(str(self.index_dir / old_target)).lock(f"{windex._DEF_INDEX_NAME}_WRITELOCK")
@@ -1397,7 +1402,7 @@ class WhooshBackend(SearchBackend):
                     time.sleep(0.05)
             new_dir = self._new_generation_dir()
             try:
-                count, duplicates = self._build(new_dir, documents, total, progress)
+                count, duplicates, procs = self._build(new_dir, documents, total, progress)
                 self._swap_to(new_dir.name)
             except BaseException:
                 shutil.rmtree(new_dir, ignore_errors=True)
@@ -1408,11 +1413,12 @@ class WhooshBackend(SearchBackend):
             if old_target is not None:
                 shutil.rmtree(self.index_dir / old_target, ignore_errors=True)
         seconds = time.perf_counter() - started
-        extra = {"index_dir": str(new_dir), "procs": self.procs, "duplicates": duplicates,
+        extra = {"index_dir": str(new_dir), "procs": procs, "duplicates": duplicates,
                  "docs_per_second": round(count / seconds, 1) if seconds else None}
         return ReindexStats(documents=count, seconds=seconds, extra=extra)
 
-    def _build(self, path: Path, documents, total: int, progress) -> tuple[int, int]:
+    def _build(self, path: Path, documents, total: int, progress) -> tuple[int, int, int]:
+        """Write ``documents`` into a new index in ``path``: (documents, duplicates skipped, processes)."""
         ix = FileStorage(str(path), supports_mmap=False).create_index(build_schema())
         procs = self.procs if total >= 2_000 else 1
         count = duplicates = 0
@@ -1448,7 +1454,7 @@ class WhooshBackend(SearchBackend):
             self._build_in_processes(ix, path, unique(documents), procs)
         if progress is not None:
             progress(count)
-        return count, duplicates
+        return count, duplicates, procs
 
     @staticmethod
     def _build_in_processes(ix, path: Path, documents, procs: int) -> None:

@@ -4,6 +4,7 @@ The engine-independent behaviour is in test_contract.py.
 """
 import multiprocessing
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -209,6 +210,15 @@ def test_rebuild_removes_leftovers_of_interrupted_rebuilds(backend):
     (stale / "_MAIN_1.toc").write_bytes(b"half written")
     backend.rebuild(iter([doc(2, "công đoàn")]), total=1)
     assert not stale.exists() and len(generations(backend.index_dir)) == 1
+
+
+def test_rebuild_recovers_an_index_whose_directory_vanished(backend):
+    backend.index_documents([doc(1, "đoàn viên")])
+    backend.close()
+    shutil.rmtree(backend.index_dir / os.readlink(backend.index_dir / wb.CURRENT_LINK))
+    stats = backend.rebuild(iter([doc(2, "công đoàn")]), total=1)
+    assert stats.documents == 1 and stats.extra["procs"] == 1
+    assert keys(backend, "cong doan") == ["proposal:2"]
 
 
 # Writer locks ---------------------------------------------------------------------------------
