@@ -27,6 +27,7 @@ request session: the indexer calls it after the request's commit.
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import re
@@ -54,6 +55,7 @@ from forum.search.backend import (
     SearchQuery,
     SimilarProposal,
     Sort,
+    Visibility,
     render_snippet,
 )
 
@@ -66,7 +68,13 @@ DOCUMENT_COLUMNS = (
     "visibility", "created_at", "support_count", "title", "body", "fingerprint", "tsv_pairs",
 )
 COUNT_CAP = 10_000  # totals beyond this are reported as COUNT_CAP ("10.000+")
-RECENT_WINDOW = 3000  # newest documents whose matches are ranked when the total is capped
+RECENT_WINDOW = 2000  # newest documents whose matches are ranked when the total is capped
+# Queries estimated to match this share of the documents skip the GIN index: testing rows
+# costs about 1 µs each, reading a GIN posting about 0.3 µs plus a heap visit per match kept.
+COMMON_SHARE = 0.15
+SINGLE_PASS_ROWS = 6000  # expected matches up to which one pass counts and ranks them
+FILTER_COLUMNS = ("forum_id", "theme_id", "kind", "status")
+UNLISTED_VALUE_SHARE = 0.01  # a filter value missing from the column statistics
 STRONG_CANDIDATES = 500  # newest documents with the exact/adjacency bonus, when those are rare
 STRONG_RARE_SHARE = 0.003  # "rare": estimated in at most this share of the documents
 SIMILAR_CANDIDATES = 2000
@@ -255,9 +263,27 @@ class _CompiledQuery:
     highlight: str  # OR of every positive folded lexeme, for ts_headline
     pair_groups: list[list[str]]  # the adjacency pairs, per alternative (for estimates)
     exact_lexemes: list[str]
+    match_groups: list[list[str]]  # folded syllables per alternative (for estimates)
+    alternative_pairs: list[list[str]]  # syllable pairs of each alternative's whole text
+    phrase_groups: list[list[str]]  # syllable pairs of the quoted phrases per alternative
 
 
 # The backend --------------------------------------------------------------------------------
+
+@dataclass
+class _Statistics:
+    frequencies: dict[str, dict[str, float]]  # tsvector column → lexeme → share of documents
+    values: dict[str, dict[str, float]]  # filter column → value (as text) → share of documents
+    rows: float  # documents in the table (estimate)
+
+
+@contextlib.contextmanager
+def _gin_collect(connection: sa.Connection):
+    """Collect matches through a GIN index: no walking a btree in the sort order meanwhile."""
+    connection.exec_driver_sql("SET LOCAL enable_indexscan = off")
+    yield  # on an error the transaction is over anyway
+    connection.exec_driver_sql("SET LOCAL enable_indexscan = on")
+
 
 def _clean_document_text(text: str) -> str:
     """NFC (NFD input is stored like NFC) without control characters: no NUL, no sentinels."""
@@ -310,7 +336,7 @@ class PostgresBackend(SearchBackend):
     def __init__(self, engine: sa.Engine, *, statement_timeout_ms: int = 2000) -> None:
         self.engine = engine
         self.statement_timeout_ms = statement_timeout_ms
-        self._statistics: tuple[float, dict[str, dict[str, float]]] | None = None
+        self._statistics: tuple[float, _Statistics] | None = None
 
     # Writing ----------------------------------------------------------------------------------
 
@@ -416,30 +442,45 @@ class PostgresBackend(SearchBackend):
             highlight=_tsquery_literal(lexemes or [], "|"),
             pair_groups=pair_groups,
             exact_lexemes=list(exact_lexemes or []),
+            match_groups=[sorted({s for unit in alternative for s in syllables(unit.text)})
+                          for alternative in parsed.alternatives],
+            phrase_groups=phrase_groups,
+            alternative_pairs=[syllable_pairs(text) for text in parsed.adjacency_texts],
         )
 
     @staticmethod
-    def _filters(query: SearchQuery) -> tuple[list[str], dict]:
-        conditions = ["e.visibility = ANY(:visibility)"]
+    def _filters(query: SearchQuery, alias: str = "e") -> tuple[list[str], dict]:
+        conditions = [f"{alias}.visibility = ANY(:visibility)"]
         params: dict = {"visibility": sorted(str(v) for v in query.visibility)}
-        for column in ("forum_id", "theme_id", "kind", "status"):
+        for column in FILTER_COLUMNS:
             value = getattr(query, column)
             if value is not None:
-                conditions.append(f"e.{column} = :{column}")
+                conditions.append(f"{alias}.{column} = :{column}")
                 params[column] = str(value) if column in ("kind", "status") else value
         if query.created_from is not None:
-            conditions.append("e.created_at >= :created_from")
+            conditions.append(f"{alias}.created_at >= :created_from")
             params["created_from"] = query.created_from
         if query.created_before is not None:
-            conditions.append("e.created_at < :created_before")
+            conditions.append(f"{alias}.created_at < :created_before")
             params["created_before"] = query.created_before
         return conditions, params
+
+    def _filter_share(self, connection: sa.Connection, query: SearchQuery) -> float:
+        """Estimated share of the documents passing the filters (column statistics)."""
+        values = self._lexeme_statistics(connection).values
+        share = sum(values.get("visibility", {}).get(str(v), 1.0 / len(Visibility)) for v in query.visibility)
+        for column in FILTER_COLUMNS:
+            value = getattr(query, column)
+            if value is not None:
+                share *= values.get(column, {}).get(str(value), UNLISTED_VALUE_SHARE)
+        return min(1.0, share)
 
     def _search(self, connection: sa.Connection, query: SearchQuery, compiled: _CompiledQuery,
                 page_number: int, per_page: int) -> SearchPage:
         conditions, params = self._filters(query)
         filters = " AND ".join(conditions)
-        params["match"] = compiled.match
+        offset = (page_number - 1) * per_page
+        params.update(match=compiled.match, limit=per_page, offset=offset)
         # ``@@`` can use a GIN index; ts_match_vq() is the same test, evaluated on the row only.
         row_match = "ts_match_vq(e.tsv_fold, CAST(:match AS tsquery))"
         if compiled.match_pairs:
@@ -448,55 +489,112 @@ class PostgresBackend(SearchBackend):
             match = f"e.tsv_pairs @@ CAST(:match_pairs AS tsquery) AND {row_match}"
         else:
             match = "e.tsv_fold @@ CAST(:match AS tsquery)"
-        # Count at most COUNT_CAP + 1 rows: enough to know whether the total is exact.
-        counted = connection.execute(
-            sa.text(f"SELECT count(*) FROM (SELECT 1 FROM {TABLE} e WHERE {match} AND {filters} "
-                    f"LIMIT {COUNT_CAP + 1}) c"),
-            params,
-        ).scalar_one()
+        if query.sort == Sort.NEWEST:
+            score, order = "0.0", "created_at DESC, key"
+        elif query.sort == Sort.SUPPORTS:
+            score, order = "0.0", "support_count DESC, created_at DESC, key"
+        else:
+            x_filters = " AND ".join(self._filters(query, alias="x")[0])
+            exact_set = f"SELECT x.key FROM {TABLE} x WHERE x.tsv_exact @@ CAST(:exact AS tsquery) AND {x_filters}"
+            score, order = self._score(compiled, params, exact_set), "score DESC, created_at DESC, key"
+        # The planner estimates tsquery selectivity poorly (it multiplies the frequencies of
+        # syllables that always come together) and underrates the cost of reading huge GIN
+        # posting lists, so the plan shape is chosen here, from the lexeme statistics:
+        # - rare (a few thousand matches expected): one pass through the GIN index counts
+        #   the matches and sorts or ranks them;
+        # - common (a large share of the documents): no GIN index at all; the count tests
+        #   the rows that the filters' btree indexes (or a plain scan) give;
+        # - in between: the count collects the matches through the GIN index.
+        # When the count goes past COUNT_CAP (matches are then frequent: at least 1 in 100
+        # at a million documents), a page is found by walking an index in the requested
+        # order and testing each row; relevance ranks a bounded candidate set.
+        share, rows = self._match_share(connection, compiled)
+        common = share >= COMMON_SHARE
+        driver = row_match if common else match
+        page = None
+        if not common and share * self._filter_share(connection, query) * rows <= SINGLE_PASS_ROWS:
+            with _gin_collect(connection):
+                page = connection.execute(sa.text(
+                    f"WITH matches AS MATERIALIZED (SELECT e.key, e.created_at, e.support_count, {score} AS score "
+                    f"  FROM {TABLE} e WHERE {match} AND {filters} LIMIT {COUNT_CAP + 1}) "
+                    f"SELECT c.counted, p.key, p.score FROM (SELECT count(*) AS counted FROM matches) AS c "
+                    f"LEFT JOIN LATERAL (SELECT key, score FROM matches ORDER BY {order} "
+                    f"  LIMIT :limit OFFSET :offset) AS p ON true"
+                ), params).all()
+            counted = page[0].counted
+            page = [row for row in page if row.key is not None]
+        else:
+            # Count at most COUNT_CAP + 1 rows: enough to know whether the total is exact.
+            counted = connection.execute(
+                sa.text(f"SELECT count(*) FROM (SELECT 1 FROM {TABLE} e WHERE {driver} AND {filters} "
+                        f"LIMIT {COUNT_CAP + 1}) c"),
+                params,
+            ).scalar_one()
         total = min(counted, COUNT_CAP)
-        offset = (page_number - 1) * per_page
         if total == 0 or offset >= total:
             return SearchPage(hits=[], total=total, page=page_number, per_page=per_page)
-        params.update(limit=per_page, offset=offset)
-        # The planner estimates tsquery selectivity poorly (it multiplies the frequencies of
-        # syllables that always come together), so the plan shape is chosen here, from the count:
-        # - at most COUNT_CAP matches: collect them through the GIN index, then sort or rank;
-        # - more: matches are frequent (>= 1 in 100 at a million documents), so walking an
-        #   index in the requested order and testing each row finds a page quickly.
-        collect = counted <= COUNT_CAP
-        if query.sort in (Sort.NEWEST, Sort.SUPPORTS):
-            order = ("e.created_at DESC, e.key" if query.sort == Sort.NEWEST
-                     else "e.support_count DESC, e.created_at DESC, e.key")
-            statement = (f"SELECT e.key, 0.0 AS score FROM {TABLE} e "
-                         f"WHERE {match if collect else row_match} AND {filters} "
-                         f"ORDER BY {order} LIMIT :limit OFFSET :offset")
-        elif collect:
-            statement = (f"SELECT e.key, {self._score(compiled, params)} AS score "
-                         f"FROM {TABLE} e WHERE {match} AND {filters} "
-                         f"ORDER BY score DESC, e.created_at DESC, e.key LIMIT :limit OFFSET :offset")
-        else:
-            statement = self._candidate_statement(connection, compiled, params, row_match, filters,
-                                                  offset + per_page)
-        if collect:
-            connection.exec_driver_sql("SET LOCAL enable_indexscan = off")
-        ranked = connection.execute(sa.text(statement), params).all()
-        if collect:
-            connection.exec_driver_sql("SET LOCAL enable_indexscan = on")
-        return SearchPage(hits=self._hits(connection, compiled, ranked), total=total,
+        if counted > COUNT_CAP:
+            if query.sort in (Sort.NEWEST, Sort.SUPPORTS):
+                page = connection.execute(sa.text(
+                    f"SELECT e.key, 0.0 AS score FROM {TABLE} e WHERE {row_match} AND {filters} "
+                    f"ORDER BY {', '.join('e.' + part for part in order.split(', '))} LIMIT :limit OFFSET :offset"
+                ), params).all()
+            else:
+                page = connection.execute(sa.text(self._candidate_statement(
+                    connection, compiled, params, row_match, filters, offset + per_page)), params).all()
+        elif page is None:
+            with contextlib.ExitStack() as stack:
+                if not common:
+                    stack.enter_context(_gin_collect(connection))
+                page = connection.execute(sa.text(
+                    f"SELECT * FROM (SELECT e.key, e.created_at, e.support_count, {score} AS score "
+                    f"FROM {TABLE} e WHERE {driver} AND {filters}) AS matches "
+                    f"ORDER BY {order} LIMIT :limit OFFSET :offset"
+                ), params).all()
+        return SearchPage(hits=self._hits(connection, compiled, page), total=total,
                           page=page_number, per_page=per_page)
 
+    def _match_share(self, connection: sa.Connection, compiled: _CompiledQuery) -> tuple[float, float]:
+        """Estimated share of documents matching, and the number of documents (statistics).
+
+        Syllables of a query are seldom independent ("Quảng Ngãi", "chủ tịch công đoàn"):
+        per alternative, the larger of (a) the geometric mean of the product of the syllable
+        frequencies (independence) and of the rarest one (an upper bound), and (b) the
+        frequency of its rarest syllable pair, when the statistics list all its pairs (the
+        syllables side by side). A quoted phrase is as frequent as its rarest pair.
+        Alternatives add up.
+        """
+        statistics = self._lexeme_statistics(connection)
+        syllables_seen = statistics.frequencies.get("tsv_fold", {})
+        pairs_seen = statistics.frequencies.get("tsv_pairs", {})
+        if not syllables_seen:
+            return 0.0, statistics.rows
+        unlisted = min(syllables_seen.values()) / 2  # below the least frequent lexeme listed
+        share = 0.0
+        for index, group in enumerate(compiled.match_groups):
+            values = [syllables_seen.get(lexeme, unlisted) for lexeme in group] or [0.0]
+            estimate = math.sqrt(math.prod(values) * min(values))
+            pairs = compiled.phrase_groups[index] if compiled.match_pairs else compiled.alternative_pairs[index]
+            if pairs and all(pair in pairs_seen for pair in pairs):
+                estimate = max(estimate, min(pairs_seen[pair] for pair in pairs))
+            elif pairs and compiled.match_pairs:
+                estimate = min(estimate, min(pairs_seen.values(), default=0.0))
+            share += estimate
+        return min(1.0, share), statistics.rows
+
     @staticmethod
-    def _score(compiled: _CompiledQuery, params: dict) -> str:
+    def _score(compiled: _CompiledQuery, params: dict, exact_set: str | None = None) -> str:
         """Relevance: folded cover density, +2 for an exact-diacritic match, +1 for adjacency.
 
-        Each ts_rank_cd is normalised into [0, 1), so the bonuses act as tiers.
+        ts_rank_cd is normalised into [0, 1), so the bonuses act as tiers. ``exact_set``: a
+        subquery of the keys matching the exact query through its GIN index, cheaper than
+        reading every candidate's tsv_exact when there are thousands.
         """
         score = "ts_rank_cd(e.tsv_fold, CAST(:match AS tsquery), 32)"
         if compiled.exact:
-            score += (" + CASE WHEN ts_match_vq(e.tsv_exact, CAST(:exact AS tsquery)) THEN 2 ELSE 0 END"
-                      " + ts_rank_cd(e.tsv_exact, CAST(:exact AS tsquery), 32)")
             params["exact"] = compiled.exact
+            exact = f"e.key IN ({exact_set})" if exact_set else "ts_match_vq(e.tsv_exact, CAST(:exact AS tsquery))"
+            score += f" + CASE WHEN {exact} THEN 2 ELSE 0 END"
         if compiled.adjacency:
             score += " + CASE WHEN ts_match_vq(e.tsv_fold, CAST(:adjacency AS tsquery)) THEN 1 ELSE 0 END"
             params["adjacency"] = compiled.adjacency
@@ -537,7 +635,7 @@ class PostgresBackend(SearchBackend):
 
     def _strong_condition(self, connection: sa.Connection, compiled: _CompiledQuery, params: dict) -> str | None:
         """An indexable condition for the documents earning the bonuses, if they are rare."""
-        statistics = self._lexeme_statistics(connection)
+        statistics = self._lexeme_statistics(connection).frequencies
         if compiled.adjacency_pairs:
             share = self._estimate(statistics.get("tsv_pairs", {}), compiled.pair_groups)
             if share <= STRONG_RARE_SHARE:
@@ -563,8 +661,9 @@ class PostgresBackend(SearchBackend):
         floor = min(frequencies.values())
         return sum(min((frequencies.get(lexeme, floor) for lexeme in group), default=1.0) for group in groups)
 
-    def _lexeme_statistics(self, connection: sa.Connection) -> dict[str, dict[str, float]]:
-        """Share of documents containing each common lexeme, per tsvector column (from ANALYZE)."""
+    def _lexeme_statistics(self, connection: sa.Connection) -> _Statistics:
+        """Share of documents containing each common lexeme, per tsvector column (ANALYZE's
+        statistics, re-read every STATISTICS_MAX_AGE seconds), and the number of documents."""
         now = time.monotonic()
         if self._statistics is None or now - self._statistics[0] > STATISTICS_MAX_AGE:
             rows = connection.execute(sa.text(
@@ -572,8 +671,17 @@ class PostgresBackend(SearchBackend):
                 "WHERE schemaname = current_schema() AND tablename = :table "
                 "AND attname IN ('tsv_fold', 'tsv_exact', 'tsv_pairs')"
             ), {"table": TABLE}).all()
-            statistics = {row[0]: dict(zip(row[1], row[2])) for row in rows if row[1]}
-            self._statistics = (now, statistics)
+            documents = connection.execute(sa.text(
+                "SELECT reltuples FROM pg_class WHERE oid = CAST(:table AS regclass)"), {"table": TABLE}).scalar()
+            columns = connection.execute(sa.text(
+                "SELECT attname, most_common_vals::text::text[], most_common_freqs FROM pg_stats "
+                "WHERE schemaname = current_schema() AND tablename = :table AND attname = ANY(:columns)"
+            ), {"table": TABLE, "columns": ["visibility", *FILTER_COLUMNS]}).all()
+            self._statistics = (now, _Statistics(
+                frequencies={row[0]: dict(zip(row[1], row[2])) for row in rows if row[1]},
+                values={row[0]: dict(zip(row[1], row[2])) for row in columns if row[1]},
+                rows=max(float(documents or 0), 0.0),
+            ))
         return self._statistics[1]
 
     def _hits(self, connection: sa.Connection, compiled: _CompiledQuery, ranked: Sequence) -> list[SearchHit]:
@@ -624,10 +732,13 @@ class PostgresBackend(SearchBackend):
             f"SELECT h.headline, substr({column}, p.start, p.length) AS original, "
             f"  CASE WHEN p.start > 0 THEN right(left({column}, p.start - 1), {_EDGE_CHARS + 1}) END AS lead, "
             f"  CASE WHEN p.start > 0 THEN substr({column}, p.start + p.length, {_EDGE_CHARS + 1}) END AS tail "
-            f"FROM (SELECT vi_words({column}) AS words) AS w "
-            f"CROSS JOIN LATERAL (SELECT ts_headline('vi_fold', w.words, hq.q, {options}) AS headline) AS h "
-            f"CROSS JOIN LATERAL (SELECT strpos(w.words, translate(h.headline, :marks, '')) AS start, "
-            f"  length(translate(h.headline, :marks, '')) AS length) AS p"
+            # OFFSET 0 keeps each subquery from being flattened into its uses, which would
+            # run ts_headline once per reference.
+            f"FROM (SELECT vi_words({column}) AS words OFFSET 0) AS w "
+            f"CROSS JOIN LATERAL (SELECT ts_headline('vi_fold', w.words, hq.q, {options}) AS headline "
+            f"  OFFSET 0) AS h "
+            f"CROSS JOIN LATERAL (SELECT strpos(w.words, t.plain) AS start, length(t.plain) AS length "
+            f"  FROM (SELECT translate(h.headline, :marks, '') AS plain OFFSET 0) AS t OFFSET 0) AS p"
         )
 
     # Similar proposals --------------------------------------------------------------------------
@@ -655,7 +766,7 @@ class PostgresBackend(SearchBackend):
                 if not lexemes:
                     return []
                 needed = 1 if len(lexemes) == 1 else max(2, math.ceil(len(lexemes) / 2))
-                frequencies = self._lexeme_statistics(connection).get("tsv_fold", {})
+                frequencies = self._lexeme_statistics(connection).frequencies.get("tsv_fold", {})
                 rarest = sorted(lexemes, key=lambda lexeme: frequencies.get(lexeme, 0.0))
                 params: dict = {
                     "every": _tsquery_literal(lexemes, "&"),

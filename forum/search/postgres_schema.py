@@ -17,7 +17,12 @@ applies, and ``ensure_schema`` applies them to databases built with ``create_all
   written by the backend (``postgres_backend.syllable_pairs``), with a GIN index: phrase
   queries and the adjacency bonus find their candidates through the rarest pair instead
   of re-checking every document that contains all the (very common) syllables.
-- btree indexes for the "newest" / "supports" orders and for walking a forum newest-first.
+- btree indexes for the "newest" / "supports" orders, and per filter (forum, theme, status)
+  newest-first: a common query with a narrow filter reads only the filtered rows.
+- column storage: ``tsv_fold`` stays in the row (MAIN), ``tsv_pairs`` goes out of line
+  (EXTERNAL): testing a row's ``tsv_fold`` is then about twice as fast for long proposals.
+- a partial GIN index on the proposals' ``tsv_fold``: "proposals only" searches and similar
+  proposals read posting lists five times shorter.
 - GIN indexes with ``fastupdate = off``: the indexer writes a few rows at a time, and a
   pending list would make every query scan it.
 """
@@ -54,15 +59,23 @@ SCHEMA_STATEMENTS = (
          setweight(to_tsvector('simple', vi_unaccent(vi_words(coalesce(title, '')))), 'A') ||
          setweight(to_tsvector('simple', vi_unaccent(vi_words(coalesce(body, '')))), 'B')) STORED""",
     "ALTER TABLE search_entries ADD COLUMN IF NOT EXISTS tsv_pairs tsvector NOT NULL DEFAULT ''",
+    # tsv_fold is read for every candidate row: keep it in the row, uncompressed when it fits.
+    # tsv_pairs is only ever read through its index: out of line from the start.
+    "ALTER TABLE search_entries ALTER COLUMN tsv_fold SET STORAGE MAIN, "
+    "ALTER COLUMN tsv_pairs SET STORAGE EXTERNAL",
     "CREATE INDEX IF NOT EXISTS ix_search_entries_tsv_fold ON search_entries "
     "USING gin (tsv_fold) WITH (fastupdate = off)",
     "CREATE INDEX IF NOT EXISTS ix_search_entries_tsv_exact ON search_entries "
     "USING gin (tsv_exact) WITH (fastupdate = off)",
     "CREATE INDEX IF NOT EXISTS ix_search_entries_tsv_pairs ON search_entries "
     "USING gin (tsv_pairs) WITH (fastupdate = off)",
+    "CREATE INDEX IF NOT EXISTS ix_search_entries_proposal_tsv_fold ON search_entries "
+    "USING gin (tsv_fold) WITH (fastupdate = off) WHERE kind = 'proposal'",
     "CREATE INDEX IF NOT EXISTS ix_search_entries_newest ON search_entries (created_at)",
     "CREATE INDEX IF NOT EXISTS ix_search_entries_supports ON search_entries (support_count, created_at)",
     "CREATE INDEX IF NOT EXISTS ix_search_entries_forum_newest ON search_entries (forum_id, created_at)",
+    "CREATE INDEX IF NOT EXISTS ix_search_entries_theme_newest ON search_entries (theme_id, created_at)",
+    "CREATE INDEX IF NOT EXISTS ix_search_entries_status_newest ON search_entries (status, created_at)",
 )
 
 # Database objects the ORM metadata does not know about; Alembic's comparison skips them.
@@ -71,7 +84,9 @@ UNMAPPED_COLUMNS = frozenset({
 })
 UNMAPPED_INDEXES = frozenset({
     "ix_search_entries_tsv_fold", "ix_search_entries_tsv_exact", "ix_search_entries_tsv_pairs",
+    "ix_search_entries_proposal_tsv_fold",
     "ix_search_entries_newest", "ix_search_entries_supports", "ix_search_entries_forum_newest",
+    "ix_search_entries_theme_newest", "ix_search_entries_status_newest",
 })
 
 

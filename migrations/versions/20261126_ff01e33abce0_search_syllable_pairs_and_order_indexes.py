@@ -5,8 +5,10 @@
   ``<b>`` no longer become compound, host or tag tokens);
 - tsv_pairs: folded pairs of adjacent syllables (written by the backend), GIN-indexed,
   for phrase queries over very common syllables; existing rows are filled here;
-- btree indexes for the "newest" / "supports" orders and for a forum newest-first;
-- GIN indexes without a pending list (fastupdate = off).
+- btree indexes for the "newest" / "supports" orders and per filter (forum, theme, status);
+- a partial GIN index on the proposals' tsv_fold ("proposals only", similar proposals);
+- GIN indexes without a pending list (fastupdate = off);
+- column storage: tsv_fold in the row (MAIN), tsv_pairs out of line (EXTERNAL).
 
 PostgreSQL only (SQLite has no search columns). Written by hand; carries a frozen copy of
 the statements of forum/search/postgres_schema.py at this revision.
@@ -41,6 +43,8 @@ UPGRADE_DDL = (
          setweight(to_tsvector('simple', vi_unaccent(vi_words(coalesce(title, '')))), 'A') ||
          setweight(to_tsvector('simple', vi_unaccent(vi_words(coalesce(body, '')))), 'B')) STORED""",
     "ALTER TABLE search_entries ADD COLUMN IF NOT EXISTS tsv_pairs tsvector NOT NULL DEFAULT ''",
+    "ALTER TABLE search_entries ALTER COLUMN tsv_fold SET STORAGE MAIN, "
+    "ALTER COLUMN tsv_pairs SET STORAGE EXTERNAL",
     # Fill the pairs of rows indexed before this revision (the backend computes the same
     # pairs in Python for new rows); pairs never span the title and the body.
     """UPDATE search_entries AS e SET tsv_pairs =
@@ -62,13 +66,20 @@ UPGRADE_DDL = (
     "USING gin (tsv_exact) WITH (fastupdate = off)",
     "CREATE INDEX IF NOT EXISTS ix_search_entries_tsv_pairs ON search_entries "
     "USING gin (tsv_pairs) WITH (fastupdate = off)",
+    "CREATE INDEX IF NOT EXISTS ix_search_entries_proposal_tsv_fold ON search_entries "
+    "USING gin (tsv_fold) WITH (fastupdate = off) WHERE kind = 'proposal'",
     "CREATE INDEX IF NOT EXISTS ix_search_entries_newest ON search_entries (created_at)",
     "CREATE INDEX IF NOT EXISTS ix_search_entries_supports ON search_entries (support_count, created_at)",
     "CREATE INDEX IF NOT EXISTS ix_search_entries_forum_newest ON search_entries (forum_id, created_at)",
+    "CREATE INDEX IF NOT EXISTS ix_search_entries_theme_newest ON search_entries (theme_id, created_at)",
+    "CREATE INDEX IF NOT EXISTS ix_search_entries_status_newest ON search_entries (status, created_at)",
 )
 
 # The columns and indexes of revision 09f6c8a9b8d4.
 DOWNGRADE_DDL = (
+    "DROP INDEX IF EXISTS ix_search_entries_proposal_tsv_fold",
+    "DROP INDEX IF EXISTS ix_search_entries_status_newest",
+    "DROP INDEX IF EXISTS ix_search_entries_theme_newest",
     "DROP INDEX IF EXISTS ix_search_entries_forum_newest",
     "DROP INDEX IF EXISTS ix_search_entries_supports",
     "DROP INDEX IF EXISTS ix_search_entries_newest",
