@@ -77,7 +77,7 @@ FILTER_COLUMNS = ("forum_id", "theme_id", "kind", "status")
 UNLISTED_VALUE_SHARE = 0.01  # a filter value missing from the column statistics
 STRONG_CANDIDATES = 500  # newest documents with the exact/adjacency bonus, when those are rare
 STRONG_RARE_SHARE = 0.003  # "rare": estimated in at most this share of the documents
-SIMILAR_CANDIDATES = 2000
+SIMILAR_CANDIDATES = 300
 UPSERT_BATCH = 500
 STATISTICS_MAX_AGE = 600.0  # seconds between reads of the lexeme statistics
 SNIPPET_MAX_CHARS = 240
@@ -269,6 +269,21 @@ class _CompiledQuery:
 
 
 # The backend --------------------------------------------------------------------------------
+
+def _alternative_share(syllables_seen: dict[str, float], pairs_seen: dict[str, float], lexemes: list[str],
+                       pairs: list[str], *, phrase: bool = False) -> float:
+    """Estimated share of documents containing all ``lexemes`` (see ``_match_share``)."""
+    if not syllables_seen:
+        return 0.0
+    unlisted = min(syllables_seen.values()) / 2  # below the least frequent lexeme listed
+    values = [syllables_seen.get(lexeme, unlisted) for lexeme in lexemes] or [0.0]
+    estimate = math.sqrt(math.prod(values) * min(values))
+    if pairs and all(pair in pairs_seen for pair in pairs):
+        estimate = max(estimate, min(pairs_seen[pair] for pair in pairs))
+    elif pairs and phrase:
+        estimate = min(estimate, min(pairs_seen.values(), default=0.0))
+    return estimate
+
 
 @dataclass
 class _Statistics:
@@ -573,17 +588,13 @@ class PostgresBackend(SearchBackend):
         pairs_seen = statistics.frequencies.get("tsv_pairs", {})
         if not syllables_seen:
             return 0.0, statistics.rows
-        unlisted = min(syllables_seen.values()) / 2  # below the least frequent lexeme listed
         share = 0.0
         for index, group in enumerate(compiled.match_groups):
-            values = [syllables_seen.get(lexeme, unlisted) for lexeme in group] or [0.0]
-            estimate = math.sqrt(math.prod(values) * min(values))
-            pairs = compiled.phrase_groups[index] if compiled.match_pairs else compiled.alternative_pairs[index]
-            if pairs and all(pair in pairs_seen for pair in pairs):
-                estimate = max(estimate, min(pairs_seen[pair] for pair in pairs))
-            elif pairs and compiled.match_pairs:
-                estimate = min(estimate, min(pairs_seen.values(), default=0.0))
-            share += estimate
+            if compiled.match_pairs:
+                share += _alternative_share(syllables_seen, pairs_seen, group, compiled.phrase_groups[index],
+                                            phrase=True)
+            else:
+                share += _alternative_share(syllables_seen, pairs_seen, group, compiled.alternative_pairs[index])
         return min(1.0, share), statistics.rows
 
     @staticmethod
@@ -754,8 +765,9 @@ class PostgresBackend(SearchBackend):
 
         Two bounded candidate sets keep this fast on common words: proposals containing
         every syllable, and proposals containing one of the rarest syllables (any proposal
-        with enough shared syllables contains one of them); each is capped at
-        SIMILAR_CANDIDATES rows, then ranked by shared syllables.
+        with enough shared syllables contains one of them), each capped at
+        SIMILAR_CANDIDATES rows (the newest, when the set is large), then ranked by the
+        number of syllables shared with the title, then anywhere (title or body).
         """
         text = clean_query_text(title)
         if limit <= 0 or not visibility or not _SYLLABLE.search(text):
@@ -770,11 +782,17 @@ class PostgresBackend(SearchBackend):
                 if not lexemes:
                     return []
                 needed = 1 if len(lexemes) == 1 else max(2, math.ceil(len(lexemes) / 2))
-                frequencies = self._lexeme_statistics(connection).frequencies.get("tsv_fold", {})
-                rarest = sorted(lexemes, key=lambda lexeme: frequencies.get(lexeme, 0.0))
+                statistics = self._lexeme_statistics(connection).frequencies
+                syllables_seen = statistics.get("tsv_fold", {})
+                unlisted = min(syllables_seen.values()) / 2 if syllables_seen else 0.0
+                rarest = sorted(lexemes, key=lambda lexeme: syllables_seen.get(lexeme, unlisted))
+                rare = rarest[: len(lexemes) - needed + 1]
+                every_share = _alternative_share(syllables_seen, statistics.get("tsv_pairs", {}), lexemes,
+                                                 syllable_pairs(text))
+                rare_share = sum(syllables_seen.get(lexeme, unlisted) for lexeme in rare)
                 params: dict = {
                     "every": _tsquery_literal(lexemes, "&"),
-                    "rare": _tsquery_literal(rarest[: len(lexemes) - needed + 1], "|"),
+                    "rare": _tsquery_literal(rare, "|"),
                     "some": _tsquery_literal(lexemes, "|"),
                     "visibility": sorted(str(v) for v in visibility),
                     "excluded": sorted({int(i) for i in exclude_ids}),
@@ -782,25 +800,34 @@ class PostgresBackend(SearchBackend):
                     "limit": limit,
                     "cap": SIMILAR_CANDIDATES,
                 }
-                shared = []
+                shared, in_title = [], []
                 for index, lexeme in enumerate(lexemes):
                     params[f"l{index}"] = _tsquery_literal([lexeme], "&")
+                    params[f"t{index}"] = _tsquery_literal([lexeme], "&") + ":A"  # in the title
                     shared.append(f"ts_match_vq(e.tsv_fold, CAST(:l{index} AS tsquery))::int")
+                    in_title.append(f"ts_match_vq(e.tsv_fold, CAST(:t{index} AS tsquery))::int")
                 where = ("e.kind = 'proposal' AND e.visibility = ANY(:visibility) "
                          "AND NOT (e.entity_id = ANY(:excluded))")
+
+                def candidates(name: str, share: float) -> str:
+                    # Frequent: the newest proposals, tested row by row; rare: through GIN.
+                    if share >= COMMON_SHARE:
+                        return (f"(SELECT e.key FROM {TABLE} e WHERE ts_match_vq(e.tsv_fold, CAST(:{name} AS tsquery)) "
+                                f"AND {where} ORDER BY e.created_at DESC LIMIT :cap)")
+                    return f"(SELECT e.key FROM {TABLE} e WHERE e.tsv_fold @@ CAST(:{name} AS tsquery) AND {where} LIMIT :cap)"
+
                 rows = connection.execute(
                     sa.text(
-                        f"WITH candidates AS ("
-                        f"  (SELECT e.key FROM {TABLE} e WHERE e.tsv_fold @@ CAST(:every AS tsquery) AND {where}"
-                        f"   LIMIT :cap) UNION "
-                        f"  (SELECT e.key FROM {TABLE} e WHERE e.tsv_fold @@ CAST(:rare AS tsquery) AND {where}"
-                        f"   LIMIT :cap)) "
-                        f"SELECT entity_id, shared + rank AS score FROM ("
+                        f"WITH candidates AS ({candidates('every', every_share)} UNION "
+                        f"{candidates('rare', rare_share)}) "
+                        f"SELECT entity_id, in_title + shared / 100.0 + rank / 1000.0 AS score FROM ("
                         f"  SELECT e.entity_id, e.support_count, e.created_at, {' + '.join(shared)} AS shared,"
+                        f"    {' + '.join(in_title)} AS in_title,"
                         f"    ts_rank(e.tsv_fold, CAST(:some AS tsquery), 32) AS rank"
                         f"  FROM candidates c JOIN {TABLE} e ON e.key = c.key) AS ranked "
                         f"WHERE shared >= :needed "
-                        f"ORDER BY shared DESC, rank DESC, support_count DESC, created_at DESC LIMIT :limit"
+                        f"ORDER BY in_title DESC, shared DESC, rank DESC, support_count DESC, created_at DESC "
+                        f"LIMIT :limit"
                     ),
                     params,
                 ).all()

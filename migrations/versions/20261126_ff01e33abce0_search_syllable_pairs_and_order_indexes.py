@@ -5,7 +5,8 @@
   ``<b>`` no longer become compound, host or tag tokens);
 - tsv_pairs: folded pairs of adjacent syllables (written by the backend), GIN-indexed,
   for phrase queries over very common syllables; existing rows are filled here;
-- btree indexes for the "newest" / "supports" orders and per filter (forum, theme, status);
+- btree indexes for the "newest" / "supports" orders and per filter (forum, theme, status,
+  proposals only);
 - a partial GIN index on the proposals' tsv_fold ("proposals only", similar proposals);
 - GIN indexes without a pending list (fastupdate = off);
 - column storage: tsv_fold in the row (MAIN), tsv_pairs out of line (EXTERNAL).
@@ -73,10 +74,13 @@ UPGRADE_DDL = (
     "CREATE INDEX IF NOT EXISTS ix_search_entries_forum_newest ON search_entries (forum_id, created_at)",
     "CREATE INDEX IF NOT EXISTS ix_search_entries_theme_newest ON search_entries (theme_id, created_at)",
     "CREATE INDEX IF NOT EXISTS ix_search_entries_status_newest ON search_entries (status, created_at)",
+    "CREATE INDEX IF NOT EXISTS ix_search_entries_proposal_newest ON search_entries (created_at) "
+    "WHERE kind = 'proposal'",
 )
 
 # The columns and indexes of revision 09f6c8a9b8d4.
 DOWNGRADE_DDL = (
+    "DROP INDEX IF EXISTS ix_search_entries_proposal_newest",
     "DROP INDEX IF EXISTS ix_search_entries_proposal_tsv_fold",
     "DROP INDEX IF EXISTS ix_search_entries_status_newest",
     "DROP INDEX IF EXISTS ix_search_entries_theme_newest",
