@@ -124,6 +124,7 @@ def test_typing_on_the_search_page_updates_the_results_without_reloading(live_se
     assert page.locator("select[name=theme] optgroup:not([hidden])").count() == 1
     assert page.evaluate("window.__marker") == 1
     screenshot(page, "search-4-filtered-phone")
+    assert axe_violations(page) == []
 
     # Nothing found: a friendly message, announced too.
     field.fill("xyzzy")
@@ -161,11 +162,23 @@ def test_the_similar_box_appears_while_typing_a_proposal_title(live_server, page
     )
     expect(page.locator("[data-similar-status]")).to_contain_text("hiến kế tương tự")
     screenshot(page, "search-5-similar-phone")
+    assert axe_violations(page) == []
     # The box follows the title: an unrelated one empties it.
     title.fill("Thể thao văn nghệ mùa hè")
     expect(page.locator(".similar-box")).to_have_count(0)
     title.fill("Phát triển đoàn viên nữ ở khu công nghiệp")
     expect(page.locator(".similar-box")).to_be_visible()
+    # The preview step (a plain post, also with JavaScript on) keeps the box under the title.
+    page.get_by_label("Nhóm vấn đề").select_option(label="Phát triển đoàn viên")
+    page.get_by_label("Nội dung hiến kế").fill("Mở **lớp học** buổi tối cho nữ công nhân.")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Xem trước").click()
+    expect(page.locator(".proposal-preview strong")).to_have_text("lớp học")
+    expect(links.first).to_be_visible()
+    assert page.evaluate(
+        "document.querySelector('#title').closest('.field').nextElementSibling.classList.contains('similar')"
+    )
+    assert axe_violations(page) == []
     links.filter(has_text="Phát triển đoàn viên nữ trong doanh nghiệp dệt may").click()
     page.wait_for_url(f"**/proposals/{library['women']}")
     assert errors == []
