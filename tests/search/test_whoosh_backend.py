@@ -402,7 +402,8 @@ def test_sorting_uses_columns_and_keeps_visibility(backend):
 
 def test_reserved_characters_in_documents_cannot_fake_marks_or_fields(backend):
     sneaky_title = f"Tiêu đề{wb.FIELD_SEPARATOR}giả"
-    backend.index_documents([doc(1, f"đoàn viên {wb.MARK_START}giả{wb.MARK_END} x{wb.FIELD_SEPARATOR}y", title=sneaky_title)])
+    body = f"đoàn viên {wb.MARK_START}giả{wb.MARK_END} x{wb.FIELD_SEPARATOR}y"
+    backend.index_documents([doc(1, body, title=sneaky_title)])
     hit = backend.search(SearchQuery(text="doan vien")).hits[0]
     assert str(hit.body_snippet) == "<mark>đoàn</mark> <mark>viên</mark>  giả  x y"
     assert str(hit.title_snippet) == "Tiêu đề giả"
