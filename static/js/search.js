@@ -86,6 +86,9 @@
           history.replaceState(history.state, "", url);
           var outcome = results.querySelector("[data-search-announce]");
           status.textContent = outcome ? outcome.getAttribute("data-search-announce") : "";
+          if (outcome && outcome.getAttribute("data-search-title")) {
+            document.title = outcome.getAttribute("data-search-title");
+          }
         })
         .catch(function (error) {
           if (!isAbort(error)) {
@@ -145,7 +148,7 @@
     var fieldBlock = field.closest(".field") || field;
     fieldBlock.insertAdjacentElement("afterend", box);
     var fetchFragment = fragmentFetcher();
-    var MIN_LENGTH = 8;
+    var MIN_LENGTH = 8; // as SIMILAR_MIN_LENGTH in forum/search/views.py
     var lastTitle = null;
 
     function title() {

@@ -107,6 +107,7 @@ def test_typing_on_the_search_page_updates_the_results_without_reloading(live_se
     expect(page.locator("[data-search-status]")).to_have_text("Tìm thấy 1 kết quả")
     assert page.evaluate("window.__marker") == 1  # no reload
     expect(page).to_have_url(re.compile(r"/search\?q=chu\+tich\+cong\+doan$"))  # replaceState
+    expect(page).to_have_title(re.compile(r"^Tìm kiếm: chu tich cong doan · "))
     screenshot(page, "search-3-live-phone")
 
     # Another query, then a filter and a sort: results follow, still without a reload.
