@@ -1517,6 +1517,10 @@ class WhooshBackend(SearchBackend):
                 if worker.is_alive():
                     worker.kill()
                 worker.join()
+            # Nobody will read what is still buffered: without this, the queue's feeder
+            # thread blocks on the full pipe and the process hangs when it exits.
+            jobs.cancel_join_thread()
+            results.cancel_join_thread()
             parent.cancel()
             raise
         finally:

@@ -203,6 +203,34 @@ def test_failed_rebuild_keeps_the_current_index(backend, monkeypatch, total):
     assert keys(backend, "doan vien") == ["proposal:1"]
 
 
+FAILING_REBUILD = """
+import dataclasses, sys
+from bench.corpus import generate
+from forum.search.whoosh_backend import WhooshBackend
+docs = generate(6000)
+def documents():
+    yield from docs
+    if sys.argv[2] == "reader":
+        raise RuntimeError("database went away")
+    yield dataclasses.replace(docs[0], entity_id=10**6, created_at=None)  # breaks in an indexing process
+try:
+    WhooshBackend(sys.argv[1]).rebuild(documents(), total=len(docs))
+except RuntimeError as error:
+    print("failed:", str(error).splitlines()[0])
+"""
+
+
+@pytest.mark.parametrize("failure", ["reader", "worker"])
+def test_a_failed_multiprocess_rebuild_lets_the_process_exit(tmp_path, failure):
+    # Chunks still queued for killed indexing processes must not keep the process alive.
+    out = subprocess.run([sys.executable, "-c", FAILING_REBUILD, str(tmp_path / "index"), failure], cwd=ROOT,
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    expected = "database went away" if failure == "reader" else "an indexing process failed"
+    assert out.stdout.startswith(f"failed: {expected}")
+    assert generations(tmp_path / "index") == []
+
+
 def test_rebuild_removes_leftovers_of_interrupted_rebuilds(backend):
     backend.index_documents([doc(1, "đoàn viên")])
     stale = backend.index_dir / f"{wb.GENERATION_PREFIX}20200101T000000-dead00"
