@@ -27,11 +27,13 @@ request session: the indexer calls it after the request's commit.
 """
 from __future__ import annotations
 
+import collections
 import contextlib
 import logging
 import math
 import re
 import string
+import threading
 import time
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
@@ -80,6 +82,12 @@ STRONG_RARE_SHARE = 0.003  # "rare": estimated in at most this share of the docu
 SIMILAR_CANDIDATES = 300
 UPSERT_BATCH = 500
 STATISTICS_MAX_AGE = 600.0  # seconds between reads of the lexeme statistics
+# Totals are cached per process, keyed by the index generation (a sequence every write
+# bumps after its commit): paging through results or changing the sort does not count
+# again. The age limit bounds staleness if a writer died between its commit and the bump.
+GENERATION_SEQUENCE = "search_entries_generation"
+COUNT_CACHE_SIZE = 4096
+COUNT_CACHE_SECONDS = 300.0
 SNIPPET_MAX_CHARS = 240
 # ts_headline options: the sentinels mark matches; render_snippet turns them into <mark>.
 _TITLE_HEADLINE = f"StartSel={MARK_START}, StopSel={MARK_END}, HighlightAll=true"
@@ -265,6 +273,7 @@ class _CompiledQuery:
     exact_lexemes: list[str]
     match_groups: list[list[str]]  # folded syllables per alternative (for estimates)
     alternative_pairs: list[list[str]]  # syllable pairs of each alternative's whole text
+    generation: int  # of the index, when the query was compiled
     phrase_groups: list[list[str]]  # syllable pairs of the quoted phrases per alternative
 
 
@@ -283,6 +292,18 @@ def _alternative_share(syllables_seen: dict[str, float], pairs_seen: dict[str, f
     elif pairs and phrase:
         estimate = min(estimate, min(pairs_seen.values(), default=0.0))
     return estimate
+
+
+_STATISTICS_SQL = f"""(SELECT json_build_object(
+    'lexemes', (SELECT json_object_agg(attname, json_build_array(most_common_elems::text::text[],
+                                                                 most_common_elem_freqs))
+                FROM pg_stats WHERE schemaname = current_schema() AND tablename = '{TABLE}'
+                AND attname IN ('tsv_fold', 'tsv_exact', 'tsv_pairs') AND most_common_elems IS NOT NULL),
+    'values', (SELECT json_object_agg(attname, json_build_array(most_common_vals::text::text[], most_common_freqs))
+               FROM pg_stats WHERE schemaname = current_schema() AND tablename = '{TABLE}'
+               AND attname IN ('visibility', 'forum_id', 'theme_id', 'kind', 'status')
+               AND most_common_vals IS NOT NULL),
+    'rows', (SELECT reltuples FROM pg_class WHERE oid = '{TABLE}'::regclass)))"""
 
 
 @dataclass
@@ -339,6 +360,13 @@ def _batches(items: Iterable, size: int):
         yield batch
 
 
+def _bump_generation(engine: sa.Engine) -> None:
+    """After a commit: readers in every process stop using the totals they cached."""
+    with engine.connect() as connection:
+        connection.exec_driver_sql(f"SELECT nextval('{GENERATION_SEQUENCE}')")
+        connection.commit()
+
+
 def _is_timeout(error: sa.exc.DBAPIError) -> bool:
     return isinstance(getattr(error, "orig", None), psycopg.errors.QueryCanceled)
 
@@ -352,6 +380,8 @@ class PostgresBackend(SearchBackend):
         self.engine = engine
         self.statement_timeout_ms = statement_timeout_ms
         self._statistics: tuple[float, _Statistics] | None = None
+        self._counts: collections.OrderedDict[tuple, tuple[float, int]] = collections.OrderedDict()
+        self._counts_lock = threading.Lock()
 
     # Writing ----------------------------------------------------------------------------------
 
@@ -366,17 +396,29 @@ class PostgresBackend(SearchBackend):
             # An unchanged document is not rewritten (no dead row, no GIN update).
             + f" WHERE {TABLE}.fingerprint IS DISTINCT FROM excluded.fingerprint"
         )
-        for batch in _batches(documents, UPSERT_BATCH):
-            # One row per key (the last wins), in key order so concurrent writers never deadlock.
-            rows = sorted({doc.key: _document_row(doc) for doc in batch}.values(), key=lambda r: r["key"])
-            with self.engine.begin() as connection:
-                connection.execute(statement, rows)
+        written = False
+        try:
+            for batch in _batches(documents, UPSERT_BATCH):
+                # One row per key (the last wins), in key order so concurrent writers never deadlock.
+                rows = sorted({doc.key: _document_row(doc) for doc in batch}.values(), key=lambda r: r["key"])
+                with self.engine.begin() as connection:
+                    connection.execute(statement, rows)
+                written = True
+        finally:
+            if written:
+                _bump_generation(self.engine)
 
     def remove_documents(self, keys: Iterable[str]) -> None:
-        for batch in _batches(keys, 5000):
-            with self.engine.begin() as connection:
-                connection.execute(sa.text(f"DELETE FROM {TABLE} WHERE key = ANY(:keys)"),
-                                   {"keys": sorted(set(batch))})
+        written = False
+        try:
+            for batch in _batches(keys, 5000):
+                with self.engine.begin() as connection:
+                    connection.execute(sa.text(f"DELETE FROM {TABLE} WHERE key = ANY(:keys)"),
+                                       {"keys": sorted(set(batch))})
+                written = True
+        finally:
+            if written:
+                _bump_generation(self.engine)
 
     def indexed_fingerprints(self) -> dict[str, str]:
         with self.engine.connect() as connection:
@@ -431,12 +473,17 @@ class PostgresBackend(SearchBackend):
         row = connection.execute(
             sa.text(
                 f"SELECT m::text, querytree(m), ({exact_sql})::text, a::text, numnode(a), "
-                f"{builder.lexemes(positive_text)}, {exact_lexemes_sql} "
-                f"FROM (SELECT {match_sql} AS m, {adjacency_sql} AS a) AS q"
+                f"{builder.lexemes(positive_text)}, {exact_lexemes_sql}, {self._statistics_sql()}, "
+                f"(SELECT last_value FROM {GENERATION_SEQUENCE}) "
+                f"FROM (SELECT {match_sql} AS m, {adjacency_sql} AS a) AS q "
+                # Takes the table's lock now, for the whole search: a rebuild cannot swap
+                # tables between this generation and the statements that read rows.
+                f"LEFT JOIN (SELECT 1 FROM {TABLE} WHERE false) AS lock ON true"
             ),
             builder.params,
         ).one()
-        match, tree, exact, adjacency, adjacency_nodes, lexemes, exact_lexemes = row
+        match, tree, exact, adjacency, adjacency_nodes, lexemes, exact_lexemes, statistics, generation = row
+        self._store_statistics(statistics)
         if not match or tree in ("", "T"):  # nothing searchable, or only exclusions
             return None
         # Quoted phrases: every alternative needs the pairs of its phrases.
@@ -461,6 +508,7 @@ class PostgresBackend(SearchBackend):
                           for alternative in parsed.alternatives],
             phrase_groups=phrase_groups,
             alternative_pairs=[syllable_pairs(text) for text in parsed.adjacency_texts],
+            generation=generation,
         )
 
     @staticmethod
@@ -494,6 +542,8 @@ class PostgresBackend(SearchBackend):
                 page_number: int, per_page: int) -> SearchPage:
         conditions, params = self._filters(query)
         filters = " AND ".join(conditions)
+        count_key = (compiled.generation, compiled.match, compiled.match_pairs,
+                     tuple(sorted((name, str(value)) for name, value in params.items())))
         offset = (page_number - 1) * per_page
         params.update(match=compiled.match, limit=per_page, offset=offset)
         # ``@@`` can use a GIN index; ts_match_vq() is the same test, evaluated on the row only.
@@ -527,7 +577,9 @@ class PostgresBackend(SearchBackend):
         common = share >= COMMON_SHARE
         driver = row_match if common else match
         page = None
-        if not common and share * self._filter_share(connection, query) * rows <= SINGLE_PASS_ROWS:
+        counted = self._cached_count(count_key)
+        if counted is None and not common and (
+                share * self._filter_share(connection, query) * rows <= SINGLE_PASS_ROWS):
             with _gin_collect(connection):
                 page = connection.execute(sa.text(
                     f"WITH matches AS MATERIALIZED (SELECT e.key, e.created_at, e.support_count, {score} AS score "
@@ -538,7 +590,7 @@ class PostgresBackend(SearchBackend):
                 ), params).all()
             counted = page[0].counted
             page = [row for row in page if row.key is not None]
-        else:
+        elif counted is None:
             # Count at most COUNT_CAP + 1 rows: enough to know whether the total is exact.
             # Common matches are counted newest first (a walk of a created_at index, whose
             # pages the candidate window then finds in memory; a plain scan of a large
@@ -549,6 +601,7 @@ class PostgresBackend(SearchBackend):
                         f"{newest_first}LIMIT {COUNT_CAP + 1}) c"),
                 params,
             ).scalar_one()
+        self._cache_count(count_key, counted)
         total = min(counted, COUNT_CAP)
         if total == 0 or offset >= total:
             return SearchPage(hits=[], total=total, page=page_number, per_page=per_page)
@@ -572,6 +625,21 @@ class PostgresBackend(SearchBackend):
                 ), params).all()
         return SearchPage(hits=self._hits(connection, compiled, page), total=total,
                           page=page_number, per_page=per_page)
+
+    def _cached_count(self, key: tuple) -> int | None:
+        with self._counts_lock:
+            entry = self._counts.get(key)
+            if entry is None or time.monotonic() - entry[0] > COUNT_CACHE_SECONDS:
+                return None
+            self._counts.move_to_end(key)
+            return entry[1]
+
+    def _cache_count(self, key: tuple, counted: int) -> None:
+        with self._counts_lock:
+            self._counts[key] = (time.monotonic(), counted)
+            self._counts.move_to_end(key)
+            while len(self._counts) > COUNT_CACHE_SIZE:
+                self._counts.popitem(last=False)
 
     def _match_share(self, connection: sa.Connection, compiled: _CompiledQuery) -> tuple[float, float]:
         """Estimated share of documents matching, and the number of documents (statistics).
@@ -676,27 +744,30 @@ class PostgresBackend(SearchBackend):
         floor = min(frequencies.values())
         return sum(min((frequencies.get(lexeme, floor) for lexeme in group), default=1.0) for group in groups)
 
-    def _lexeme_statistics(self, connection: sa.Connection) -> _Statistics:
-        """Share of documents containing each common lexeme, per tsvector column (ANALYZE's
-        statistics, re-read every STATISTICS_MAX_AGE seconds), and the number of documents."""
-        now = time.monotonic()
-        if self._statistics is None or now - self._statistics[0] > STATISTICS_MAX_AGE:
-            rows = connection.execute(sa.text(
-                "SELECT attname, most_common_elems::text::text[], most_common_elem_freqs FROM pg_stats "
-                "WHERE schemaname = current_schema() AND tablename = :table "
-                "AND attname IN ('tsv_fold', 'tsv_exact', 'tsv_pairs')"
-            ), {"table": TABLE}).all()
-            documents = connection.execute(sa.text(
-                "SELECT reltuples FROM pg_class WHERE oid = CAST(:table AS regclass)"), {"table": TABLE}).scalar()
-            columns = connection.execute(sa.text(
-                "SELECT attname, most_common_vals::text::text[], most_common_freqs FROM pg_stats "
-                "WHERE schemaname = current_schema() AND tablename = :table AND attname = ANY(:columns)"
-            ), {"table": TABLE, "columns": ["visibility", *FILTER_COLUMNS]}).all()
-            self._statistics = (now, _Statistics(
-                frequencies={row[0]: dict(zip(row[1], row[2])) for row in rows if row[1]},
-                values={row[0]: dict(zip(row[1], row[2])) for row in columns if row[1]},
-                rows=max(float(documents or 0), 0.0),
-            ))
+    def _statistics_sql(self) -> str:
+        """A column for the first statement of a search: the statistics when they are due
+        for a refresh (every STATISTICS_MAX_AGE seconds), else NULL. Riding along keeps the
+        number of statements of a search constant."""
+        if self._statistics is not None and time.monotonic() - self._statistics[0] <= STATISTICS_MAX_AGE:
+            return "NULL"
+        return _STATISTICS_SQL
+
+    def _store_statistics(self, value: dict | None) -> None:
+        if value is None:
+            return
+        def pairs(entries):
+            return {column: dict(zip(keys or [], shares or [])) for column, (keys, shares) in (entries or {}).items()}
+        self._statistics = (time.monotonic(), _Statistics(
+            frequencies=pairs(value.get("lexemes")),
+            values=pairs(value.get("values")),
+            rows=max(float(value.get("rows") or 0), 0.0),
+        ))
+
+    def _lexeme_statistics(self, connection: sa.Connection | None = None) -> _Statistics:
+        """Share of documents containing each common lexeme, per tsvector column, the shares
+        of the filter columns' common values (ANALYZE's statistics), and the number of rows."""
+        if self._statistics is None:
+            return _Statistics(frequencies={}, values={}, rows=0.0)
         return self._statistics[1]
 
     def _hits(self, connection: sa.Connection, compiled: _CompiledQuery, ranked: Sequence) -> list[SearchHit]:
@@ -775,10 +846,13 @@ class PostgresBackend(SearchBackend):
         try:
             with self.engine.begin() as connection:
                 self._begin_read(connection)
-                lexemes = connection.execute(
-                    sa.text("SELECT tsvector_to_array(to_tsvector('simple', vi_unaccent(vi_words(:text))))"),
+                lexemes, statistics = connection.execute(
+                    sa.text("SELECT tsvector_to_array(to_tsvector('simple', vi_unaccent(vi_words(:text)))), "
+                            f"{self._statistics_sql()}"),
                     {"text": text},
-                ).scalar_one() or []
+                ).one()
+                self._store_statistics(statistics)
+                lexemes = lexemes or []
                 if not lexemes:
                     return []
                 needed = 1 if len(lexemes) == 1 else max(2, math.ceil(len(lexemes) / 2))
@@ -986,6 +1060,9 @@ def _rebuild(engine: sa.Engine, documents: Iterable[SearchDocument], *,
                             cursor.execute(f'ALTER TABLE {TABLE} RENAME CONSTRAINT "{build_name}" TO "{final_name}"')
                         else:
                             cursor.execute(f'ALTER INDEX "{build_name}" RENAME TO "{final_name}"')
+                    # Bumped while no search holds the table: every search that starts after
+                    # the swap reads the new generation, none reuses a total of the old table.
+                    cursor.execute(f"SELECT nextval('{GENERATION_SEQUENCE}')")
                 timings["swap"] = time.perf_counter() - mark
             finally:
                 cursor.execute(f"DROP TABLE IF EXISTS {BUILD_TABLE}")

@@ -23,6 +23,8 @@ applies, and ``ensure_schema`` applies them to databases built with ``create_all
   (EXTERNAL): testing a row's ``tsv_fold`` is then about twice as fast for long proposals.
 - a partial GIN index on the proposals' ``tsv_fold``: "proposals only" searches and similar
   proposals read posting lists five times shorter.
+- ``search_entries_generation``: a sequence the backend bumps after each committed write;
+  it keys the per-process cache of result totals.
 - GIN indexes with ``fastupdate = off``: the indexer writes a few rows at a time, and a
   pending list would make every query scan it.
 """
@@ -59,6 +61,8 @@ SCHEMA_STATEMENTS = (
          setweight(to_tsvector('simple', vi_unaccent(vi_words(coalesce(title, '')))), 'A') ||
          setweight(to_tsvector('simple', vi_unaccent(vi_words(coalesce(body, '')))), 'B')) STORED""",
     "ALTER TABLE search_entries ADD COLUMN IF NOT EXISTS tsv_pairs tsvector NOT NULL DEFAULT ''",
+    # Bumped by the backend after each committed write: readers drop the totals they cached.
+    "CREATE SEQUENCE IF NOT EXISTS search_entries_generation",
     # tsv_fold is read for every candidate row: keep it in the row, uncompressed when it fits.
     # tsv_pairs is only ever read through its index: out of line from the start.
     "ALTER TABLE search_entries ALTER COLUMN tsv_fold SET STORAGE MAIN, "

@@ -8,6 +8,7 @@
 - btree indexes for the "newest" / "supports" orders and per filter (forum, theme, status,
   proposals only);
 - a partial GIN index on the proposals' tsv_fold ("proposals only", similar proposals);
+- search_entries_generation: a sequence bumped after each write (keys cached totals);
 - GIN indexes without a pending list (fastupdate = off);
 - column storage: tsv_fold in the row (MAIN), tsv_pairs out of line (EXTERNAL).
 
@@ -44,6 +45,8 @@ UPGRADE_DDL = (
          setweight(to_tsvector('simple', vi_unaccent(vi_words(coalesce(title, '')))), 'A') ||
          setweight(to_tsvector('simple', vi_unaccent(vi_words(coalesce(body, '')))), 'B')) STORED""",
     "ALTER TABLE search_entries ADD COLUMN IF NOT EXISTS tsv_pairs tsvector NOT NULL DEFAULT ''",
+    # Bumped by the backend after each committed write: readers drop the totals they cached.
+    "CREATE SEQUENCE IF NOT EXISTS search_entries_generation",
     "ALTER TABLE search_entries ALTER COLUMN tsv_fold SET STORAGE MAIN, "
     "ALTER COLUMN tsv_pairs SET STORAGE EXTERNAL",
     # Fill the pairs of rows indexed before this revision (the backend computes the same
@@ -90,6 +93,7 @@ DOWNGRADE_DDL = (
     "ALTER TABLE search_entries DROP COLUMN IF EXISTS tsv_pairs, "
     "DROP COLUMN IF EXISTS tsv_exact, DROP COLUMN IF EXISTS tsv_fold",
     "DROP FUNCTION IF EXISTS vi_words(text)",
+    "DROP SEQUENCE IF EXISTS search_entries_generation",
     """ALTER TABLE search_entries ADD COLUMN IF NOT EXISTS tsv_exact tsvector
        GENERATED ALWAYS AS (
          setweight(to_tsvector('simple', coalesce(title, '')), 'A') ||

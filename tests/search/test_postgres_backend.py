@@ -344,3 +344,16 @@ def test_rebuild_keeps_documents_once_and_reports_progress(backend):
     assert stats.documents == 2500 and progress[-1] == 2500 and progress[0] == 1000
     assert search(backend, '"nha o xa hoi"').total == 2500
     assert set(stats.extra) >= {"load", "index", "swap"}
+
+
+def test_cached_totals_follow_writes_from_any_process(engine):
+    reader, writer = PostgresBackend(engine), PostgresBackend(engine)  # as in two app servers
+    writer.index_documents([make_doc(1, "thỏa ước lao động tập thể")])
+    assert search(reader, "thoa uoc").total == 1
+    assert search(reader, "thoa uoc", page=2, per_page=1).total == 1  # the cached total
+    writer.index_documents([make_doc(2, "thỏa ước mới")])
+    assert keys(search(reader, "thoa uoc", sort=Sort.NEWEST)) == ["proposal:2", "proposal:1"]
+    writer.remove_documents(["proposal:1", "proposal:2"])
+    assert search(reader, "thoa uoc").total == 0
+    writer.rebuild(iter([make_doc(3, "thỏa ước")]), total=1)
+    assert keys(search(reader, "thoa uoc")) == ["proposal:3"]
