@@ -34,6 +34,8 @@ class Config:
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
     SEARCH_BACKEND = os.environ.get("SEARCH_BACKEND", "whoosh")
     SEARCH_INDEX_DIR = os.environ.get("SEARCH_INDEX_DIR", str(INSTANCE_DIR / "search-index"))
+    # Whoosh: decoded posting lists kept per process, counted in postings (~40 bytes each).
+    SEARCH_POSTING_CACHE = _int("SEARCH_POSTING_CACHE", 3_000_000)
     # Drain the search outbox right after a request's commit (once the response is sent).
     # With a `flask search worker` running this may stay on: drains never wait for each other.
     SEARCH_INLINE_DRAIN = _bool("SEARCH_INLINE_DRAIN", True)

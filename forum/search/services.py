@@ -54,7 +54,9 @@ def _create_backend(app: Flask) -> SearchBackend:
     if name == "whoosh":
         from forum.search.whoosh_backend import WhooshBackend
 
-        return WhooshBackend(app.config["SEARCH_INDEX_DIR"])
+        return WhooshBackend(
+            app.config["SEARCH_INDEX_DIR"], posting_cache_size=app.config.get("SEARCH_POSTING_CACHE")
+        )
     if name == "postgres":
         from forum.search.postgres_backend import PostgresBackend
 

@@ -36,8 +36,8 @@ user's text is cut into quoted phrases, ``OR``, ``-exclusions`` and literal syll
 then evaluated term-at-a-time on posting lists read in bulk from the segments, with
 set operations for AND/OR/NOT and filters, one segment at a time. Decoded posting lists
 are cached per (immutable) segment, so common domain syllables are decoded once per
-process and segment, not once per query (``POSTING_CACHE``; the environment variable
-``SEARCH_POSTING_CACHE`` sets its size in postings, default 3,000,000 ≈ 120 MB).
+process and segment, not once per query (``POSTING_CACHE``; the ``SEARCH_POSTING_CACHE``
+setting sets its size in postings, default 3,000,000 ≈ 120 MB).
 
 Result counts are exact. Sorting: relevance (ties newest first), supports (ties newest
 first), newest (ties by key).
@@ -407,7 +407,8 @@ class _LRU:
 # never changes once written (deletions are kept apart, in the reader). Sized in postings,
 # about 40 bytes each in memory (see _read_postings): the default, 3 million, keeps every
 # syllable of the benchmark's query mix decoded at 100,000 contributions (~120 MB per process).
-POSTING_CACHE = _LRU(max_size=int(os.environ.get("SEARCH_POSTING_CACHE", "3000000")))
+DEFAULT_POSTING_CACHE = 3_000_000
+POSTING_CACHE = _LRU(max_size=DEFAULT_POSTING_CACHE)
 
 
 def _blocks(segreader, fieldname: str, term: str):
@@ -1042,7 +1043,9 @@ class WhooshBackend(SearchBackend):
     name = "whoosh"
 
     def __init__(self, index_dir: str | Path, *, writer_timeout: float = 10.0, procs: int | None = None,
-                 limitmb: int = 256):
+                 limitmb: int = 256, posting_cache_size: int | None = None):
+        if posting_cache_size is not None:
+            POSTING_CACHE.max_size = posting_cache_size  # one cache per process, shared by indexes
         self.index_dir = Path(index_dir).absolute()
         self.writer_timeout = writer_timeout
         self.procs = procs if procs is not None else min(2, os.cpu_count() or 1)
