@@ -11,12 +11,17 @@ with the tsquery operators ``&&``, ``||`` and ``!!``.
 
 Latency at a million documents comes from never touching more rows than needed:
 
-- totals are counted up to COUNT_CAP + 1 rows (larger totals are reported as COUNT_CAP);
-- when the count is exact, every match is ranked (at most COUNT_CAP rows, just read);
+- totals are counted up to COUNT_CAP + 1 rows (larger totals are reported as COUNT_CAP),
+  and cached per process until the next write (the index generation);
+- the plan shape is chosen from the lexeme statistics, not left to the planner: rare
+  queries are collected through GIN (counted and ranked in one pass), queries over very
+  common syllables test rows instead of reading huge posting lists;
+- when the count is exact, every match is ranked (at most COUNT_CAP rows);
 - beyond it, relevance ranks a bounded candidate set: the matches among the newest
   RECENT_WINDOW documents (a walk of the ``created_at`` index), plus, when they are
   rare enough, the documents that earn the exact/adjacency bonuses (found through
-  their GIN index). Pages past the candidates continue with the other matches, newest first;
+  their GIN index). Pages past the candidates continue with the other matches, newest
+  first. (For such queries, "relevance" is thus relevance among recent documents.)
 - quoted phrases are found through their rarest syllable pair, then checked on ``tsv_fold``;
 - ``ts_headline`` runs only for the rows of the page;
 - every search runs under ``statement_timeout``: on timeout it returns an empty page and
@@ -28,11 +33,11 @@ request session: the indexer calls it after the request's commit.
 from __future__ import annotations
 
 import collections
+import concurrent.futures
 import contextlib
 import logging
 import math
 import re
-import string
 import threading
 import time
 import unicodedata
@@ -101,7 +106,6 @@ _EDGE_CHARS = 20
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f]")
 _QUERY_ITEM = re.compile(r'(?P<negated>-?)"(?P<phrase>[^"]*)"?|(?P<word>[^\s"]+)')
 _SYLLABLE = re.compile(r"[^\W_]+")
-_PUNCTUATION_TO_SPACE = str.maketrans({c: " " for c in string.punctuation})  # = SQL vi_words
 
 
 def _fold_table() -> dict[int, str]:
@@ -127,15 +131,32 @@ def fold(text: str) -> str:
     return "".join(c for c in unicodedata.normalize("NFD", text) if not unicodedata.combining(c))
 
 
+_FOLDED: dict[str, str] = {}  # syllable → folded: a language has few syllables, texts have many
+
+
+def _fold_syllable(syllable: str) -> str:
+    folded = _FOLDED.get(syllable)
+    if folded is None:
+        if len(_FOLDED) > 200_000:
+            _FOLDED.clear()
+        folded = _FOLDED[syllable] = fold(syllable)
+    return folded
+
+
 def syllables(text: str) -> list[str]:
-    """Folded syllables, cut as PostgreSQL cuts ``vi_words`` text (ASCII punctuation separates)."""
-    return _SYLLABLE.findall(fold(text.translate(_PUNCTUATION_TO_SPACE)))
+    """Folded syllables, cut as PostgreSQL cuts ``vi_words`` text: ``[^\\W_]+`` already
+    splits at every ASCII punctuation character, as ``vi_words`` does."""
+    return [_fold_syllable(word) for word in _SYLLABLE.findall(text.lower())]
+
+
+def _pair_set(text: str) -> set[str]:
+    words = syllables(text)
+    return {f"{a} {b}" for a, b in zip(words, words[1:])}
 
 
 def syllable_pairs(text: str) -> list[str]:
     """Distinct folded pairs of adjacent syllables: 'Công đoàn cơ sở' → cong doan, doan co, co so."""
-    words = syllables(text)
-    return sorted({f"{a} {b}" for a, b in zip(words, words[1:])})
+    return sorted(_pair_set(text))
 
 
 def _tsquery_literal(lexemes: Iterable[str], operator: str) -> str:
@@ -144,8 +165,9 @@ def _tsquery_literal(lexemes: Iterable[str], operator: str) -> str:
     return f" {operator} ".join(quoted)
 
 
-def _tsvector_literal(lexemes: Iterable[str]) -> str:
-    return _tsquery_literal(lexemes, "")
+def _pairs_literal(pairs: list[str]) -> str:
+    """A tsvector in input syntax; syllables hold no quote or backslash (``[^\\W_]``)."""
+    return "'" + "' '".join(pairs) + "'" if pairs else ""
 
 
 # Query parsing -------------------------------------------------------------------------------
@@ -329,7 +351,7 @@ def _clean_document_text(text: str) -> str:
 def _document_row(document: SearchDocument) -> dict:
     title, body = _clean_document_text(document.title), _clean_document_text(document.body)
     # Pairs never span the title and the body.
-    pairs = sorted(set(syllable_pairs(title)) | set(syllable_pairs(body)))
+    pairs = sorted(_pair_set(title) | _pair_set(body))
     return {
         "key": document.key,
         "kind": str(document.kind),
@@ -345,7 +367,7 @@ def _document_row(document: SearchDocument) -> dict:
         "title": title,
         "body": body,
         "fingerprint": document.fingerprint,
-        "tsv_pairs": _tsvector_literal(pairs),
+        "tsv_pairs": _pairs_literal(pairs),
     }
 
 
@@ -969,6 +991,8 @@ def _shorten(snippet: str, limit: int = SNIPPET_MAX_CHARS) -> str:
 _INDEX_DEFINITION = re.compile(r"^CREATE (?P<unique>UNIQUE )?INDEX (?P<name>\S+) ON (?P<table>\S+) (?P<rest>USING .*)$")
 REBUILD_LOCK_ID = 0x5E_A2C4  # pg_advisory_lock key: one rebuild at a time
 SWAP_LOCK_TIMEOUT_MS = 10_000
+INDEX_BUILDS = 2  # index builds at once during a rebuild (each uses one core of the server)
+INDEX_BUILD_MEMORY = "256MB"
 
 
 def _live_table_layout(cursor) -> tuple[list[tuple[str, str, bool]], list[str], list[str] | None]:
@@ -997,6 +1021,34 @@ def _live_table_layout(cursor) -> tuple[list[tuple[str, str, bool]], list[str], 
         statements.append(f'CREATE {parts["unique"] or ""}INDEX "{build_name}" ON {BUILD_TABLE} {parts["rest"]}')
     cursor.execute("SELECT reloptions FROM pg_class WHERE oid = %s::regclass", (TABLE,))
     return renames, statements, cursor.fetchone()[0]
+
+
+def _run_alone(engine: sa.Engine, statement: str) -> None:
+    """One index build on its own connection, with room to sort."""
+    raw = engine.raw_connection()
+    try:
+        connection = raw.driver_connection
+        connection.autocommit = True
+        connection.execute(f"SET maintenance_work_mem = '{INDEX_BUILD_MEMORY}'")
+        connection.execute(statement)
+        connection.execute("RESET maintenance_work_mem")
+        connection.autocommit = False
+    finally:
+        raw.close()
+
+
+def _build_indexes(engine: sa.Engine, statements: list[str]) -> None:
+    """Constraints first (they lock the table), then the indexes, INDEX_BUILDS at a time:
+    a GIN build uses one core."""
+    constraints = [s for s in statements if s.startswith("ALTER TABLE")]
+    for statement in constraints:
+        _run_alone(engine, statement)
+    indexes = [s for s in statements if s not in constraints]
+    # The GIN builds are the long ones: start them first.
+    indexes.sort(key=lambda statement: "USING gin" not in statement)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=INDEX_BUILDS) as pool:
+        for future in [pool.submit(_run_alone, engine, statement) for statement in indexes]:
+            future.result()
 
 
 def _rebuild(engine: sa.Engine, documents: Iterable[SearchDocument], *,
@@ -1041,10 +1093,7 @@ def _rebuild(engine: sa.Engine, documents: Iterable[SearchDocument], *,
                                 progress(done)
                 timings["load"] = time.perf_counter() - mark
                 mark = time.perf_counter()
-                cursor.execute("SET maintenance_work_mem = '256MB'")
-                for statement in index_statements:
-                    cursor.execute(statement)
-                cursor.execute("RESET maintenance_work_mem")
+                _build_indexes(engine, index_statements)
                 timings["index"] = time.perf_counter() - mark
                 mark = time.perf_counter()
                 cursor.execute(f"VACUUM (ANALYZE) {BUILD_TABLE}")
