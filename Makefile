@@ -16,7 +16,7 @@ run: install translations db demo
 	$(BIN)/flask run --host $(HOST) --port $(PORT)
 
 test: install-dev translations
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n auto $(PYTEST_ARGS)
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
