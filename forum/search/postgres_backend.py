@@ -79,7 +79,7 @@ RECENT_WINDOW = 2000  # newest documents whose matches are ranked when the total
 # Queries estimated to match this share of the documents skip the GIN index: testing rows
 # costs about 1 µs each, reading a GIN posting about 0.3 µs plus a heap visit per match kept.
 COMMON_SHARE = 0.15
-SINGLE_PASS_ROWS = 6000  # expected matches up to which one pass counts and ranks them
+SINGLE_PASS_ROWS = 15000  # expected matches up to which one pass counts and ranks them
 FILTER_COLUMNS = ("forum_id", "theme_id", "kind", "status")
 UNLISTED_VALUE_SHARE = 0.01  # a filter value missing from the column statistics
 STRONG_CANDIDATES = 500  # newest documents with the exact/adjacency bonus, when those are rare
