@@ -16,6 +16,7 @@ from whoosh import index as windex
 from whoosh.codec.whoosh3 import W3Codec
 
 from forum.search import whoosh_backend as wb
+from forum.search import whoosh_writing
 from forum.search.backend import MAX_QUERY_LENGTH, Kind, SearchDocument, SearchQuery, Sort, Visibility
 from forum.search.whoosh_backend import IndexBusyError, Unit, WhooshBackend, parse_query
 
@@ -187,7 +188,7 @@ def test_rebuild_swaps_atomically_while_a_searcher_is_open(backend):
 
 @pytest.mark.parametrize("total", [2, 10_000])  # one process, several processes
 def test_failed_rebuild_keeps_the_current_index(backend, monkeypatch, total):
-    monkeypatch.setattr(wb, "BULK_CHUNK", 2)
+    monkeypatch.setattr(whoosh_writing, "BULK_CHUNK", 2)
     backend.index_documents([doc(1, "đoàn viên")])
     current = os.readlink(backend.index_dir / wb.CURRENT_LINK)
 
@@ -375,9 +376,9 @@ def _postings_by_key(index_dir):
 
 @pytest.mark.parametrize("procs, blocklimit, inline_limit", [(1, 1024, 16), (2, 1024, 16), (1, 8, 2)])
 def test_bulk_rebuild_writes_what_the_stock_writer_writes(tmp_path, monkeypatch, procs, blocklimit, inline_limit):
-    monkeypatch.setattr(wb, "BULK_CHUNK", 10)
-    monkeypatch.setattr(wb, "BULK_CODEC", W3Codec(blocklimit=blocklimit, compression=1, inlinelimit=1))
-    monkeypatch.setattr(wb, "INLINE_LIMIT", inline_limit)
+    monkeypatch.setattr(whoosh_writing, "BULK_CHUNK", 10)
+    monkeypatch.setattr(whoosh_writing, "BULK_CODEC", W3Codec(blocklimit=blocklimit, compression=1, inlinelimit=1))
+    monkeypatch.setattr(whoosh_writing, "INLINE_LIMIT", inline_limit)
     stock = WhooshBackend(tmp_path / "stock")
     stock.index_documents(CORPUS)
     bulk = WhooshBackend(tmp_path / "bulk", procs=procs)
