@@ -576,14 +576,6 @@ class PostgresBackend(SearchBackend):
             match = f"e.tsv_pairs @@ CAST(:match_pairs AS tsquery) AND {row_match}"
         else:
             match = "e.tsv_fold @@ CAST(:match AS tsquery)"
-        if query.sort == Sort.NEWEST:
-            score, order = "0.0", "created_at DESC, key"
-        elif query.sort == Sort.SUPPORTS:
-            score, order = "0.0", "support_count DESC, created_at DESC, key"
-        else:
-            x_filters = " AND ".join(self._filters(query, alias="x")[0])
-            exact_set = f"SELECT x.key FROM {TABLE} x WHERE x.tsv_exact @@ CAST(:exact AS tsquery) AND {x_filters}"
-            score, order = self._score(compiled, params, exact_set), "score DESC, created_at DESC, key"
         # The planner estimates tsquery selectivity poorly (it multiplies the frequencies of
         # syllables that always come together) and underrates the cost of reading huge GIN
         # posting lists, so the plan shape is chosen here, from the lexeme statistics:
@@ -598,6 +590,16 @@ class PostgresBackend(SearchBackend):
         share, rows = self._match_share(connection, compiled)
         common = share >= COMMON_SHARE
         driver = row_match if common else match
+        if query.sort == Sort.NEWEST:
+            score, order = "0.0", "created_at DESC, key"
+        elif query.sort == Sort.SUPPORTS:
+            score, order = "0.0", "support_count DESC, created_at DESC, key"
+        else:
+            exact_set = None
+            if not common:  # the exact matches are few too: find them through GIN
+                x_filters = " AND ".join(self._filters(query, alias="x")[0])
+                exact_set = f"SELECT x.key FROM {TABLE} x WHERE x.tsv_exact @@ CAST(:exact AS tsquery) AND {x_filters}"
+            score, order = self._score(compiled, params, exact_set), "score DESC, created_at DESC, key"
         page = None
         counted = self._cached_count(count_key)
         if counted is None and not common and (

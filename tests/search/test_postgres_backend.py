@@ -357,3 +357,42 @@ def test_cached_totals_follow_writes_from_any_process(engine):
     assert search(reader, "thoa uoc").total == 0
     writer.rebuild(iter([make_doc(3, "thỏa ước")]), total=1)
     assert keys(search(reader, "thoa uoc")) == ["proposal:3"]
+
+
+PLAN_SHAPES = {
+    "one pass through GIN": (0.0, 0.0),  # few matches expected
+    "count, then collect through GIN": (0.01, 1e9),
+    "test rows, no GIN": (1.0, 1e6),  # very common syllables
+}
+
+
+@pytest.mark.parametrize("cap", [10_000, 3])
+def test_every_plan_shape_gives_the_same_results(backend, monkeypatch, cap):
+    monkeypatch.setattr(postgres_backend, "COUNT_CAP", cap)
+    monkeypatch.setattr(postgres_backend, "RECENT_WINDOW", 50)
+    backend.index_documents(
+        [make_doc(i, f"Tiền lương tối thiểu vùng lần {i}", support_count=i % 4, forum_id=1 + i % 2) for i in range(1, 9)]
+        + [make_doc(9, "Lương và tiền thưởng", title="Tiền lương tháng 13")]
+        + [make_doc(i, "tiền lương", kind=Kind.COMMENT) for i in range(10, 13)]
+    )
+    queries = [
+        dict(text="tien luong"), dict(text="tiền lương"), dict(text='"tien luong"'), dict(text="luong -vung"),
+        dict(text="tien luong", sort=Sort.NEWEST), dict(text="tien luong", sort=Sort.SUPPORTS),
+        dict(text="tien luong", forum_id=2), dict(text="tien luong", kind="comment"),
+        dict(text="tien luong", page=2, per_page=4), dict(text="tien luong", page=3, per_page=4, sort=Sort.NEWEST),
+    ]
+    results = {}
+    for shape, estimate in PLAN_SHAPES.items():
+        monkeypatch.setattr(PostgresBackend, "_match_share", lambda self, connection, compiled: estimate)
+        fresh = PostgresBackend(backend.engine)  # no cached totals
+        results[shape] = [(page.total, keys(page)) for page in (search(fresh, **q) for q in queries)]
+    reference = results.pop("one pass through GIN")
+    for shape, found in results.items():
+        if cap > 3:
+            assert found == reference, shape
+        else:  # beyond the cap, relevance ranks candidates: the same documents, maybe another order
+            assert [(total, sorted(k)) for total, k in found] == [(total, sorted(k)) for total, k in reference], shape
+    assert reference[0][0] == (min(cap, 12))
+    if cap > 3:
+        assert reference[0][1][0] == "proposal:9"  # the title match first
+        assert reference[4][1][:2] == ["comment:12", "comment:11"]
