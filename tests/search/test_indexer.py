@@ -253,16 +253,17 @@ def test_file_lock_is_exclusive_between_threads(memory_app):
     second.release()
 
 
-def test_advisory_lock_is_exclusive_between_connections(memory_app):
-    with memory_app.app_context():
-        if db.engine.dialect.name != "postgresql":
-            pytest.skip("PostgreSQL advisory locks")
-        first, second = indexer.AdvisoryDrainLock(db.engine), indexer.AdvisoryDrainLock(db.engine)
-    assert first.acquire()
-    assert not second.acquire()
-    first.release()
-    assert second.acquire()
-    second.release()
+def test_advisory_lock_is_exclusive_between_connections(postgres_database):
+    engine = sa.create_engine(sa.make_url(postgres_database))
+    try:
+        first, second = indexer.AdvisoryDrainLock(engine), indexer.AdvisoryDrainLock(engine)
+        assert first.acquire()
+        assert not second.acquire()
+        first.release()
+        assert second.acquire()
+        second.release()
+    finally:
+        engine.dispose()
 
 
 # Inline drains after a request's commit ----------------------------------------------------
