@@ -616,10 +616,11 @@ class PostgresBackend(SearchBackend):
             page = [row for row in page if row.key is not None]
         elif counted is None:
             # Count at most COUNT_CAP + 1 rows: enough to know whether the total is exact.
-            # Common matches are counted newest first (a walk of a created_at index, whose
-            # pages the candidate window then finds in memory; a plain scan of a large
-            # table goes through a small ring of buffers).
-            newest_first = "ORDER BY e.created_at DESC " if common else ""
+            # Common matches without other filters are counted newest first (a walk of the
+            # created_at index, whose pages the candidate window then finds in memory; a
+            # plain scan of a large table goes through a small ring of buffers). With
+            # filters, the planner picks the filter's index.
+            newest_first = "ORDER BY e.created_at DESC " if common and len(conditions) == 1 else ""
             counted = connection.execute(
                 sa.text(f"SELECT count(*) FROM (SELECT 1 FROM {TABLE} e WHERE {driver} AND {filters} "
                         f"{newest_first}LIMIT {COUNT_CAP + 1}) c"),
