@@ -913,7 +913,8 @@ class PostgresBackend(SearchBackend):
                     if share >= COMMON_SHARE:
                         return (f"(SELECT e.key FROM {TABLE} e WHERE ts_match_vq(e.tsv_fold, CAST(:{name} AS tsquery)) "
                                 f"AND {where} ORDER BY e.created_at DESC LIMIT :cap)")
-                    return f"(SELECT e.key FROM {TABLE} e WHERE e.tsv_fold @@ CAST(:{name} AS tsquery) AND {where} LIMIT :cap)"
+                    return (f"(SELECT e.key FROM {TABLE} e WHERE e.tsv_fold @@ CAST(:{name} AS tsquery) "
+                            f"AND {where} LIMIT :cap)")
 
                 rows = connection.execute(
                     sa.text(

@@ -9,7 +9,6 @@ import unicodedata
 from datetime import UTC, datetime, timedelta
 
 import pytest
-import sqlalchemy as sa
 
 from forum.extensions import db
 from forum.search import postgres_backend
@@ -264,7 +263,8 @@ def test_quoted_phrases_of_common_syllables_use_the_pairs(backend, engine):
     assert set(keys(search(backend, '"chu tich cong doan" OR "va chu tich"'))) == {
         "proposal:1", "proposal:2", "proposal:3"}
     with engine.connect() as connection:
-        pairs = connection.exec_driver_sql("SELECT tsv_pairs::text FROM search_entries WHERE key = 'proposal:2'").scalar()
+        pairs = connection.exec_driver_sql(
+            "SELECT tsv_pairs::text FROM search_entries WHERE key = 'proposal:2'").scalar()
     assert pairs == "'chu tich' 'co so' 'cong doan' 'doan co' 'hien ke' 'ke so' 'so 2' 'tich cong'"
 
 
@@ -371,7 +371,8 @@ def test_every_plan_shape_gives_the_same_results(backend, monkeypatch, cap):
     monkeypatch.setattr(postgres_backend, "COUNT_CAP", cap)
     monkeypatch.setattr(postgres_backend, "RECENT_WINDOW", 50)
     backend.index_documents(
-        [make_doc(i, f"Tiền lương tối thiểu vùng lần {i}", support_count=i % 4, forum_id=1 + i % 2) for i in range(1, 9)]
+        [make_doc(i, f"Tiền lương tối thiểu vùng lần {i}", support_count=i % 4, forum_id=1 + i % 2)
+         for i in range(1, 9)]
         + [make_doc(9, "Lương và tiền thưởng", title="Tiền lương tháng 13")]
         + [make_doc(i, "tiền lương", kind=Kind.COMMENT) for i in range(10, 13)]
     )
