@@ -297,18 +297,22 @@ def test_a_web_server_killed_during_writes_loses_nothing(engine_app, tmp_path):
     writers = [threading.Thread(target=write, args=(email, n)) for n, email in enumerate(emails)]
     for thread in writers:
         thread.start()
-    deadline = time.monotonic() + 20
-    while done[0] < 12 and time.monotonic() < deadline:
-        time.sleep(0.01)
+    def indexed_inline() -> list[str]:
+        with app.app_context():
+            return [key for key in backend_of(app).indexed_fingerprints()
+                    if key.startswith("proposal:") and int(key[9:]) > last_id]
+
+    # Kill only once the server has both served writes and drained some of them inline, so
+    # that a slow machine delays the kill instead of failing the test.
+    deadline = time.monotonic() + 40
+    while time.monotonic() < deadline and (done[0] < 12 or not indexed_inline()):
+        time.sleep(0.05)
     child.kill()  # mid-request and mid-inline-drain for some of them
     stop.set()
     for thread in writers:
         thread.join(timeout=15)
     assert done[0] >= 12, child.log.read_text(errors="replace")[-5000:]
-    with app.app_context():
-        indexed_inline = [key for key in backend_of(app).indexed_fingerprints()
-                          if key.startswith("proposal:") and int(key[9:]) > last_id]
-    assert indexed_inline, "the server drained nothing inline before it was killed"
+    assert indexed_inline(), "the server drained nothing inline before it was killed"
 
     drain(app, wait=15)
     assert_in_step(app)
