@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from forum.extensions import db
-from forum.search import postgres_backend
+from forum.search import postgres_plans
 from forum.search.backend import MAX_QUERY_LENGTH, Kind, SearchDocument, SearchQuery, Sort, Visibility
 from forum.search.postgres_backend import (
     PostgresBackend,
@@ -219,9 +219,9 @@ def test_statement_timeout_returns_an_empty_page_and_logs(engine, caplog):
 @pytest.fixture
 def small_caps(monkeypatch):
     """Small limits, so that a few documents exercise the paths for very common queries."""
-    monkeypatch.setattr(postgres_backend, "COUNT_CAP", 5)
-    monkeypatch.setattr(postgres_backend, "RECENT_WINDOW", 4)
-    monkeypatch.setattr(postgres_backend, "STRONG_CANDIDATES", 3)
+    monkeypatch.setattr(postgres_plans, "COUNT_CAP", 5)
+    monkeypatch.setattr(postgres_plans, "RECENT_WINDOW", 4)
+    monkeypatch.setattr(postgres_plans, "STRONG_CANDIDATES", 3)
 
 
 def test_totals_beyond_the_cap_are_capped_and_pages_stay_consistent(backend, small_caps):
@@ -368,8 +368,8 @@ PLAN_SHAPES = {
 
 @pytest.mark.parametrize("cap", [10_000, 3])
 def test_every_plan_shape_gives_the_same_results(backend, monkeypatch, cap):
-    monkeypatch.setattr(postgres_backend, "COUNT_CAP", cap)
-    monkeypatch.setattr(postgres_backend, "RECENT_WINDOW", 50)
+    monkeypatch.setattr(postgres_plans, "COUNT_CAP", cap)
+    monkeypatch.setattr(postgres_plans, "RECENT_WINDOW", 50)
     backend.index_documents(
         [make_doc(i, f"Tiền lương tối thiểu vùng lần {i}", support_count=i % 4, forum_id=1 + i % 2)
          for i in range(1, 9)]
