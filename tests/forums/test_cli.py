@@ -4,6 +4,9 @@ These are console commands: whoever has shell access to the server is trusted, s
 is no role check to test; what matters is input validation, the audit entry and that
 nothing changes on bad input.
 """
+import json
+from pathlib import Path
+
 import pytest
 import sqlalchemy as sa
 
@@ -75,6 +78,13 @@ def test_demo_logins_before_seeding_says_how_to_create_them(app, runner):
 
 
 # list ---------------------------------------------------------------------------------
+def demo_proposals() -> list[dict]:
+    from forum.forums import demo
+
+    path = Path(demo.__file__).parent / "data" / "demo_content.json"
+    return json.loads(path.read_text(encoding="utf-8"))["proposals"]
+
+
 def test_list_shows_number_phase_sample_flag_count_and_title(app, runner):
     invoke(runner, "seed-demo")
     result = invoke(runner, "list")
@@ -82,7 +92,8 @@ def test_list_shows_number_phase_sample_flag_count_and_title(app, runner):
     rows = {int(line.split()[0]): line for line in result.output.splitlines()[1:]}
     assert sorted(rows) == list(range(1, 11))
     assert "Đang nhận hiến kế" in rows[1] and "mẫu" not in rows[1]
-    assert " 22 " in rows[1]  # forum 1 holds 22 demo proposals
+    in_forum_one = sum(1 for item in demo_proposals() if item["forum"] == 1)
+    assert f" {in_forum_one} " in rows[1]  # the count of forum 1's demo proposals
     assert "Đổi mới công tác vận động" in rows[1]
     assert "Đã kết thúc" in rows[5] and "mẫu" in rows[5]
     assert all("mẫu" in rows[number] for number in range(2, 11))
