@@ -72,6 +72,23 @@ def _proposal_url(proposal, anchor: str | None = None) -> str:
     return url_for("proposals.detail", proposal_id=proposal.id, _anchor=anchor)
 
 
+def _run_service(form, call, *, back_url: str, back_label: str, success: str, redirect_to):
+    """Run ``call()`` for a validated form: on success commit once, flash and redirect to
+    ``redirect_to(result)``; a refusal shows the 403 page; an invalid action rolls back,
+    adds its message to the form's errors and returns None so the form is shown again."""
+    try:
+        result = call()
+    except PermissionDenied as error:
+        return _denied(str(error), back_url=back_url, back_label=back_label)
+    except InvalidAction as error:
+        db.session.rollback()
+        form.form_errors.append(str(error))
+        return None
+    db.session.commit()
+    flash(success, "success")
+    return redirect(redirect_to(result))
+
+
 # Submit --------------------------------------------------------------------------------
 @bp.route("/forums/<slug>/proposals/new", methods=["GET", "POST"])
 @limiter.limit(POSTING_LIMIT, methods=["POST"], key_func=_posting_rate_key)
@@ -90,23 +107,18 @@ def create(slug: str):
     if valid and previewing:
         preview_html = render_markup(form.body.data)  # shown, not stored: nothing is saved
     elif valid:
-        try:
-            proposal = services.create_proposal(
-                forum,
-                title=form.title.data,
-                body=form.body.data,
-                theme_id=form.selected_theme_id,
-                actor=_actor(),
-            )
-        except PermissionDenied as error:
-            return _denied(str(error), back_url=forum_url, back_label=_("Về trang diễn đàn"))
-        except InvalidAction as error:
-            db.session.rollback()
-            form.form_errors.append(str(error))
-        else:
-            db.session.commit()
-            flash(_("Đã gửi hiến kế của bạn. Cảm ơn bạn đã đóng góp!"), "success")
-            return redirect(_proposal_url(proposal))
+        response = _run_service(
+            form,
+            lambda: services.create_proposal(
+                forum, title=form.title.data, body=form.body.data, theme_id=form.selected_theme_id, actor=_actor()
+            ),
+            back_url=forum_url,
+            back_label=_("Về trang diễn đàn"),
+            success=_("Đã gửi hiến kế của bạn. Cảm ơn bạn đã đóng góp!"),
+            redirect_to=_proposal_url,
+        )
+        if response is not None:
+            return response
     status = UNPROCESSABLE if form.errors else 200
     # "Đã có hiến kế tương tự?" without JavaScript: shown whenever the form comes back.
     similar = similar_proposals_for(current_user, form.title.data) if request.method == "POST" else []
@@ -163,23 +175,18 @@ def edit(proposal_id: int):
         return _denied(reason, back_url=_proposal_url(proposal), back_label=_("Về hiến kế"))
     form = ProposalForm(obj=proposal, themes=proposal.forum.themes)
     if form.validate_on_submit():
-        try:
-            services.update_proposal(
-                proposal,
-                title=form.title.data,
-                body=form.body.data,
-                theme_id=form.selected_theme_id,
-                actor=_actor(),
-            )
-        except PermissionDenied as error:
-            return _denied(str(error), back_url=_proposal_url(proposal), back_label=_("Về hiến kế"))
-        except InvalidAction as error:
-            db.session.rollback()
-            form.form_errors.append(str(error))
-        else:
-            db.session.commit()
-            flash(_("Đã lưu thay đổi."), "success")
-            return redirect(_proposal_url(proposal))
+        response = _run_service(
+            form,
+            lambda: services.update_proposal(
+                proposal, title=form.title.data, body=form.body.data, theme_id=form.selected_theme_id, actor=_actor()
+            ),
+            back_url=_proposal_url(proposal),
+            back_label=_("Về hiến kế"),
+            success=_("Đã lưu thay đổi."),
+            redirect_to=_proposal_url,
+        )
+        if response is not None:
+            return response
     status = UNPROCESSABLE if form.errors else 200
     return render_template("proposals/edit.html", form=form, proposal=proposal), status
 
@@ -194,13 +201,16 @@ def withdraw(proposal_id: int):
         return _denied(reason, back_url=_proposal_url(proposal), back_label=_("Về hiến kế"))
     form = WithdrawForm()
     if form.validate_on_submit():
-        try:
-            services.withdraw_proposal(proposal, actor=_actor(), reason=form.reason.data or "")
-        except PermissionDenied as error:
-            return _denied(str(error), back_url=_proposal_url(proposal), back_label=_("Về hiến kế"))
-        db.session.commit()
-        flash(_("Bạn đã rút hiến kế."), "success")
-        return redirect(_proposal_url(proposal))
+        response = _run_service(
+            form,
+            lambda: services.withdraw_proposal(proposal, actor=_actor(), reason=form.reason.data or ""),
+            back_url=_proposal_url(proposal),
+            back_label=_("Về hiến kế"),
+            success=_("Bạn đã rút hiến kế."),
+            redirect_to=_proposal_url,
+        )
+        if response is not None:
+            return response
     status = UNPROCESSABLE if form.errors else 200
     return render_template("proposals/withdraw.html", form=form, proposal=proposal), status
 
@@ -217,19 +227,16 @@ def add_comment(proposal_id: int):
         return _denied(reason, back_url=_proposal_url(proposal), back_label=_("Về hiến kế"))
     form = CommentForm()
     if form.validate_on_submit():
-        try:
-            comment = services.add_comment(
-                proposal, body=form.body.data, parent_id=form.parent_id.data, actor=_actor()
-            )
-        except PermissionDenied as error:
-            return _denied(str(error), back_url=_proposal_url(proposal), back_label=_("Về hiến kế"))
-        except InvalidAction as error:
-            db.session.rollback()
-            form.form_errors.append(str(error))
-        else:
-            db.session.commit()
-            flash(_("Đã gửi ý kiến của bạn."), "success")
-            return redirect(_proposal_url(proposal, anchor=f"comment-{comment.id}"))
+        response = _run_service(
+            form,
+            lambda: services.add_comment(proposal, body=form.body.data, parent_id=form.parent_id.data, actor=_actor()),
+            back_url=_proposal_url(proposal),
+            back_label=_("Về hiến kế"),
+            success=_("Đã gửi ý kiến của bạn."),
+            redirect_to=lambda comment: _proposal_url(proposal, anchor=f"comment-{comment.id}"),
+        )
+        if response is not None:
+            return response
     return _render_detail(proposal, comment_form=form, status=UNPROCESSABLE)
 
 
@@ -245,17 +252,16 @@ def edit_comment(comment_id: int):
         return _denied(reason, back_url=back_url, back_label=_("Về hiến kế"))
     form = CommentEditForm(obj=comment)
     if form.validate_on_submit():
-        try:
-            services.update_comment(comment, body=form.body.data, actor=_actor())
-        except PermissionDenied as error:
-            return _denied(str(error), back_url=back_url, back_label=_("Về hiến kế"))
-        except InvalidAction as error:
-            db.session.rollback()
-            form.form_errors.append(str(error))
-        else:
-            db.session.commit()
-            flash(_("Đã lưu ý kiến."), "success")
-            return redirect(back_url)
+        response = _run_service(
+            form,
+            lambda: services.update_comment(comment, body=form.body.data, actor=_actor()),
+            back_url=back_url,
+            back_label=_("Về hiến kế"),
+            success=_("Đã lưu ý kiến."),
+            redirect_to=lambda _comment: back_url,
+        )
+        if response is not None:
+            return response
     status = UNPROCESSABLE if form.errors else 200
     return (
         render_template(
