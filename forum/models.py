@@ -1,8 +1,8 @@
 """Imports every domain's models so that one complete metadata exists
 (for Alembic autogenerate and for ``create_all`` in tests)."""
+from forum.core.audit import AuditEntry  # noqa: F401
 from forum.auth.models import User  # noqa: F401
 from forum.forums.models import Forum, Theme  # noqa: F401
-from forum.moderation.models import AuditEntry  # noqa: F401
 from forum.proposals.models import Comment, Proposal  # noqa: F401
 from forum.votes.models import Support  # noqa: F401
 from forum.search.models import SearchEntry, SearchOutbox  # noqa: F401

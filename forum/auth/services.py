@@ -13,11 +13,11 @@ from flask_babel import gettext as _
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from forum.auth.models import Role, User, new_session_token
+from forum.core.audit import record_audit
 from forum.core.errors import InvalidAction, PermissionDenied
 from forum.core.text import normalize_text
 from forum.extensions import db, login_manager
 from forum.forums.models import Forum, Phase
-from forum.moderation.services import record_audit
 from forum.proposals.models import Proposal
 from forum.votes.models import Support
 

@@ -1,1 +1,1 @@
-"""Pieces shared by several domains: database set-up, markup, text, i18n, errors."""
+"""Pieces shared by every domain: database set-up, the audit log, markup, text, i18n, errors."""

@@ -8,11 +8,11 @@ import sqlalchemy as sa
 from flask.cli import AppGroup
 from flask_babel import gettext as _
 
+from forum import demo
 from forum.auth.models import User
+from forum.core.audit import record_audit
 from forum.extensions import db
-from forum.forums import demo
 from forum.forums.models import Forum, Phase
-from forum.moderation.services import record_audit
 from forum.proposals.models import Proposal
 
 forum_cli = AppGroup(

@@ -12,13 +12,13 @@ import sqlalchemy.orm as so
 from flask import current_app
 from flask_babel import gettext as _
 
+from forum.core.audit import record_audit
 from forum.core.database import utcnow
 from forum.core.errors import InvalidAction, PermissionDenied
 from forum.core.markup import render_markup
 from forum.core.text import normalize_text
 from forum.extensions import db
 from forum.forums.models import Forum, Phase, Theme
-from forum.moderation.services import record_audit
 from forum.proposals.forms import BODY_MAX_LENGTH, COMMENT_MAX_LENGTH, TITLE_MAX_LENGTH
 from forum.proposals.models import Comment, Proposal, ProposalStatus
 

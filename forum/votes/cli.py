@@ -6,8 +6,8 @@ import sqlalchemy as sa
 from flask.cli import AppGroup
 from flask_babel import gettext as _
 
+from forum.core.audit import record_audit
 from forum.extensions import db
-from forum.moderation.services import record_audit
 from forum.proposals.models import Proposal
 from forum.votes.models import Support
 

@@ -3,8 +3,8 @@ import pytest
 import sqlalchemy as sa
 
 from forum.auth.models import User
+from forum.core.audit import AuditEntry
 from forum.extensions import db
-from forum.moderation.models import AuditEntry
 from tests.auth.conftest import is_logged_in, new_user
 
 PASSWORD = "mat-khau-quan-tri"

@@ -6,9 +6,9 @@ import sqlalchemy as sa
 
 from forum.auth import services
 from forum.auth.models import User
+from forum.core.audit import AuditEntry
 from forum.core.errors import InvalidAction, PermissionDenied
 from forum.extensions import db
-from forum.moderation.models import AuditEntry
 from tests.factories import DEFAULT_PASSWORD, make_user
 
 ROLES = ["delegate", "moderator", "organizer", "admin"]

@@ -5,14 +5,14 @@ is no role check to test; what matters is input validation, the audit entry and 
 nothing changes on bad input.
 """
 import json
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
+from forum import demo
+from forum.core.audit import AuditEntry
 from forum.extensions import db
 from forum.forums.models import Forum
-from forum.moderation.models import AuditEntry
 from tests.factories import make_forum
 
 DEMO_EMAILS = [
@@ -79,10 +79,7 @@ def test_demo_logins_before_seeding_says_how_to_create_them(app, runner):
 
 # list ---------------------------------------------------------------------------------
 def demo_proposals() -> list[dict]:
-    from forum.forums import demo
-
-    path = Path(demo.__file__).parent / "data" / "demo_content.json"
-    return json.loads(path.read_text(encoding="utf-8"))["proposals"]
+    return json.loads(demo.DEMO_CONTENT_FILE.read_text(encoding="utf-8"))["proposals"]
 
 
 def test_list_shows_number_phase_sample_flag_count_and_title(app, runner):

@@ -7,11 +7,11 @@ import sqlalchemy as sa
 from flask_login import AnonymousUserMixin
 
 from forum.auth.models import User
+from forum.core.audit import AuditEntry
 from forum.core.database import utcnow
 from forum.core.errors import InvalidAction, PermissionDenied
 from forum.extensions import db
 from forum.forums.models import Forum
-from forum.moderation.models import AuditEntry
 from forum.proposals import services
 from forum.proposals.models import Comment, Proposal, ProposalStatus
 from tests.factories import make_comment, make_forum, make_proposal, make_support, make_user

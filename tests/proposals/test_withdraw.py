@@ -1,8 +1,8 @@
 """Withdrawing a proposal: a confirmation page that works without JavaScript, then a POST."""
 import sqlalchemy as sa
 
+from forum.core.audit import AuditEntry
 from forum.extensions import db
-from forum.moderation.models import AuditEntry
 from forum.proposals.models import ProposalStatus
 from tests.proposals.conftest import get_proposal, user_id
 

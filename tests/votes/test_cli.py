@@ -1,8 +1,8 @@
 """``flask votes verify [--repair]``: finds counters that disagree with the rows and fixes them."""
 import sqlalchemy as sa
 
+from forum.core.audit import AuditEntry
 from forum.extensions import db
-from forum.moderation.models import AuditEntry
 from forum.proposals.models import Proposal
 from tests.factories import make_forum, make_proposal, make_support, make_user
 from tests.votes.conftest import count_and_rows

@@ -1,4 +1,4 @@
-"""The demo data set (forum/forums/demo.py): facts, content, invariants, idempotency."""
+"""The demo data set (forum/demo.py): facts, content, invariants, idempotency."""
 import re
 import statistics
 import time
@@ -8,10 +8,10 @@ from datetime import UTC, date, datetime, timedelta, timezone
 import pytest
 import sqlalchemy as sa
 
+from forum import demo
 from forum.auth.models import User
 from forum.core.markup import render_markup
 from forum.extensions import db
-from forum.forums import demo
 from forum.forums.models import Forum, Theme
 from forum.proposals.models import Comment, Proposal
 from forum.votes.models import Support

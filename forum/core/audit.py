@@ -1,4 +1,7 @@
-"""The audit log: who did what to which object, when and why."""
+"""The audit log: who did what to which object, when and why.
+
+Every domain writes it (staff actions, CLI maintenance), so it lives in core, below them
+all. ``actor`` names the ``users`` table by string only: core imports no domain."""
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -32,3 +35,17 @@ class AuditEntry(db.Model):
 
     def __repr__(self) -> str:
         return f"<AuditEntry {self.action} {self.target_type}:{self.target_id}>"
+
+
+def record_audit(action: str, target, *, actor=None, reason: str = "", **details) -> AuditEntry:
+    """Add an audit entry for ``action`` on ``target`` (a model instance); never commits."""
+    entry = AuditEntry(
+        actor_id=getattr(actor, "id", None),
+        action=action,
+        target_type=getattr(target, "__tablename__", type(target).__name__.lower()),
+        target_id=getattr(target, "id", None),
+        reason=reason,
+        details=details,
+    )
+    db.session.add(entry)
+    return entry

@@ -1,8 +1,10 @@
 """Demo data for a fresh installation: the ten forums, one account per role and a
-realistic discussion (proposals, comments, supports) in Vietnamese.
+realistic discussion (proposals, comments, supports) in Vietnamese. It seeds every
+domain, so it sits above them all (like a CLI command, it may write any domain's rows).
 
-The facts come from ``data/forums.json`` (forum 1 is the real forum of 30/11/2023, the
-other nine are sample titles) and the discussion from ``data/demo_content.json``.
+The facts come from the forums domain's ``forums/data/forums.json`` (forum 1 is the real
+forum of 30/11/2023, the other nine are sample titles) and the discussion from
+``data/demo_content.json``, which only the demo uses.
 Seeding is idempotent so that ``make run`` can call it every time:
 
 - forums are upserted by number, themes by (forum, position), users by email; a value
@@ -32,7 +34,9 @@ from forum.forums.models import Forum, Theme
 from forum.proposals.models import Comment, Proposal
 from forum.votes.models import Support
 
-DATA_DIR = Path(__file__).resolve().parent / "data"
+PACKAGE_DIR = Path(__file__).resolve().parent
+FORUM_FACTS_FILE = PACKAGE_DIR / "forums" / "data" / "forums.json"
+DEMO_CONTENT_FILE = PACKAGE_DIR / "data" / "demo_content.json"
 VIETNAM_TIME = timezone(timedelta(hours=7), "ICT")  # no daylight saving time in Vietnam
 # Nobody comments or supports within the first minutes after a proposal is posted.
 FIRST_REACTION_DELAY = timedelta(minutes=20)
@@ -65,19 +69,19 @@ class DemoLogin:
 
 
 # Data files --------------------------------------------------------------------------
-def _load(name: str) -> dict:
-    with (DATA_DIR / name).open(encoding="utf-8") as file:
+def _load(path: Path) -> dict:
+    with path.open(encoding="utf-8") as file:
         return json.load(file)
 
 
 def load_forum_facts() -> dict:
     """The ten forums and the congress facts (``about``)."""
-    return _load("forums.json")
+    return _load(FORUM_FACTS_FILE)
 
 
 def load_demo_content() -> dict:
     """Demo accounts, delegates, proposals, comments and support counts."""
-    return _load("demo_content.json")
+    return _load(DEMO_CONTENT_FILE)
 
 
 def demo_email(key: str, content: dict) -> str:

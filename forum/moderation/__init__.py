@@ -1,1 +1,0 @@
-"""Moderation: curating threads, and the audit log of every staff action."""
