@@ -2,9 +2,8 @@
 ``SearchOutbox`` row in the same transaction as the change.
 
 A committed change therefore always leaves a row for the indexer, and a rolled-back
-one leaves none. Session listeners see ORM changes; statements that bypass the unit of
-work (``UPDATE proposals SET support_count = support_count + 1``) call
-``enqueue_search_update`` themselves.
+one leaves none. Session listeners see ORM changes, including bulk ORM statements (see
+below); only textual SQL would need an explicit ``enqueue_search_update`` call.
 
 Rows are written with ``session.execute(insert(...))`` on the session's own connection
 inside ``after_flush``, never through a separate connection.
