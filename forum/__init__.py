@@ -53,7 +53,7 @@ def trust_reverse_proxies(app: Flask) -> None:
 
 
 def register_extensions(app: Flask) -> None:
-    from forum.core import database, i18n, security
+    from forum.core import database, i18n, request_id, security
     from forum.extensions import db, limiter, login_manager, migrate
 
     db.init_app(app)
@@ -63,6 +63,7 @@ def register_extensions(app: Flask) -> None:
     limiter.init_app(app)
     i18n.init_app(app)
     security.init_app(app)
+    request_id.init_app(app)
     import forum.models  # noqa: F401  (one complete metadata for Alembic and create_all)
     from forum.search import services as search
 

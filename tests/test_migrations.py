@@ -1,5 +1,7 @@
 """Migrations are the only way the schema changes: upgrading an empty database must
 give exactly the models' schema (no drift), on SQLite and on PostgreSQL."""
+from datetime import UTC, datetime
+
 import pytest
 import sqlalchemy as sa
 
@@ -68,3 +70,63 @@ def test_check_detects_drift(tmp_path):
         db.metadata.remove(extra)
         with app.app_context():
             db.engine.dispose()
+
+
+MOMENT = datetime(2026, 11, 30, 7, 0, tzinfo=UTC)
+AUDIT_DETAILS_REVISION = "ff01e33abce0"  # audit entries still carry one ``details`` column
+AUDIT_BEFORE_AFTER_REVISION = "e777ce6e5e80"
+OLD_AUDIT_DETAILS = {
+    "forum.set_phase": {"old": "open", "new": "voting"},
+    "user.role_changed": {"previous": "delegate", "role": "moderator"},
+    "votes.repair_support_count": {"stored": 7, "actual": 2},
+    "user.deactivated": {},
+    "user.created": {"role": "admin"},
+}
+CONVERTED_AUDIT = {
+    "forum.set_phase": ({"phase": "open"}, {"phase": "voting"}),
+    "user.role_changed": ({"role": "delegate"}, {"role": "moderator"}),
+    "votes.repair_support_count": ({"support_count": 7}, {"support_count": 2}),
+    "user.deactivated": ({"is_active": True}, {"is_active": False}),
+    "user.created": (None, {"role": "admin"}),
+}
+
+
+def convert_audit_entries(database_url: str, tmp_path) -> None:
+    app = create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=database_url, SEARCH_INDEX_DIR=str(tmp_path / "ix"))
+    runner = app.test_cli_runner()
+    entries = sa.table(
+        "audit_entries", sa.column("action", sa.String), sa.column("target_type", sa.String),
+        sa.column("reason", sa.Text), sa.column("created_at", sa.DateTime(timezone=True)),
+        sa.column("details", sa.JSON), sa.column("before", sa.JSON), sa.column("after", sa.JSON),
+    )
+    try:
+        assert runner.invoke(args=["db", "upgrade", AUDIT_DETAILS_REVISION]).exit_code == 0
+        with app.app_context(), db.engine.begin() as connection:
+            connection.execute(sa.insert(entries), [
+                {"action": action, "target_type": "forums", "reason": "", "created_at": MOMENT,
+                 "details": details}
+                for action, details in OLD_AUDIT_DETAILS.items()
+            ])
+        upgrade = runner.invoke(args=["db", "upgrade", AUDIT_BEFORE_AFTER_REVISION])
+        assert upgrade.exit_code == 0, upgrade.output
+        with app.app_context(), db.engine.connect() as connection:
+            rows = connection.execute(sa.select(entries.c.action, entries.c.before, entries.c.after))
+            assert {action: (before, after) for action, before, after in rows} == CONVERTED_AUDIT
+        downgrade = runner.invoke(args=["db", "downgrade", AUDIT_DETAILS_REVISION])
+        assert downgrade.exit_code == 0, downgrade.output
+        with app.app_context(), db.engine.connect() as connection:
+            rows = connection.execute(sa.select(entries.c.action, entries.c.details))
+            assert dict(rows.all()) == OLD_AUDIT_DETAILS
+    finally:
+        with app.app_context():
+            db.engine.dispose()
+
+
+def test_audit_details_become_before_and_after_on_sqlite(tmp_path):
+    convert_audit_entries(f"sqlite:///{tmp_path / 'audit.sqlite3'}", tmp_path)
+
+
+@pytest.mark.postgres
+def test_audit_details_become_before_and_after_on_postgresql(postgres_server_url, tmp_path):
+    with temporary_postgres_database(postgres_server_url) as url:
+        convert_audit_entries(url, tmp_path)

@@ -188,7 +188,7 @@ def create_user(
         raise PermissionDenied(_("Chỉ quản trị hệ thống mới được tạo tài khoản."))
     fields = _clean_profile_fields(email, full_name, unit, province)
     user = _insert_user(role=role, password=password, fields=fields)
-    record_audit("user.created", user, actor=actor, role=role)
+    record_audit("user.created", user, actor=actor, after={"role": role})
     return user
 
 
@@ -212,7 +212,7 @@ def set_user_role(user: User, role: str, *, actor: User | None) -> None:
     if previous == role:
         raise InvalidAction(_("Tài khoản đã có vai trò này."))
     user.role = role
-    record_audit("user.role_changed", user, actor=actor, previous=previous, role=role)
+    record_audit("user.role_changed", user, actor=actor, before={"role": previous}, after={"role": role})
 
 
 def set_user_active(user: User, active: bool, *, actor: User | None) -> None:
@@ -226,7 +226,13 @@ def set_user_active(user: User, active: bool, *, actor: User | None) -> None:
     user.is_active_account = active
     if not active:
         end_all_sessions(user)
-    record_audit("user.activated" if active else "user.deactivated", user, actor=actor)
+    record_audit(
+        "user.activated" if active else "user.deactivated",
+        user,
+        actor=actor,
+        before={"is_active": not active},
+        after={"is_active": active},
+    )
 
 
 # Profile ------------------------------------------------------------------------------

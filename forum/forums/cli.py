@@ -110,7 +110,7 @@ def set_phase_command(number: int, phase: str):
                      phase=forum.phase_label))
         return
     old_label = forum.phase_label
-    record_audit("forum.set_phase", forum, actor=None, reason="CLI", old=forum.phase, new=phase)
+    record_audit("forum.set_phase", forum, actor=None, before={"phase": forum.phase}, after={"phase": phase})
     forum.phase = phase
     db.session.commit()
     click.echo(_("Diễn đàn số %(number)s: «%(old)s» → «%(new)s».", number=number, old=old_label,

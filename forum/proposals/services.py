@@ -214,9 +214,17 @@ def withdraw_proposal(proposal: Proposal, *, actor, reason: str = "", now: datet
     block = withdraw_block_reason(proposal, actor)
     if block:
         raise PermissionDenied(block)
+    previous = proposal.status
     proposal.status = ProposalStatus.WITHDRAWN.value
     proposal.withdrawn_at = now or utcnow()
-    record_audit("proposal.withdraw", proposal, actor=actor, reason=normalize_text(reason))
+    record_audit(
+        "proposal.withdraw",
+        proposal,
+        actor=actor,
+        reason=normalize_text(reason),
+        before={"status": previous},
+        after={"status": proposal.status},
+    )
     db.session.flush()
     return proposal
 

@@ -91,9 +91,10 @@ def verify_command(repair: bool) -> None:
         record_audit(
             "votes.repair_support_count",
             db.session.get(Proposal, proposal_id),
+            actor=None,
             reason="flask votes verify --repair",
-            stored=stored,
-            actual=counted,
+            before={"support_count": stored},
+            after={"support_count": counted},
         )
     db.session.commit()
     click.echo(_("Đã sửa số ủng hộ của %(count)s hiến kế và ghi vào nhật ký.", count=repaired))

@@ -17,7 +17,7 @@ def _user(app, email):
 
 def _audit(app):
     with app.app_context():
-        return [(e.action, e.actor_id, e.target_id, e.details) for e in db.session.scalars(sa.select(AuditEntry))]
+        return [(e.action, e.actor_id, e.target_id, e.before, e.after) for e in db.session.scalars(sa.select(AuditEntry))]
 
 
 def _create(runner, *extra, email="Quan.Tri@CongDoan.vn", input=None):
@@ -36,7 +36,7 @@ def test_create_with_password_option(app, runner, role):
     )
     with app.app_context():
         assert db.session.get(User, user.id).check_password(PASSWORD)
-    assert _audit(app) == [("user.created", None, user.id, {"role": role})]
+    assert _audit(app) == [("user.created", None, user.id, None, {"role": role})]
 
 
 def test_created_account_can_log_in(app, runner, auth, client):
@@ -112,7 +112,9 @@ def test_set_role(app, runner):
     assert result.exit_code == 0, result.output
     assert "Điều hành viên" in result.output
     assert _user(app, "dai.bieu@congdoan.vn").role == "moderator"
-    assert _audit(app) == [("user.role_changed", None, user.id, {"previous": "delegate", "role": "moderator"})]
+    assert _audit(app) == [
+        ("user.role_changed", None, user.id, {"role": "delegate"}, {"role": "moderator"})
+    ]
 
 
 def test_set_role_errors(app, runner):
@@ -137,7 +139,7 @@ def test_deactivate_ends_sessions_and_blocks_login(app, runner, client, auth):
     assert stored.is_active_account is False
     assert stored.session_token != user.session_token
     assert auth.login(user).status_code == 422
-    assert _audit(app) == [("user.deactivated", None, user.id, {})]
+    assert _audit(app) == [("user.deactivated", None, user.id, {"is_active": True}, {"is_active": False})]
 
 
 def test_activate_lets_the_user_back_in(app, runner, client, auth):
@@ -145,7 +147,7 @@ def test_activate_lets_the_user_back_in(app, runner, client, auth):
     result = runner.invoke(args=["users", "activate", "dai.bieu@congdoan.vn"])
     assert result.exit_code == 0, result.output
     assert auth.login(user).status_code == 302
-    assert _audit(app) == [("user.activated", None, user.id, {})]
+    assert _audit(app) == [("user.activated", None, user.id, {"is_active": False}, {"is_active": True})]
 
 
 def test_activate_and_deactivate_errors(app, runner):

@@ -113,9 +113,9 @@ def test_set_phase_changes_the_phase_and_writes_an_audit_entry(app, runner, phas
     assert forum_phase(app, 4) == phase
     [entry] = audit_entries(app)
     assert (entry.action, entry.target_type, entry.target_id) == ("forum.set_phase", "forums", forum_id)
-    assert entry.actor_id is None
-    assert entry.reason == "CLI"
-    assert entry.details == {"old": "open", "new": phase}
+    assert (entry.actor_id, entry.actor_role) == (None, "")
+    assert (entry.request_id, entry.client_address) == ("", "cli")
+    assert (entry.before, entry.after) == ({"phase": "open"}, {"phase": phase})
 
 
 @pytest.mark.parametrize(

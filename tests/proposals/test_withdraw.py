@@ -29,8 +29,10 @@ def test_post_withdraws_with_an_audit_entry(app, client, world, login_as):
     with app.app_context():
         entry = db.session.scalar(sa.select(AuditEntry).where(AuditEntry.action == "proposal.withdraw"))
         assert (entry.target_type, entry.target_id) == ("proposals", setting.proposal_id)
-        assert entry.actor_id == author_id
+        assert (entry.actor_id, entry.actor_role) == (author_id, "delegate")
         assert entry.reason == "Trùng ý với hiến kế khác."
+        assert (entry.before, entry.after) == ({"status": "published"}, {"status": "withdrawn"})
+        assert (entry.request_id, entry.client_address) == (response.headers["X-Request-ID"], "127.0.0.1")
     page = client.get(setting.proposal_url).get_data(as_text=True)
     assert "Bạn đã rút hiến kế" in page and "proposal-banner-withdrawn" in page
     assert f"{setting.proposal_url}/withdraw" not in page

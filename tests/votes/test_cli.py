@@ -29,7 +29,7 @@ def corrupt(app, proposal_id: int, stored: int) -> None:
 def audit_entries(app) -> list[tuple]:
     with app.app_context():
         return [
-            (entry.action, entry.target_type, entry.target_id, entry.details)
+            (entry.action, entry.target_type, entry.target_id, entry.before, entry.after)
             for entry in db.session.scalars(sa.select(AuditEntry).order_by(AuditEntry.target_id))
         ]
 
@@ -63,8 +63,8 @@ def test_verify_detects_drift_and_repair_fixes_it(app, runner):
     assert count_and_rows(app, zero) == (0, 0)
     assert count_and_rows(app, one) == (1, 1)
     assert audit_entries(app) == [
-        ("votes.repair_support_count", "proposals", two, {"stored": 7, "actual": 2}),
-        ("votes.repair_support_count", "proposals", zero, {"stored": 3, "actual": 0}),
+        ("votes.repair_support_count", "proposals", two, {"support_count": 7}, {"support_count": 2}),
+        ("votes.repair_support_count", "proposals", zero, {"support_count": 3}, {"support_count": 0}),
     ]
 
     result = runner.invoke(args=["votes", "verify"])
