@@ -1,5 +1,11 @@
 """Hiến kế: the platform of the ten thematic forums before the 13th Congress of the
-Vietnam Trade Union. ``create_app`` reads as the table of contents of the application."""
+Vietnam Trade Union. ``create_app`` reads as the table of contents of the application.
+
+Domains layer from the ground up: core, auth, forums, proposals, votes, search. A
+domain's models are queried only by its own services; other domains call those services
+(a domain imports only from domains below it); views and CLI commands may call several
+domains' services to compose a page.
+"""
 from pathlib import Path
 
 from flask import Flask

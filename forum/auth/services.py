@@ -7,7 +7,6 @@ import unicodedata
 from functools import lru_cache
 
 import sqlalchemy as sa
-import sqlalchemy.orm as so
 from flask import current_app
 from flask_babel import gettext as _
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -17,9 +16,6 @@ from forum.core.audit import record_audit
 from forum.core.errors import InvalidAction, PermissionDenied
 from forum.core.text import normalize_text
 from forum.extensions import db, login_manager
-from forum.forums.models import Forum, Phase
-from forum.proposals.models import Proposal
-from forum.votes.models import Support
 
 MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_LENGTH = 200
@@ -232,41 +228,4 @@ def set_user_active(user: User, active: bool, *, actor: User | None) -> None:
         actor=actor,
         before={"is_active": not active},
         after={"is_active": active},
-    )
-
-
-# Profile ------------------------------------------------------------------------------
-def _visible_to_owner(user: User):
-    """Proposals the profile owner may see listed: no hidden ones except their own,
-    nothing from draft forums unless they organise."""
-    conditions = [sa.or_(Proposal.is_hidden.is_(False), Proposal.author_id == user.id)]
-    if not user.is_organizer:
-        conditions.append(Forum.phase != Phase.DRAFT.value)
-    return sa.and_(*conditions)
-
-
-def list_own_proposals(user: User) -> list[Proposal]:
-    """The user's proposals, newest first, with their forum (one query)."""
-    return list(
-        db.session.scalars(
-            sa.select(Proposal)
-            .join(Proposal.forum)
-            .options(so.contains_eager(Proposal.forum))
-            .where(Proposal.author_id == user.id, _visible_to_owner(user))
-            .order_by(Proposal.created_at.desc(), Proposal.id.desc())
-        )
-    )
-
-
-def list_supported_proposals(user: User) -> list[Proposal]:
-    """Proposals the user supports, most recently supported first (one query)."""
-    return list(
-        db.session.scalars(
-            sa.select(Proposal)
-            .join(Support, Support.proposal_id == Proposal.id)
-            .join(Proposal.forum)
-            .options(so.contains_eager(Proposal.forum))
-            .where(Support.user_id == user.id, _visible_to_owner(user))
-            .order_by(Support.created_at.desc(), Support.id.desc())
-        )
     )

@@ -19,6 +19,9 @@ from forum.core.database import utcnow
 from forum.core.errors import InvalidAction
 from forum.core.urls import safe_next_url
 from forum.extensions import db, limiter
+from forum.forums.services import list_visible_forums
+from forum.proposals.services import list_own_proposals
+from forum.votes.services import list_supported_proposals
 
 bp = Blueprint("auth", __name__)
 
@@ -113,11 +116,15 @@ def change_password():
 def profile():
     """The logged-in user's own page: details, own proposals, supported proposals."""
     user = current_user._get_current_object()
+    # Held until the page is rendered: the session then finds each proposal.forum among
+    # them without a query (it keeps only weak references).
+    forums = list_visible_forums(user)
+    forum_ids = [forum.id for forum in forums]
     return render_template(
         "auth/profile.html",
         user=user,
-        own_proposals=services.list_own_proposals(user),
-        supported_proposals=services.list_supported_proposals(user),
+        own_proposals=list_own_proposals(user, forum_ids=forum_ids),
+        supported_proposals=list_supported_proposals(user, forum_ids=forum_ids),
     )
 
 

@@ -1,22 +1,27 @@
-"""Proposal and comment verbs, plus the queries the proposal page needs.
+"""Proposal and comment verbs, plus the queries the proposal page, the forum page's list
+and the home page's counts need (this domain's tables are queried here only).
 
 Verbs check permission with the models' ``can_*`` predicates and raise
 ``PermissionDenied`` (with a message saying *why*, taken from the ``*_block_reason``
 helpers) or ``InvalidAction``. They change rows and flush, and never commit: the view
 does, once per request.
 """
+import enum
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_sqlalchemy.pagination import Pagination
 
 from forum.core.audit import record_audit
 from forum.core.database import utcnow
 from forum.core.errors import InvalidAction, PermissionDenied
 from forum.core.markup import render_markup
-from forum.core.text import normalize_text
+from forum.auth.models import User
+from forum.core.text import normalize_text, sort_vietnamese
 from forum.extensions import db
 from forum.forums.models import Forum, Phase, Theme
 from forum.proposals.forms import BODY_MAX_LENGTH, COMMENT_MAX_LENGTH, TITLE_MAX_LENGTH
@@ -338,3 +343,148 @@ def comment_thread(proposal: Proposal, viewer) -> list[tuple[Comment, list[Comme
         if comment.parent_id is not None:
             replies.setdefault(comment.parent_id, []).append(comment)
     return [(comment, replies.get(comment.id, [])) for comment in comments if comment.parent_id is None]
+
+
+# Lists and counts for the forum pages and the profile ---------------------------------
+# Public counts cover only what every reader can see: proposals that are neither hidden
+# nor withdrawn, and comments that are not hidden.
+
+# Pages beyond this are not a real request (a typo or a probe); the view answers 404.
+MAX_PAGE = 100_000
+
+
+class ProposalSort(enum.StrEnum):
+    """Orders of a forum's proposal list (``?sort=``); pinned proposals always come first."""
+
+    SUPPORTS = "supports"
+    NEWEST = "newest"
+    DISCUSSED = "discussed"
+
+    @property
+    def label(self) -> str:
+        return str(SORT_LABELS[self])
+
+    @classmethod
+    def parse(cls, value: str | None) -> "ProposalSort":
+        """The sort named by ``value``; anything unknown falls back to most supported."""
+        try:
+            return cls(value)
+        except ValueError:
+            return cls.SUPPORTS
+
+
+SORT_LABELS = {
+    ProposalSort.SUPPORTS: _l("Nhiều ủng hộ nhất"),
+    ProposalSort.NEWEST: _l("Mới nhất"),
+    ProposalSort.DISCUSSED: _l("Nhiều ý kiến nhất"),
+}
+
+
+def _is_staff(user) -> bool:
+    return _is_logged_in(user) and user.is_moderator
+
+
+def public_proposal_condition():
+    """Condition for proposals that count publicly (not hidden, not withdrawn)."""
+    return sa.and_(Proposal.is_hidden.is_(False), Proposal.status != ProposalStatus.WITHDRAWN.value)
+
+
+def count_public_proposals_by_forum(forum_ids) -> dict[int, int]:
+    """``{forum_id: number of public proposals}`` in one GROUP BY query."""
+    ids = list(forum_ids)
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        sa.select(Proposal.forum_id, sa.func.count(Proposal.id))
+        .where(Proposal.forum_id.in_(ids), public_proposal_condition())
+        .group_by(Proposal.forum_id)
+    )
+    return {forum_id: count for forum_id, count in rows}
+
+
+def count_public_proposals_by_theme(forum: Forum) -> dict[int, int]:
+    """``{theme_id: number of public proposals}`` for one forum in one GROUP BY query."""
+    rows = db.session.execute(
+        sa.select(Proposal.theme_id, sa.func.count(Proposal.id))
+        .where(Proposal.forum_id == forum.id, Proposal.theme_id.is_not(None), public_proposal_condition())
+        .group_by(Proposal.theme_id)
+    )
+    return {theme_id: count for theme_id, count in rows}
+
+
+def list_participating_units(forum: Forum) -> list[str]:
+    """The distinct units (đơn vị) of the authors of ``forum``'s public proposals, in
+    Vietnamese alphabetical order. One query; authors of hidden or withdrawn proposals
+    only are left out, as in the public counts."""
+    units = db.session.scalars(
+        sa.select(User.unit)
+        .distinct()
+        .join(Proposal, Proposal.author_id == User.id)
+        .where(Proposal.forum_id == forum.id, public_proposal_condition(), User.unit.is_not(None), User.unit != "")
+    )
+    return sort_vietnamese(units)
+
+
+def _proposal_order(sort: ProposalSort) -> list:
+    newest = [Proposal.created_at.desc(), Proposal.id.desc()]
+    if sort is ProposalSort.NEWEST:
+        return [Proposal.is_pinned.desc(), *newest]
+    if sort is ProposalSort.DISCUSSED:
+        return [Proposal.is_pinned.desc(), Proposal.comment_count.desc(), *newest]
+    return [Proposal.is_pinned.desc(), Proposal.support_count.desc(), *newest]
+
+
+def list_proposals(
+    forum: Forum,
+    *,
+    user,
+    sort: ProposalSort = ProposalSort.SUPPORTS,
+    theme_id: int | None = None,
+    page: int = 1,
+    per_page: int = 20,
+) -> Pagination:
+    """One page of ``forum``'s proposals as ``user`` may see them, pinned first.
+
+    Withdrawn proposals are never listed; hidden ones only for moderators and above.
+    Authors and themes are loaded with the page (no query per proposal). A page past the
+    end shows the last page; ``page`` must be at most ``MAX_PAGE`` (the view checks).
+    """
+    query = (
+        sa.select(Proposal)
+        .where(Proposal.forum_id == forum.id, Proposal.status != ProposalStatus.WITHDRAWN.value)
+        .options(so.selectinload(Proposal.author), so.selectinload(Proposal.theme))
+        .order_by(*_proposal_order(sort))
+    )
+    if not _is_staff(user):
+        query = query.where(Proposal.is_hidden.is_(False))
+    if theme_id is not None:
+        query = query.where(Proposal.theme_id == theme_id)
+    page = max(1, min(page, MAX_PAGE))
+    pagination = db.paginate(query, page=page, per_page=per_page, error_out=False)
+    if pagination.pages and page > pagination.pages:
+        pagination = db.paginate(query, page=pagination.pages, per_page=per_page, error_out=False)
+    return pagination
+
+
+def listed_on_profile(user: User, forum_ids):
+    """Proposals a profile owner may see listed: in ``forum_ids`` (the forums visible to
+    them), and no hidden ones except their own."""
+    return sa.and_(
+        Proposal.forum_id.in_(list(forum_ids)),
+        sa.or_(Proposal.is_hidden.is_(False), Proposal.author_id == user.id),
+    )
+
+
+def list_own_proposals(user: User, *, forum_ids) -> list[Proposal]:
+    """The user's proposals in ``forum_ids``, newest first (one query).
+
+    ``proposal.forum`` comes from the session without a query when the caller loaded the
+    forums of ``forum_ids`` first (as ``forums.services.list_visible_forums`` does).
+    """
+    return list(
+        db.session.scalars(
+            sa.select(Proposal)
+            .where(Proposal.author_id == user.id, listed_on_profile(user, forum_ids))
+            .order_by(Proposal.created_at.desc(), Proposal.id.desc())
+        )
+    )

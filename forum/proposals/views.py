@@ -4,7 +4,6 @@ Thin views: form → service → one commit → flash → redirect. Services rai
 ``PermissionDenied`` (shown as a 403 page that says why) or ``InvalidAction`` (shown
 next to the form, status 422). Objects the user may not see are a 404.
 """
-import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_limiter.util import get_remote_address
@@ -14,6 +13,7 @@ from forum.core.errors import InvalidAction, PermissionDenied
 from forum.core.markup import render_markup
 from forum.extensions import db, limiter
 from forum.forums.models import Forum
+from forum.forums.services import get_visible_forum
 from forum.proposals import services
 from forum.proposals.forms import CommentEditForm, CommentForm, ProposalForm, WithdrawForm
 from forum.search.services import similar_proposals_for
@@ -48,8 +48,8 @@ def _denied(message: str, *, back_url: str | None = None, back_label: str | None
 
 
 def _visible_forum_or_404(slug: str) -> Forum:
-    forum = db.session.scalar(sa.select(Forum).where(Forum.slug == slug))
-    if forum is None or not forum.is_visible_to(current_user):
+    forum = get_visible_forum(slug, current_user)
+    if forum is None:
         abort(404)
     return forum
 

@@ -16,7 +16,8 @@ from sqlalchemy.orm.attributes import set_committed_value
 from forum.core.database import utcnow
 from forum.core.errors import InvalidAction, PermissionDenied
 from forum.extensions import db
-from forum.proposals.models import Proposal
+from forum.proposals.models import Comment, Proposal
+from forum.proposals.services import listed_on_profile, public_proposal_condition
 from forum.votes.models import Support
 
 _DIALECT_INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
@@ -40,6 +41,44 @@ def supported_proposal_ids(user, proposal_ids) -> set[int]:
         sa.select(Support.proposal_id).where(Support.user_id == user.id, Support.proposal_id.in_(ids))
     )
     return set(rows)
+
+
+def count_participants_by_forum(forum_ids) -> dict[int, int]:
+    """``{forum_id: distinct users who proposed, commented or supported}`` in one query.
+
+    Only public contributions count: a user whose only proposal was hidden or withdrawn,
+    or whose only comment was hidden, is not counted.
+    """
+    ids = list(forum_ids)
+    if not ids:
+        return {}
+    public = sa.and_(Proposal.forum_id.in_(ids), public_proposal_condition())
+    authors = sa.select(Proposal.forum_id.label("forum_id"), Proposal.author_id.label("user_id")).where(public)
+    commenters = (
+        sa.select(Proposal.forum_id, Comment.author_id)
+        .join(Proposal, Comment.proposal_id == Proposal.id)
+        .where(public, Comment.is_hidden.is_(False))
+    )
+    supporters = sa.select(Proposal.forum_id, Support.user_id).join(Proposal, Support.proposal_id == Proposal.id).where(public)
+    # UNION (not UNION ALL) already removes duplicate (forum, user) pairs.
+    participation = sa.union(authors, commenters, supporters).subquery()
+    rows = db.session.execute(
+        sa.select(participation.c.forum_id, sa.func.count(participation.c.user_id)).group_by(participation.c.forum_id)
+    )
+    return {forum_id: count for forum_id, count in rows}
+
+
+def list_supported_proposals(user, *, forum_ids) -> list[Proposal]:
+    """Proposals in ``forum_ids`` the user supports, most recently supported first (one
+    query; ``proposal.forum`` as in ``proposals.services.list_own_proposals``)."""
+    return list(
+        db.session.scalars(
+            sa.select(Proposal)
+            .join(Support, Support.proposal_id == Proposal.id)
+            .where(Support.user_id == user.id, listed_on_profile(user, forum_ids))
+            .order_by(Support.created_at.desc(), Support.id.desc())
+        )
+    )
 
 
 def support_proposal(proposal: Proposal, *, actor) -> SupportState:

@@ -6,7 +6,7 @@ import pytest
 
 from forum.extensions import db
 from forum.forums.models import Forum
-from forum.forums.services import list_participating_units
+from forum.proposals.services import list_participating_units
 from forum.proposals.models import ProposalStatus
 from tests.conftest import AuthActions
 from tests.factories import make_forum, make_proposal, make_user
