@@ -10,8 +10,8 @@ from flask_babel import gettext as _
 
 from forum import demo
 from forum.auth.models import User
-from forum.core.audit import record_audit
 from forum.extensions import db
+from forum.forums import services
 from forum.forums.models import Forum, Phase
 from forum.proposals.models import Proposal
 
@@ -102,16 +102,13 @@ def _shorten(title: str) -> str:
 @click.argument("phase", type=click.Choice([phase.value for phase in Phase]))
 def set_phase_command(number: int, phase: str):
     """Chuyển diễn đàn số NUMBER sang giai đoạn PHASE (draft, open, voting, closed)."""
-    forum = db.session.scalar(sa.select(Forum).where(Forum.number == number))
+    forum = services.get_forum_by_number(number)
     if forum is None:
         raise click.ClickException(_("Không có diễn đàn số %(number)s.", number=number))
-    if forum.phase == phase:
-        click.echo(_("Diễn đàn số %(number)s đã ở giai đoạn «%(phase)s».", number=number,
-                     phase=forum.phase_label))
-        return
     old_label = forum.phase_label
-    record_audit("forum.set_phase", forum, actor=None, before={"phase": forum.phase}, after={"phase": phase})
-    forum.phase = phase
+    if not services.set_forum_phase(forum, phase, actor=None):
+        click.echo(_("Diễn đàn số %(number)s đã ở giai đoạn «%(phase)s».", number=number, phase=old_label))
+        return
     db.session.commit()
     click.echo(_("Diễn đàn số %(number)s: «%(old)s» → «%(new)s».", number=number, old=old_label,
                  new=forum.phase_label))

@@ -1,14 +1,18 @@
-"""Read-side queries of the forums' own tables: which forums a visitor may see, one forum
-with its themes, and the theme named in a URL.
+"""The forums' own tables: which forums a visitor may see, one forum with its themes, the
+theme named in a URL, and the staff verbs on a forum (its phase).
 
 Lists and counts of proposals live with the proposals (``forum.proposals.services``) and
 supports (``forum.votes.services``); the views compose them with these.
 """
 import sqlalchemy as sa
 import sqlalchemy.orm as so
+from flask_babel import gettext as _
 
+from forum.core.audit import record_audit
+from forum.core.errors import InvalidAction, PermissionDenied
+from forum.core.permissions import is_active_user
 from forum.extensions import db
-from forum.forums.models import Forum
+from forum.forums.models import Forum, Phase
 
 
 def list_visible_forums(user) -> list[Forum]:
@@ -34,3 +38,27 @@ def parse_theme_id(forum: Forum, value: str | None) -> int | None:
     except ValueError:
         return None
     return theme_id if any(theme.id == theme_id for theme in forum.themes) else None
+
+
+# Forum administration ---------------------------------------------------------------------
+def get_forum_by_number(number: int) -> Forum | None:
+    """The forum numbered ``number`` (1–10), whatever its phase; for staff tools."""
+    return db.session.scalar(sa.select(Forum).where(Forum.number == number))
+
+
+def set_forum_phase(forum: Forum, phase: str, *, actor) -> bool:
+    """Move ``forum`` to ``phase`` and record it in the audit log; False when it already
+    is in that phase (nothing changes, nothing is recorded).
+
+    Organizers and admins only; ``actor=None`` is the operator at the console.
+    """
+    if actor is not None and not (is_active_user(actor) and actor.is_organizer):
+        raise PermissionDenied(_("Chỉ Ban tổ chức mới được chuyển giai đoạn của diễn đàn."))
+    if phase not in {known.value for known in Phase}:
+        raise InvalidAction(_("Giai đoạn không hợp lệ: %(phase)s", phase=phase))
+    if forum.phase == phase:
+        return False
+    record_audit("forum.set_phase", forum, actor=actor, before={"phase": forum.phase}, after={"phase": phase})
+    forum.phase = phase
+    db.session.flush()
+    return True

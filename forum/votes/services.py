@@ -7,14 +7,17 @@ only by an atomic ``UPDATE ... SET support_count = support_count ± 1`` issued w
 insert or delete really changed a row, in the same transaction.
 """
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm.attributes import set_committed_value
 
+from forum.core.audit import record_audit
 from forum.core.database import utcnow
 from forum.core.errors import InvalidAction, PermissionDenied
+from forum.core.permissions import is_active_user
 from forum.extensions import db
 from forum.proposals.models import Comment, Proposal
 from forum.proposals.services import listed_on_profile, public_proposal_condition
@@ -148,3 +151,76 @@ def _read_support_count(proposal: Proposal) -> int:
     count = db.session.scalar(sa.select(Proposal.support_count).where(Proposal.id == proposal.id))
     set_committed_value(proposal, "support_count", count)
     return count
+
+
+# Counter maintenance (``flask votes verify [--repair]``) ---------------------------------
+class SupportCountDrift(NamedTuple):
+    """A proposal whose stored ``support_count`` differs from its support rows."""
+
+    proposal_id: int
+    stored: int
+    counted: int
+
+
+def find_support_count_drift() -> list[SupportCountDrift]:
+    """Every proposal whose counter is wrong, by id, in one GROUP BY query (the LEFT
+    JOIN keeps proposals without any support row)."""
+    actual = sa.func.count(Support.id)
+    rows = db.session.execute(
+        sa.select(Proposal.id, Proposal.support_count, actual)
+        .outerjoin(Support, Support.proposal_id == Proposal.id)
+        .group_by(Proposal.id, Proposal.support_count)
+        .having(Proposal.support_count != actual)
+        .order_by(Proposal.id)
+    )
+    return [SupportCountDrift(*row) for row in rows]
+
+
+def repair_support_counts(*, actor, reason: str = "") -> list[SupportCountDrift]:
+    """Set every drifting counter from the rows, with one audit entry per proposal;
+    returns what was repaired. Admins only; ``actor=None`` is the operator at the console.
+
+    Concurrent supports wait until this transaction ends, so the counts read are final.
+    """
+    if actor is not None and not (is_active_user(actor) and actor.is_admin):
+        raise PermissionDenied(_("Chỉ quản trị hệ thống mới được sửa số ủng hộ."))
+    _lock_supports_against_writers()
+    drift = find_support_count_drift()
+    if not drift:
+        return drift
+    counted = (
+        sa.select(sa.func.count(Support.id))
+        .where(Support.proposal_id == Proposal.id)
+        .correlate(Proposal)
+        .scalar_subquery()
+    )
+    db.session.execute(
+        sa.update(Proposal)
+        .where(Proposal.support_count != counted)
+        # Setting updated_at to itself keeps a repair from looking like an edit.
+        .values(support_count=counted, updated_at=Proposal.updated_at)
+        .execution_options(synchronize_session=False)
+    )
+    proposals = db.session.scalars(sa.select(Proposal).where(Proposal.id.in_([item.proposal_id for item in drift])))
+    by_id = {proposal.id: proposal for proposal in proposals}
+    for item in drift:
+        record_audit(
+            "votes.repair_support_count",
+            by_id[item.proposal_id],
+            actor=actor,
+            reason=reason,
+            before={"support_count": item.stored},
+            after={"support_count": item.counted},
+        )
+    return drift
+
+
+def _lock_supports_against_writers() -> None:
+    """Hold off concurrent supports until this transaction ends.
+
+    SQLite: write transactions (the CLI, POST requests) already began with BEGIN
+    IMMEDIATE (forum.core.database). PostgreSQL: SHARE mode waits for in-flight support
+    transactions and blocks new ones, while reads go on.
+    """
+    if db.engine.dialect.name == "postgresql":
+        db.session.execute(sa.text("LOCK TABLE supports IN SHARE MODE"))
