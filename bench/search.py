@@ -82,7 +82,7 @@ def percentile(values: list[float], fraction: float) -> float:
 
 def make_backend(args, workdir: Path):
     if args.engine == "whoosh":
-        from forum.search.whoosh_backend import WhooshBackend
+        from forum.search.whoosh.backend import WhooshBackend
 
         return WhooshBackend(args.index_dir or workdir / "index")
     if not args.database_url:
@@ -90,8 +90,8 @@ def make_backend(args, workdir: Path):
     import sqlalchemy as sa
 
     from forum.search.models import SearchEntry
-    from forum.search.postgres_backend import PostgresBackend  # lazily: needs psycopg and a server
-    from forum.search.postgres_schema import ensure_schema
+    from forum.search.postgres.backend import PostgresBackend  # lazily: needs psycopg and a server
+    from forum.search.postgres.schema import ensure_schema
 
     url = sa.make_url(args.database_url)
     if url.drivername == "postgresql":

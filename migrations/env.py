@@ -38,7 +38,7 @@ target_db = current_app.extensions['migrate'].db
 
 def include_object(obj, name, type_, reflected, compare_to):
     """Skip the PostgreSQL-only search objects that the ORM metadata does not map."""
-    from forum.search.postgres_schema import UNMAPPED_COLUMNS, UNMAPPED_INDEXES
+    from forum.search.postgres.schema import UNMAPPED_COLUMNS, UNMAPPED_INDEXES
 
     if type_ == "column" and (obj.table.name, name) in UNMAPPED_COLUMNS:
         return False

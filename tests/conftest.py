@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from config import TestingConfig
 from forum import create_app
 from forum.extensions import db
-from forum.search.postgres_schema import ensure_schema as ensure_search_schema
+from forum.search.postgres.schema import ensure_schema as ensure_search_schema
 from tests import factories
 
 IN_CI = os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}

@@ -34,7 +34,7 @@ def upgrade_then_check(database_url: str, tmp_path) -> None:
 
 def assert_postgres_search_objects(app) -> None:
     """The PostgreSQL-only search columns, indexes and function exist after upgrading."""
-    from forum.search.postgres_schema import UNMAPPED_COLUMNS, UNMAPPED_INDEXES
+    from forum.search.postgres.schema import UNMAPPED_COLUMNS, UNMAPPED_INDEXES
 
     with app.app_context():
         inspector = sa.inspect(db.engine)

@@ -1,4 +1,5 @@
-"""Vietnamese text analysis for the Whoosh backend.
+"""Vietnamese text analysis for the Whoosh engine (the text model itself, syllables and
+folding, is in ``query.py``, shared with the PostgreSQL engine).
 
 KEEP THIS IMPORT PATH STABLE: Whoosh pickles the analyzer objects into every index's
 table of contents, so moving or renaming these classes makes existing indexes
@@ -7,8 +8,7 @@ unreadable (fix: ``flask search reindex``).
 Vietnamese is written in syllables separated by spaces, so a token is a syllable:
 NFC-normalise (``\\w`` does not match the combining marks of NFD text), split on
 ``\\w+``, lowercase. No stemming (syllables do not inflect) and no stop words at index
-time (generic lists drop *người*, *cơ*, *ý*…). Folding strips every combining mark
-after NFD and maps ``đ``/``Đ`` to ``d``/``D`` explicitly (they have no decomposition).
+time (generic lists drop *người*, *cơ*, *ý*…).
 
 Two families of analyzers live here:
 
@@ -21,65 +21,17 @@ Two families of analyzers live here:
 """
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections import Counter
 from itertools import compress
 from operator import ne
 
 from whoosh.analysis import Analyzer, Filter, LowercaseFilter, RegexTokenizer, Token, Tokenizer
 
-SYLLABLE_PATTERN = r"\w+"
-_SYLLABLE = re.compile(SYLLABLE_PATTERN)
+from forum.search.query import SYLLABLE, SYLLABLE_PATTERN, fold_cache_get, fold_syllable, nfc
 
 # Separates the title from the body in combined fields. A control character:
 # forum.core.text.normalize_text strips these from every stored text.
 FIELD_SEPARATOR = "\x1e"
-
-_D_MAP = str.maketrans({"đ": "d", "Đ": "D"})  # NFD does not decompose đ (U+0111) / Đ (U+0110)
-_FOLD_CACHE: dict[str, str] = {}
-_FOLD_CACHE_LIMIT = 200_000
-
-
-def nfc(text: str) -> str:
-    """NFC form of ``text`` (cheap when it already is NFC)."""
-    if unicodedata.is_normalized("NFC", text):
-        return text
-    return unicodedata.normalize("NFC", text)
-
-
-def _fold_uncached(text: str) -> str:
-    decomposed = unicodedata.normalize("NFD", text.translate(_D_MAP))
-    return "".join(c for c in decomposed if unicodedata.category(c) != "Mn")
-
-
-def fold(text: str) -> str:
-    """Remove Vietnamese diacritics: 'Công đoàn cơ sở' → 'Cong doan co so'."""
-    if text.isascii():
-        return text
-    return _fold_uncached(text)
-
-
-def fold_syllable(syllable: str) -> str:
-    """``fold`` with a cache: the syllables of a language are few, texts are many."""
-    folded = _FOLD_CACHE.get(syllable)
-    if folded is None:
-        folded = syllable if syllable.isascii() else _fold_uncached(syllable)
-        if len(_FOLD_CACHE) >= _FOLD_CACHE_LIMIT:
-            _FOLD_CACHE.clear()
-        _FOLD_CACHE[syllable] = folded
-    return folded
-
-
-def has_marks(text: str) -> bool:
-    """Whether ``text`` carries any diacritic (or đ) that folding would remove."""
-    text = nfc(text)
-    return fold(text) != text
-
-
-def syllables(text: str) -> list[str]:
-    """The lowercase NFC syllables of ``text``, as every analyzer here sees them."""
-    return [s.lower() for s in _SYLLABLE.findall(nfc(text))]
 
 
 # --- Composable analyzers (the research note's design) -------------------------------
@@ -189,11 +141,11 @@ def _syllable_parts(value: str, with_chars: bool):
     for part in value.split(FIELD_SEPARATOR):
         if with_chars:
             items = []
-            for m in _SYLLABLE.finditer(part):
+            for m in SYLLABLE.finditer(part):
                 lower = m.group().lower()
                 items.append((lower, fold_fn(lower), offset + m.start(), offset + m.end()))
         else:
-            items = [(lower, fold_fn(lower), None, None) for lower in map(str.lower, _SYLLABLE.findall(part))]
+            items = [(lower, fold_fn(lower), None, None) for lower in map(str.lower, SYLLABLE.findall(part))]
         parts.append(items)
         offset += len(part) + 1
     return parts
@@ -318,11 +270,11 @@ def index_terms(value: str, analyzers: dict[str, VietnameseAnalyzer]):
     machinery. Positions (tuples) are given for the bigram fields only, the only
     positional ones; else None.
     """
-    fold_get = _FOLD_CACHE.get
+    fold_get = fold_cache_get
     lowers_parts = []
     folded_parts = []
     for part in nfc(value).split(FIELD_SEPARATOR):
-        lowers = list(map(str.lower, _SYLLABLE.findall(part)))
+        lowers = list(map(str.lower, SYLLABLE.findall(part)))
         folded = list(map(fold_get, lowers))
         if None in folded:
             folded = [f if f is not None else fold_syllable(s) for s, f in zip(lowers, folded)]

@@ -20,7 +20,7 @@ from flask_babel import gettext as _
 
 from forum.search import indexer
 from forum.search.documents import build_documents, count_documents, iter_all_documents
-from forum.search.services import get_backend
+from forum.search.engines import get_backend
 
 logger = logging.getLogger(__name__)
 

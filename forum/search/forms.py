@@ -19,6 +19,7 @@ from wtforms.widgets import TextInput
 from forum.core.text import normalize_text
 from forum.proposals.models import ProposalStatus
 from forum.search.backend import MAX_QUERY_LENGTH, Kind, Sort
+from forum.search.query import cut_query_text
 
 # Dates outside these years are typos (and would overflow the time-zone arithmetic).
 MIN_YEAR = 2000
@@ -143,9 +144,7 @@ class SearchForm(Form):
 
     def _clean_choices(self) -> None:
         """Values that were not offered are dropped, so the page shows what is really applied."""
-        raw_q = normalize_text(self.q.data, multiline=False)
-        self.text_was_cut = len(raw_q) > MAX_QUERY_LENGTH
-        self.q.data = raw_q[:MAX_QUERY_LENGTH].strip()
+        self.q.data, self.text_was_cut = cut_query_text(self.q.data)
         forums_by_id = {forum.id: forum for forum in self.forums}
         if self.forum.data not in forums_by_id:
             self.forum.data = None

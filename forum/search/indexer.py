@@ -43,6 +43,7 @@ from flask import Flask, current_app, g, has_app_context
 from forum.extensions import db
 from forum.search.backend import SearchBackend
 from forum.search.documents import build_documents, forum_keys, thread_keys
+from forum.search.engines import get_backend
 from forum.search.models import OutboxEntity, SearchOutbox
 from forum.search.outbox import WROTE_ROWS
 
@@ -284,8 +285,6 @@ def _after_commit(session: so.Session) -> None:
 
 def _drain_quietly(app: Flask) -> None:
     """Inline drain: small batches, lock tried once, never raises (the outbox keeps the work)."""
-    from forum.search.services import get_backend
-
     try:
         drain_outbox(get_backend(app), batch_size=app.config.get("SEARCH_INLINE_BATCH_SIZE", 100))
     except Exception:

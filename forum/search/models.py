@@ -6,7 +6,7 @@ and deletes them only once the index has committed.
 
 ``SearchEntry`` is what the PostgreSQL backend searches (one row per contribution,
 denormalised for filtering). On PostgreSQL its ``tsv_exact``/``tsv_fold`` generated
-columns and GIN indexes are added by the migration (and ``postgres_schema.ensure_schema``);
+columns and GIN indexes are added by the migration (and ``postgres.schema.ensure_schema``);
 they are not mapped here because SQLite has no equivalent. The Whoosh backend leaves the
 table empty.
 """

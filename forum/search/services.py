@@ -8,82 +8,32 @@ viewer may not see can only mean a stale index, and it is dropped).
 from __future__ import annotations
 
 import logging
-import threading
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
-from flask import Flask, current_app
+from flask import Flask
 from markupsafe import Markup
 
-from forum.core.text import normalize_text
 from forum.extensions import db
 from forum.proposals.models import Comment, Proposal
-from forum.search.backend import (
-    MAX_QUERY_LENGTH,
-    Kind,
-    SearchBackend,
-    SearchQuery,
-    Sort,
-    Visibility,
-)
+from forum.search import indexer, outbox
+from forum.search.backend import Kind, SearchQuery, Sort, Visibility
 from forum.search.documents import comment_visibility, proposal_visibility
+from forum.search.engines import check_backend_setting, get_backend
+from forum.search.query import clean_query_text
 
 logger = logging.getLogger(__name__)
 
-BACKENDS = ("whoosh", "postgres")
 LOCAL_TIMEZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 MAX_PER_PAGE = 100
 MAX_PAGE = 500  # deeper pages cost the engine more than anyone reads
-EXTENSION_KEY = "forum.search.backend"
-_backend_lock = threading.Lock()
-
-
-# The backend --------------------------------------------------------------------------
-def check_backend_setting(app: Flask) -> None:
-    """Fail at startup, with a clear message, on an unknown ``SEARCH_BACKEND``."""
-    name = app.config.get("SEARCH_BACKEND", "whoosh")
-    if name not in BACKENDS:
-        raise RuntimeError(f"Unknown SEARCH_BACKEND {name!r}; use one of {', '.join(BACKENDS)}.")
-
-
-def _create_backend(app: Flask) -> SearchBackend:
-    name = app.config.get("SEARCH_BACKEND", "whoosh")
-    if name == "whoosh":
-        from forum.search.whoosh_backend import WhooshBackend
-
-        return WhooshBackend(
-            app.config["SEARCH_INDEX_DIR"], posting_cache_size=app.config.get("SEARCH_POSTING_CACHE")
-        )
-    if name == "postgres":
-        from forum.search.postgres_backend import PostgresBackend
-
-        with app.app_context():
-            engine = db.engine
-        if engine.dialect.name != "postgresql":
-            raise RuntimeError("SEARCH_BACKEND=postgres needs a PostgreSQL DATABASE_URL.")
-        return PostgresBackend(engine)
-    raise RuntimeError(f"Unknown SEARCH_BACKEND {name!r}; use one of {', '.join(BACKENDS)}.")
-
-
-def get_backend(app: Flask | None = None) -> SearchBackend:
-    """The app's search backend, created once per app and kept in ``app.extensions``."""
-    app = app or current_app._get_current_object()
-    backend = app.extensions.get(EXTENSION_KEY)
-    if backend is None:
-        with _backend_lock:
-            backend = app.extensions.get(EXTENSION_KEY)
-            if backend is None:
-                backend = app.extensions[EXTENSION_KEY] = _create_backend(app)
-    return backend
 
 
 def init_app(app: Flask) -> None:
     """Check the setting, attach the outbox listeners and the inline drain hooks."""
-    from forum.search import indexer, outbox
-
     check_backend_setting(app)
     outbox.register_listeners()
     indexer.init_app(app)
@@ -106,11 +56,6 @@ def visibility_for(user) -> frozenset[str]:
 
 
 # Searching ----------------------------------------------------------------------------
-def clean_query(text: str | None) -> str:
-    """Normalised single-line query text, cut to ``MAX_QUERY_LENGTH`` characters."""
-    return normalize_text(text, multiline=False)[:MAX_QUERY_LENGTH].strip()
-
-
 def local_day_bounds(date_from: date | None, date_to: date | None) -> tuple[datetime | None, datetime | None]:
     """Local (Asia/Ho_Chi_Minh) calendar days, ``date_to`` inclusive → UTC ``[from, before)``."""
     created_from = created_before = None
@@ -218,7 +163,7 @@ def search_contributions(
 ) -> SearchResults:
     """One page of contributions ``user`` may see, each with its rows, in three queries
     at most (proposals with forum, theme and author; comments with author and parent)."""
-    text = clean_query(text)
+    text = clean_query_text(text)
     page = min(max(1, int(page or 1)), MAX_PAGE)
     per_page = min(max(1, int(per_page or 20)), MAX_PER_PAGE)
     if not text:
@@ -271,7 +216,7 @@ def search_contributions(
 def similar_proposals_for(user, title: str | None, *, exclude_ids=(), limit: int = 5) -> list[Proposal]:
     """Up to ``limit`` existing proposals resembling ``title`` that ``user`` may see, best
     first, each with its forum loaded (for "Đã có hiến kế tương tự?")."""
-    title = clean_query(title)
+    title = clean_query_text(title)
     if not title:
         return []
     allowed = visibility_for(user)

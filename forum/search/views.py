@@ -18,6 +18,7 @@ from forum.extensions import db, limiter
 from forum.forums.models import Forum
 from forum.search import services
 from forum.search.forms import SearchForm
+from forum.search.query import clean_query_text
 
 bp = Blueprint("search", __name__)
 
@@ -115,6 +116,6 @@ def index():
 @limiter.limit(SIMILAR_LIMIT, key_func=_rate_key)
 def similar():
     """Up to five visible proposals resembling ``?title=`` (an HTML fragment, empty when none)."""
-    title = services.clean_query(request.args.get("title"))
+    title = clean_query_text(request.args.get("title"))
     proposals = services.similar_proposals_for(current_user, title) if len(title) >= SIMILAR_MIN_LENGTH else []
     return _fragment_response(render_template("search/_similar.html", similar=proposals), 200)

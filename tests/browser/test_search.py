@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from forum.search import indexer, services
+from forum.search import engines, indexer
 from tests import factories
 from tests.browser.conftest import DESKTOP, PHONE, collect_errors, log_in, screenshot
 
@@ -40,7 +40,7 @@ def library(live_app):
         for _ in range(3):
             factories.make_support(women, factories.make_user())
         factories.make_support(housing, factories.make_user())
-        indexer.drain_outbox(services.get_backend())
+        indexer.drain_outbox(engines.get_backend())
         return {"women": women.id, "chair": chair.id, "housing": housing.id, "delegate": delegate.email,
                 "slug": first.slug}
 

@@ -20,7 +20,7 @@ from forum.core.markup import render_markup
 from forum.extensions import db
 from forum.forums.models import Forum
 from forum.proposals.models import Comment, Proposal
-from forum.search import indexer, services
+from forum.search import engines, indexer
 from forum.search.documents import iter_all_documents
 from forum.search.models import SearchOutbox
 from forum.votes import services as votes
@@ -50,13 +50,13 @@ def engine_app(request, tmp_path):
 @pytest.fixture
 def memory_app(app, tmp_path):
     """The standard ``app`` (SQLite, and PostgreSQL when configured) with a dict backend."""
-    app.extensions[services.EXTENSION_KEY] = MemoryBackend(tmp_path / "memory-index")
+    app.extensions[engines.EXTENSION_KEY] = MemoryBackend(tmp_path / "memory-index")
     return app
 
 
 def backend_of(app):
     with app.app_context():
-        return services.get_backend()
+        return engines.get_backend()
 
 
 def outbox_rows(app) -> list[tuple[str, int]]:
@@ -75,7 +75,7 @@ def clear_outbox(app) -> None:
 
 def drain(app, **kwargs) -> int:
     with app.app_context():
-        return indexer.drain_outbox(services.get_backend(), **kwargs)
+        return indexer.drain_outbox(engines.get_backend(), **kwargs)
 
 
 def expected_fingerprints(app) -> dict[str, str]:

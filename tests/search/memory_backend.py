@@ -4,7 +4,6 @@ Only what the indexer needs is real (upsert, remove, fingerprints, rebuild); ``s
 is a naive folded substring match, enough to exercise the service layer.
 """
 import threading
-import unicodedata
 
 from forum.search.backend import (
     ReindexStats,
@@ -15,11 +14,7 @@ from forum.search.backend import (
     Sort,
     render_snippet,
 )
-
-
-def fold(text: str) -> str:
-    text = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
-    return "".join(c for c in text if unicodedata.category(c) != "Mn").lower()
+from forum.search.query import fold
 
 
 class MemoryBackend(SearchBackend):
@@ -46,11 +41,11 @@ class MemoryBackend(SearchBackend):
                 self.documents.pop(key, None)
 
     def search(self, query):
-        words = fold(query.text).split()
+        words = fold(query.text.lower()).split()
         found = [
             d for d in self.documents.values()
             if d.visibility in query.visibility
-            and all(w in fold(d.title + " " + d.body) for w in words)
+            and all(w in fold((d.title + " " + d.body).lower()) for w in words)
             and (query.forum_id is None or d.forum_id == query.forum_id)
             and (query.theme_id is None or d.theme_id == query.theme_id)
             and (query.kind is None or d.kind == query.kind)
@@ -71,12 +66,12 @@ class MemoryBackend(SearchBackend):
         return SearchPage(hits=hits, total=len(found), page=query.page, per_page=query.per_page)
 
     def similar_proposals(self, title, *, visibility, limit=5, exclude_ids=()):
-        words = set(fold(title).split())
+        words = set(fold(title.lower()).split())
         scored = []
         for d in self.documents.values():
             if d.kind != "proposal" or d.visibility not in visibility or d.entity_id in exclude_ids:
                 continue
-            shared = len(words & set(fold(d.title).split()))
+            shared = len(words & set(fold(d.title.lower()).split()))
             if shared >= max(1, len(words) // 2):
                 scored.append(SimilarProposal(proposal_id=d.entity_id, score=float(shared)))
         scored.sort(key=lambda s: -s.score)

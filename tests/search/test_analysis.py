@@ -8,14 +8,12 @@ from whoosh.formats import Frequency, Positions
 from forum.search.analysis import (
     FIELD_SEPARATOR,
     VietnameseAnalyzer,
-    fold,
-    has_marks,
     index_terms,
-    syllables,
     vi_bigram_analyzer,
     vi_exact_analyzer,
     vi_fold_analyzer,
 )
+from forum.search.query import fold, has_marks, syllables
 
 EXACT = VietnameseAnalyzer(fold=False)
 FOLDED = VietnameseAnalyzer(fold=True)

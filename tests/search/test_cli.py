@@ -13,7 +13,7 @@ from forum import create_app
 from forum.extensions import db
 from forum.proposals.models import Proposal
 from forum.search import cli as search_cli
-from forum.search import indexer, services
+from forum.search import engines, indexer
 from forum.search.documents import build_documents
 from tests.search.integration import (  # noqa: F401  (fixtures)
     assert_in_step,
@@ -55,7 +55,7 @@ def test_sync_reports_rows_left_to_a_busy_drainer(memory_app):
     app = memory_app
     make_world(app, proposals=1, comments=0)
     with app.app_context():
-        lock = indexer.drain_lock_for(services.get_backend())
+        lock = indexer.drain_lock_for(engines.get_backend())
     assert lock.acquire()
     try:
         result = app.test_cli_runner().invoke(args=["search", "sync", "--wait", "0"])
@@ -70,7 +70,7 @@ def test_reindex_rebuilds_from_the_database_with_a_progress_bar(engine_app):
     app = engine_app
     make_world(app, proposals=4, comments=3)
     with app.app_context():
-        backend = services.get_backend()
+        backend = engines.get_backend()
         backend.remove_documents(list(build_documents([f"proposal:{n}" for n in range(1, 5)])))
     result = app.test_cli_runner().invoke(args=["search", "reindex"])
     assert result.exit_code == 0, result.output
@@ -102,7 +102,7 @@ def test_changes_made_during_a_reindex_are_not_lost(engine_app, monkeypatch):
 def test_reindex_waits_for_a_running_drain_then_gives_up(memory_app):
     app = memory_app
     with app.app_context():
-        lock = indexer.drain_lock_for(services.get_backend())
+        lock = indexer.drain_lock_for(engines.get_backend())
     assert lock.acquire()
     try:
         result = app.test_cli_runner().invoke(args=["search", "reindex", "--wait", "0.1"])
@@ -127,7 +127,7 @@ def test_verify_finds_missing_stale_and_extra_documents_and_repairs_them(engine_
     drain(app)
     with app.app_context():
         documents = build_documents(["proposal:1", "proposal:2", "comment:1"])
-        backend = services.get_backend()
+        backend = engines.get_backend()
         backend.remove_documents(["comment:1"])  # missing
         backend.index_documents([replace(documents["proposal:1"], title="Tiêu đề cũ")])  # stale
         backend.index_documents([replace(documents["proposal:2"], entity_id=999, proposal_id=999)])  # extra

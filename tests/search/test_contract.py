@@ -28,11 +28,11 @@ BASE_TIME = datetime(2023, 11, 20, 8, 0, tzinfo=UTC)
 @pytest.fixture(params=ENGINES)
 def backend(request, tmp_path):
     if request.param == "whoosh":
-        from forum.search.whoosh_backend import WhooshBackend
+        from forum.search.whoosh.backend import WhooshBackend
 
         yield WhooshBackend(tmp_path / "index")
         return
-    from forum.search.postgres_backend import PostgresBackend
+    from forum.search.postgres.backend import PostgresBackend
 
     app = build_app(request.getfixturevalue("postgres_database"), tmp_path)
     with app.app_context():

@@ -50,7 +50,7 @@ import sqlalchemy as sa
 from config import TestingConfig
 from forum import create_app
 from forum.extensions import db
-from forum.search import indexer, services
+from forum.search import engines, indexer
 
 args = json.loads(sys.argv[1])
 app = create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=args["database_url"],
@@ -66,7 +66,7 @@ def pause(where):
 
 
 with app.app_context():
-    backend = services.get_backend()
+    backend = engines.get_backend()
     engine = db.engine
 
 if point == "mid_backend_commit" and backend.name == "whoosh":
@@ -99,7 +99,7 @@ elif args.get("slow"):
 if args["mode"] == "drain":
     marker.with_suffix(".ready").write_text("ready")
     with app.app_context():
-        indexer.drain_outbox(services.get_backend(), batch_size=args["batch_size"])
+        indexer.drain_outbox(engines.get_backend(), batch_size=args["batch_size"])
 elif args["mode"] == "reindex":
     from forum.search import cli
 

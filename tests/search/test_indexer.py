@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from forum.extensions import db
 from forum.forums.models import Forum
 from forum.proposals.models import Comment, Proposal
-from forum.search import indexer, services
+from forum.search import engines, indexer
 from forum.search.models import SearchOutbox
 from tests.factories import make_comment, make_forum, make_proposal, make_user
 from tests.search.integration import (  # noqa: F401  (fixtures)
@@ -176,7 +176,7 @@ def test_a_busy_lock_leaves_the_rows_for_its_holder(memory_app, thread):
     app = memory_app
     change(app, Proposal, thread["proposal"], title="Chờ khóa")
     with app.app_context():
-        lock = indexer.drain_lock_for(services.get_backend())
+        lock = indexer.drain_lock_for(engines.get_backend())
     assert lock.acquire()
     try:
         assert drain(app) == 0
@@ -190,7 +190,7 @@ def test_drain_can_wait_for_the_lock(memory_app, thread):
     app = memory_app
     change(app, Proposal, thread["proposal"], title="Chờ một chút")
     with app.app_context():
-        lock = indexer.drain_lock_for(services.get_backend())
+        lock = indexer.drain_lock_for(engines.get_backend())
     assert lock.acquire()
     releaser = threading.Timer(0.2, lock.release)
     releaser.start()
@@ -240,8 +240,8 @@ def test_a_backend_failure_keeps_the_rows_and_frees_the_lock(memory_app, thread,
 
 def test_file_lock_is_exclusive_between_threads(memory_app):
     with memory_app.app_context():
-        first = indexer.drain_lock_for(services.get_backend())
-        second = indexer.drain_lock_for(services.get_backend())
+        first = indexer.drain_lock_for(engines.get_backend())
+        second = indexer.drain_lock_for(engines.get_backend())
     results = []
     assert first.acquire()
     worker = threading.Thread(target=lambda: results.append(second.acquire()))

@@ -1,6 +1,6 @@
 """PostgreSQL-specific behaviour of the search backend (the shared behaviour is in test_contract.py).
 
-The parsing helpers are tested everywhere; the rest needs PostgreSQL (TEST_DATABASE_URL).
+The syllable helpers are tested everywhere; the rest needs PostgreSQL (TEST_DATABASE_URL).
 """
 import logging
 import threading
@@ -11,16 +11,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from forum.extensions import db
-from forum.search import postgres_plans
-from forum.search.backend import MAX_QUERY_LENGTH, Kind, SearchDocument, SearchQuery, Sort, Visibility
-from forum.search.postgres_backend import (
-    PostgresBackend,
-    QueryUnit,
-    fold,
-    parse_query,
-    syllable_pairs,
-    syllables,
-)
+from forum.search.postgres import plans as postgres_plans
+from forum.search.backend import Kind, SearchDocument, SearchQuery, Sort, Visibility
+from forum.search.postgres.backend import PostgresBackend
+from forum.search.postgres.tsquery import syllable_pairs, words
 from tests.conftest import build_app, destroy_app
 
 PUBLIC = frozenset({Visibility.PUBLIC})
@@ -49,54 +43,13 @@ def search(backend, text, **fields):
     return backend.search(SearchQuery(text=text, **fields))
 
 
-# Parsing (no database) ------------------------------------------------------------------------
+# Syllables as vi_words cuts them (no database) ----------------------------------------------------
 
-def test_or_binds_looser_than_and_and_exclusions_apply_to_everything():
-    parsed = parse_query('tiền lương OR "bảo hiểm" xã hội -FDI -"khu công nghiệp"')
-    assert parsed.alternatives == (
-        (QueryUnit("tiền"), QueryUnit("lương")),
-        (QueryUnit("bảo hiểm", phrase=True), QueryUnit("xã"), QueryUnit("hội")),
-    )
-    assert parsed.excluded == (QueryUnit("FDI"), QueryUnit("khu công nghiệp", phrase=True))
-
-
-@pytest.mark.parametrize("text", ["", "   ", '""', "OR", "OR OR", "-", "--", "👍", "&& || !", "\x00\x01", '"'])
-def test_nothing_searchable_leaves_no_alternative(text):
-    assert parse_query(text).alternatives == ()
-
-
-def test_operators_and_field_syntax_stay_literal_text():
-    parsed = parse_query("hidden:true c* doan~2 (cong a&b|c !x <-> y:* \\ 'z'")
-    texts = [unit.text for unit in parsed.positive_units]
-    assert texts == ["hidden:true", "c*", "doan~2", "(cong", "a&b|c", "!x", "y:*", "'z'"]
-    assert parsed.excluded == ()
-
-
-def test_unbalanced_quote_runs_to_the_end_and_lone_operators_are_ignored():
-    parsed = parse_query('công đoàn OR -"chủ tịch')
-    assert parsed.alternatives == ((QueryUnit("công"), QueryUnit("đoàn")),)
-    assert parsed.excluded == (QueryUnit("chủ tịch", phrase=True),)
-    assert parse_query("a OR").alternatives == ((QueryUnit("a"),),)
-
-
-def test_queries_are_cut_and_cleaned():
-    parsed = parse_query("\u202ecông\x00 " + "x" * (MAX_QUERY_LENGTH * 10))
-    units = parsed.positive_units
-    assert units[0].text == "công"
-    assert sum(len(unit.text) for unit in units) <= MAX_QUERY_LENGTH
-
-
-def test_nfd_and_nfc_queries_parse_alike():
-    text = "Chủ tịch công đoàn -ở"
-    assert parse_query(unicodedata.normalize("NFD", text)) == parse_query(text)
-    assert parse_query(unicodedata.normalize("NFD", text)).has_marks
-
-
-def test_fold_and_syllables_follow_vi_words():
-    assert fold("ĐOÀN Viên Nghiệp ỡ") == "doan vien nghiep o"
-    assert fold(unicodedata.normalize("NFD", "Đoàn viên")) == "doan vien"
-    assert syllables("COVID-19, x.com <b>đậm</b> 4.0 a_b") == ["covid", "19", "x", "com", "b", "dam", "b", "4", "0",
-                                                                "a", "b"]
+def test_words_and_pairs_follow_vi_words():
+    assert words("ĐOÀN Viên Nghiệp ỡ") == ["doan", "vien", "nghiep", "o"]
+    assert words(unicodedata.normalize("NFD", "Đoàn viên")) == ["doan", "vien"]
+    assert words("COVID-19, x.com <b>đậm</b> 4.0 a_b") == ["covid", "19", "x", "com", "b", "dam", "b", "4", "0",
+                                                            "a", "b"]
     assert syllable_pairs("Công đoàn cơ sở, công đoàn") == ["co so", "cong doan", "doan co", "so cong"]
     assert syllable_pairs("một") == []
 
@@ -205,7 +158,7 @@ def test_statement_timeout_returns_an_empty_page_and_logs(engine, caplog):
     with engine.connect() as locker:
         locker.exec_driver_sql("LOCK TABLE search_entries IN ACCESS EXCLUSIVE MODE")
         started = time.monotonic()
-        with caplog.at_level(logging.WARNING, logger="forum.search.postgres_backend"):
+        with caplog.at_level(logging.WARNING, logger="forum.search.postgres.backend"):
             page = search(backend, "cong doan")
             similar = backend.similar_proposals("công đoàn cơ sở", visibility=PUBLIC)
         elapsed = time.monotonic() - started

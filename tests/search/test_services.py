@@ -1,5 +1,4 @@
 """The search service layer: who sees what, queries with their rows, similar proposals."""
-import unicodedata
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 
@@ -11,8 +10,7 @@ from forum.auth.models import User
 from forum.extensions import db
 from forum.forums.models import Forum
 from forum.proposals.models import Comment, Proposal
-from forum.search import services
-from forum.search.backend import MAX_QUERY_LENGTH
+from forum.search import engines, services
 from tests.factories import make_comment, make_forum, make_proposal, make_user
 from tests.search.integration import drain, engine_app  # noqa: F401  (fixture)
 
@@ -37,13 +35,6 @@ def test_visibility_for_each_role(app, role, active, expected):
 
 
 # Small pieces ---------------------------------------------------------------------------------
-def test_clean_query_normalises_and_bounds_the_text():
-    nfd = unicodedata.normalize("NFD", "Công đoàn")
-    assert services.clean_query(f"  {nfd}\n\x00cơ\tsở  ") == "Công đoàn cơ sở"
-    assert services.clean_query(None) == ""
-    assert len(services.clean_query("đoàn " * 5000)) <= MAX_QUERY_LENGTH
-
-
 def test_local_days_become_utc_bounds_with_the_last_day_included():
     start, before = services.local_day_bounds(date(2023, 11, 30), date(2023, 11, 30))
     assert start == datetime(2023, 11, 29, 17, 0, tzinfo=UTC)
@@ -53,19 +44,19 @@ def test_local_days_become_utc_bounds_with_the_last_day_included():
 
 def test_backend_is_created_once_per_app(app):
     with app.app_context():
-        backend = services.get_backend()
+        backend = engines.get_backend()
         assert backend.name == "whoosh"
-        assert services.get_backend() is backend
+        assert engines.get_backend() is backend
 
 
 def test_postgres_backend_needs_a_postgres_database(app):
     app.config["SEARCH_BACKEND"] = "postgres"
     with app.app_context():
         if db.engine.dialect.name == "postgresql":
-            assert services.get_backend().name == "postgres"
+            assert engines.get_backend().name == "postgres"
         else:
             with pytest.raises(RuntimeError, match="PostgreSQL"):
-                services.get_backend()
+                engines.get_backend()
 
 
 # Searching through the engines ---------------------------------------------------------------
@@ -226,7 +217,7 @@ def test_a_stale_index_never_shows_what_the_viewer_may_not_see(engine_app, conte
 
 def test_an_engine_failure_is_reported_not_raised(engine_app, content, monkeypatch):
     with engine_app.app_context():
-        backend = services.get_backend()
+        backend = engines.get_backend()
 
         def broken(query):
             raise OSError("index unreadable")

@@ -14,7 +14,7 @@ import pytest
 from markupsafe import Markup
 
 from forum.extensions import db
-from forum.search import indexer, services
+from forum.search import engines, indexer, services
 from forum.search.services import ResultHit, SearchResults
 from tests.conftest import AuthActions, build_app, destroy_app
 from tests.factories import make_comment, make_forum, make_proposal, make_support, make_user
@@ -36,7 +36,7 @@ def app(request, tmp_path):
 def index_now(app) -> None:
     """Apply the outbox to the index (the web app does this after each commit)."""
     with app.app_context():
-        indexer.drain_outbox(services.get_backend())
+        indexer.drain_outbox(engines.get_backend())
 
 
 def utc(*args) -> datetime:
@@ -415,7 +415,7 @@ def test_a_very_long_query_is_cut_with_a_message(app, client, corpus):
 
 
 def test_an_engine_failure_is_a_clear_page_not_a_500(app, client, corpus, monkeypatch):
-    backend = type(services.get_backend(app))
+    backend = type(engines.get_backend(app))
 
     def broken(self, query):
         raise RuntimeError("index unreadable")

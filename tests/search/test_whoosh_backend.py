@@ -1,4 +1,4 @@
-"""Whoosh-specific behaviour: query parsing, index layout, atomic rebuilds, locks, the bulk writer.
+"""Whoosh-specific behaviour: index layout, atomic rebuilds, locks, the bulk writer.
 
 The engine-independent behaviour is in test_contract.py.
 """
@@ -15,10 +15,14 @@ import pytest
 from whoosh import index as windex
 from whoosh.codec.whoosh3 import W3Codec
 
-from forum.search import whoosh_backend as wb
-from forum.search import whoosh_writing
-from forum.search.backend import MAX_QUERY_LENGTH, Kind, SearchDocument, SearchQuery, Sort, Visibility
-from forum.search.whoosh_backend import IndexBusyError, Unit, WhooshBackend, parse_query
+from forum.search.analysis import FIELD_SEPARATOR
+from forum.search.backend import MARK_END, MARK_START, Kind, SearchDocument, SearchQuery, Sort, Visibility
+from forum.search.whoosh import backend as wb
+from forum.search.whoosh import writing as whoosh_writing
+from forum.search.whoosh.backend import IndexBusyError, WhooshBackend
+from forum.search.whoosh.reading import read_postings
+from forum.search.whoosh.schema import document_fields
+from forum.search.whoosh.snippets import SNIPPET_CHARS
 
 ROOT = Path(__file__).resolve().parents[2]
 BASE_TIME = datetime(2023, 11, 20, 8, 0, tzinfo=UTC)
@@ -60,60 +64,7 @@ def backend(tmp_path):
     return WhooshBackend(tmp_path / "index")
 
 
-# Query parsing ----------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("text, clauses", [
-    ("*", []),
-    ("c*", [[("c",)]]),
-    ("d?an", [[("d", "an")]]),
-    ("doan~2", [[("doan", "2")]]),
-    ("doan^10", [[("doan", "10")]]),
-    ("visibility:staff", [[("visibility", "staff")]]),
-    ("hidden:true kind:proposal", [[("hidden", "true"), ("kind", "proposal")]]),
-    ("[a TO z]", [[("a",), ("to",), ("z",)]]),
-    ("(cong OR doan", [[("cong",)], [("doan",)]]),
-    ("cong AND doan NOT x", [[("cong",), ("and",), ("doan",), ("not",), ("x",)]]),
-])
-def test_operators_of_other_engines_are_literal_syllables(text, clauses):
-    parsed = parse_query(text)
-    assert [[unit.exact for unit in clause.units] for clause in parsed.clauses] == clauses
-    for clause in parsed.clauses:
-        assert not clause.excluded
-        for unit in clause.units:
-            assert isinstance(unit, Unit) and all(s.isalnum() for s in unit.exact)
-
-
-def test_quotes_or_and_exclusions_parse_into_clauses():
-    parsed = parse_query('chủ tịch "công đoàn" -"doanh nghiệp FDI" -abc OR tiền lương')
-    first, second = parsed.clauses
-    assert [u.exact for u in first.units] == [("chủ",), ("tịch",), ("công", "đoàn")]
-    assert first.units[2].quoted
-    assert [u.exact for u in first.excluded] == [("doanh", "nghiệp", "fdi"), ("abc",)]
-    assert [u.exact for u in second.units] == [("tiền",), ("lương",)] and not second.excluded
-    assert parsed.has_marks
-    assert parsed.adjacent == ["chu tich", "cong doan", "tien luong"]
-
-
-@pytest.mark.parametrize("text", ["", "   ", '"', '""', "OR", "OR OR", "-", "--", '-"', "-abc", "-abc -\"x y\"",
-                                  "👍", "\x00\x01", "\u202e"])
-def test_queries_with_nothing_to_find_are_empty(text):
-    assert parse_query(text).is_empty
-
-
-def test_unbalanced_quote_runs_to_the_end():
-    parsed = parse_query('cong "doan vien nu')
-    assert [u.exact for u in parsed.clauses[0].units] == [("cong",), ("doan", "vien", "nu")]
-
-
-def test_huge_queries_are_cut_and_bounded():
-    parsed = parse_query(" ".join(f"từ{i}" for i in range(5000)))  # ~35 KB
-    units = [u for clause in parsed.clauses for u in clause.units]
-    assert len(units) <= wb.MAX_QUERY_UNITS
-    assert sum(len("".join(u.exact)) for u in units) <= MAX_QUERY_LENGTH
-    long_phrase = parse_query('"' + "a " * 10_000 + '"')
-    assert len(long_phrase.clauses[0].units[0].exact) == wb.MAX_PHRASE_SYLLABLES
-    assert parse_query("đ" * 10_240).clauses[0].units[0].exact == ("đ" * MAX_QUERY_LENGTH,)
+# Queries ----------------------------------------------------------------------------------
 
 
 def test_ten_kilobyte_query_searches_normally(backend):
@@ -151,7 +102,7 @@ def test_layout_is_a_current_symlink_to_one_generation(backend):
 def test_index_survives_reopening_in_a_new_process(backend):
     backend.index_documents([doc(1, "Nhà trọ công nhân khu công nghiệp")])
     script = (
-        "import sys; from forum.search.whoosh_backend import WhooshBackend;"
+        "import sys; from forum.search.whoosh.backend import WhooshBackend;"
         "from forum.search.backend import SearchQuery;"
         "page = WhooshBackend(sys.argv[1]).search(SearchQuery(text='nha tro'));"
         "print([h.key for h in page.hits])"
@@ -178,7 +129,7 @@ def test_rebuild_swaps_atomically_while_a_searcher_is_open(backend):
     assert generations(backend.index_dir) == [new_generation]  # the old directory is gone...
     # ...but the searcher opened before the swap still reads it, terms never read before included.
     (leaf,) = old_view.leaves
-    assert len(wb._read_postings(leaf.reader, "text", "17", leaf.docnums)) == 1  # a term nobody searched yet
+    assert len(read_postings(leaf.reader, "text", "17", leaf.docnums)) == 1  # a term nobody searched yet
     assert len(leaf.postings("text", "cu")) == 29
     assert old_view.searcher.stored_fields(0)["key"].startswith("proposal:")
     # The next search sees the new index.
@@ -207,7 +158,7 @@ def test_failed_rebuild_keeps_the_current_index(backend, monkeypatch, total):
 FAILING_REBUILD = """
 import dataclasses, sys
 from bench.corpus import generate
-from forum.search.whoosh_backend import WhooshBackend
+from forum.search.whoosh.backend import WhooshBackend
 docs = generate(6000)
 def documents():
     yield from docs
@@ -258,7 +209,7 @@ def _hold_writer_lock(index_dir, seconds, ready):
     writer = windex.open_dir(str(Path(index_dir) / target)).writer()
     ready.set()
     time.sleep(seconds)
-    writer.add_document(**wb.document_fields(doc(99, "giữ khóa")))
+    writer.add_document(**document_fields(doc(99, "giữ khóa")))
     writer.commit()
 
 
@@ -430,13 +381,13 @@ def test_sorting_uses_columns_and_keeps_visibility(backend):
 
 
 def test_reserved_characters_in_documents_cannot_fake_marks_or_fields(backend):
-    sneaky_title = f"Tiêu đề{wb.FIELD_SEPARATOR}giả"
-    body = f"đoàn viên {wb.MARK_START}giả{wb.MARK_END} x{wb.FIELD_SEPARATOR}y"
+    sneaky_title = f"Tiêu đề{FIELD_SEPARATOR}giả"
+    body = f"đoàn viên {MARK_START}giả{MARK_END} x{FIELD_SEPARATOR}y"
     backend.index_documents([doc(1, body, title=sneaky_title)])
     hit = backend.search(SearchQuery(text="doan vien")).hits[0]
     assert str(hit.body_snippet) == "<mark>đoàn</mark> <mark>viên</mark>  giả  x y"
     assert str(hit.title_snippet) == "Tiêu đề giả"
-    assert wb.document_fields(doc(2, "a", title=sneaky_title))["title"] == "Tiêu đề giả"
+    assert document_fields(doc(2, "a", title=sneaky_title))["title"] == "Tiêu đề giả"
 
 
 def test_body_snippet_is_a_window_of_bounded_size(backend):
@@ -444,7 +395,7 @@ def test_body_snippet_is_a_window_of_bounded_size(backend):
     backend.index_documents([doc(1, body)])
     snippet = str(backend.search(SearchQuery(text="chu tich cong doan")).hits[0].body_snippet)
     plain = snippet.replace("<mark>", "").replace("</mark>", "")
-    assert len(plain) <= wb.SNIPPET_CHARS + 2
+    assert len(plain) <= SNIPPET_CHARS + 2
     assert plain.startswith("…") and plain.endswith("…")
     assert "<mark>Chủ</mark> <mark>tịch</mark> <mark>công</mark> <mark>đoàn</mark>" in snippet
 

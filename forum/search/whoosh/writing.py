@@ -29,7 +29,7 @@ from whoosh.writing import SegmentWriter
 
 from forum.search.analysis import index_terms
 from forum.search.backend import SearchDocument
-from forum.search.whoosh_schema import build_schema, document_fields, open_index
+from forum.search.whoosh.schema import build_schema, document_fields, open_index
 
 TEXT_FIELDS = ("bigrams", "text", "text_exact")
 # The standard W3 format, with larger blocks (fewer to decode: we always read whole posting

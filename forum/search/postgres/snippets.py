@@ -1,5 +1,7 @@
 """Snippets of the PostgreSQL backend: ts_headline on ``vi_words`` text, marks laid back
-onto the original characters, edges restored and the result shortened for display.
+onto the original characters and kept only where the query language's highlight rule
+says (``query.Highlight``: exact spellings first), edges restored and the result
+shortened for display.
 
 ts_headline runs only for the rows of the page.
 """
@@ -11,8 +13,9 @@ import sqlalchemy as sa
 from markupsafe import Markup
 
 from forum.search.backend import MARK_END, MARK_START, Kind, SearchHit, render_snippet
-from forum.search.postgres_query import _SYLLABLE, _CompiledQuery
-from forum.search.postgres_rows import TABLE
+from forum.search.postgres.tsquery import WORD, CompiledQuery
+from forum.search.query import SYLLABLE, Highlight, exact_first_syllables, highlight_for, nfc
+from forum.search.postgres.rows import TABLE
 
 SNIPPET_MAX_CHARS = 240
 # ts_headline options: the sentinels mark matches; render_snippet turns them into <mark>.
@@ -25,7 +28,7 @@ _MARKS = MARK_START + MARK_END
 _EDGE_CHARS = 20
 
 
-def page_hits(connection: sa.Connection, compiled: _CompiledQuery, ranked: Sequence) -> list[SearchHit]:
+def page_hits(connection: sa.Connection, compiled: CompiledQuery, ranked: Sequence) -> list[SearchHit]:
     """Hits with highlighted snippets; ts_headline runs only for the rows of the page.
 
     ts_headline reads ``vi_words`` text (so it cuts syllables as the index does and sees
@@ -37,14 +40,18 @@ def page_hits(connection: sa.Connection, compiled: _CompiledQuery, ranked: Seque
         sa.text(
             f"SELECT e.key, e.kind, e.entity_id, e.proposal_id, ht.headline AS title_headline, "
             f"  ht.original AS title_original, hb.headline AS body_headline, hb.original AS body_original, "
-            f"  hb.lead, hb.tail "
+            f"  hb.lead, hb.tail, "
+            # Which exact-first syllables of the query the document contains as written.
+            f"  ARRAY(SELECT unnest(tsvector_to_array(e.tsv_exact)) "
+            f"        INTERSECT SELECT unnest(CAST(:exact_first AS text[]))) AS present "
             f"FROM {TABLE} e CROSS JOIN (SELECT CAST(:highlight AS tsquery) AS q) AS hq "
             f"CROSS JOIN LATERAL ({_headline_sql('e.title', ':title_options')}) AS ht "
             f"CROSS JOIN LATERAL ({_headline_sql('e.body', ':body_options')}) AS hb "
             f"WHERE e.key = ANY(:keys)"
         ),
         {"keys": [row.key for row in ranked], "highlight": compiled.highlight or "",
-         "title_options": _TITLE_HEADLINE, "body_options": _BODY_HEADLINE, "marks": _MARKS},
+         "title_options": _TITLE_HEADLINE, "body_options": _BODY_HEADLINE, "marks": _MARKS,
+         "exact_first": exact_first_syllables(compiled.parsed)},
     ).all()
     by_key = {row.key: row for row in rows}
     hits = []
@@ -52,10 +59,12 @@ def page_hits(connection: sa.Connection, compiled: _CompiledQuery, ranked: Seque
         row = by_key.get(key)
         if row is None:  # pragma: no cover - removed between two statements of one transaction
             continue
+        highlight = highlight_for(compiled.parsed, set(row.present or ()))
         title = Markup("")
         if row.kind == Kind.PROPOSAL:
-            title = render_snippet(_lay_marks(row.title_headline, row.title_original))
-        body = _with_edges(_lay_marks(row.body_headline, row.body_original), row.lead, row.tail)
+            title = render_snippet(keep_marks(_lay_marks(row.title_headline, row.title_original), highlight))
+        body = _with_edges(keep_marks(_lay_marks(row.body_headline, row.body_original), highlight),
+                           row.lead, row.tail)
         hits.append(SearchHit(
             kind=row.kind,
             entity_id=row.entity_id,
@@ -94,15 +103,34 @@ def _lay_marks(headline: str | None, original: str | None) -> str:
     return "".join(char if char in _MARKS else next(characters) for char in headline)
 
 
+def keep_marks(marked: str, highlight: Highlight) -> str:
+    """Drop the marks of the marked syllables ``highlight`` leaves alone (ts_headline marks
+    every folded match)."""
+    if MARK_START not in marked:
+        return marked
+    out = []
+    for index, piece in enumerate(marked.split(MARK_START)):
+        if index == 0:
+            out.append(piece)
+            continue
+        inside, end, after = piece.partition(MARK_END)
+        found = SYLLABLE.findall(nfc(inside).lower())
+        if found and all(map(highlight.matches, found)):
+            out.append(MARK_START + inside + end + after)
+        else:
+            out.append(inside + after)
+    return "".join(out)
+
+
 def _with_edges(headline: str, lead: str | None, tail: str | None) -> str:
     """Put back short punctuation ts_headline dropped at the edges, or mark a cut with "…"."""
     if lead:
-        if len(lead) <= _EDGE_CHARS and not _SYLLABLE.search(lead):
+        if len(lead) <= _EDGE_CHARS and not WORD.search(lead):
             headline = lead + headline
         else:
             headline = "… " + headline
     if tail:
-        if len(tail) <= _EDGE_CHARS and not _SYLLABLE.search(tail):
+        if len(tail) <= _EDGE_CHARS and not WORD.search(tail):
             headline += tail
         else:
             headline += " …"

@@ -1,16 +1,27 @@
 """Highlighted snippets of search hits: the title whole, the body as one window around the matches.
 
-Whoosh's highlighter marks the matched syllables with MARK_START/MARK_END sentinels;
+Which syllables are marked is the query language's rule (``query.Highlight``); Whoosh's
+highlighter marks them with MARK_START/MARK_END sentinels and picks the window;
 ``backend.render_snippet`` escapes the text and turns the sentinels into ``<mark>``.
 """
 from __future__ import annotations
 
 from markupsafe import Markup
+from whoosh.analysis import Analyzer, Token
 from whoosh.highlight import Formatter, Fragment, Fragmenter, WholeFragmenter, get_text
 from whoosh.highlight import highlight as whoosh_highlight
 
-from forum.search.analysis import VietnameseAnalyzer
 from forum.search.backend import MARK_END, MARK_START, render_snippet
+from forum.search.query import (
+    SYLLABLE,
+    Highlight,
+    ParsedQuery,
+    exact_first_syllables,
+    fold_syllable,
+    highlight_for,
+    nfc,
+    syllables,
+)
 
 SNIPPET_CHARS = 240
 ELLIPSIS = "…"
@@ -93,7 +104,34 @@ class WindowFragmenter(Fragmenter):
 _TITLE_FRAGMENTER = WholeFragmenter()
 _BODY_FRAGMENTER = WindowFragmenter()
 _FORMATTER = SentinelFormatter()
-_HIGHLIGHT_ANALYZER = VietnameseAnalyzer(fold=True, impacts=False)
+_UNMARKED = "\x00"  # the token text of syllables the highlight leaves alone (never a query term)
+
+
+class MarkingAnalyzer(Analyzer):
+    """Syllables of a text for Whoosh's highlighter: a marked syllable's token text is
+    its folded form (a query term), any other's is _UNMARKED. Offsets refer to the
+    (NFC) text."""
+
+    def __init__(self, highlight: Highlight):
+        self.highlight = highlight
+
+    def __call__(self, value, positions=False, chars=False, keeporiginal=False, removestops=True,
+                 start_pos=0, start_char=0, mode="", **kwargs):
+        token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        matches = self.highlight.matches
+        for pos, match in enumerate(SYLLABLE.finditer(value), start_pos):
+            lower = match.group().lower()
+            token.text = fold_syllable(lower) if matches(lower) else _UNMARKED
+            token.stopped = False
+            token.boost = 1.0
+            if keeporiginal:
+                token.original = match.group()
+            if positions:
+                token.pos = pos
+            if chars:
+                token.startchar = start_char + match.start()
+                token.endchar = start_char + match.end()
+            yield token
 
 
 def _leading_text(text: str, limit: int = SNIPPET_CHARS) -> str:
@@ -105,15 +143,31 @@ def _leading_text(text: str, limit: int = SNIPPET_CHARS) -> str:
     return text[:end].rstrip() + ELLIPSIS
 
 
-def highlight_title(title: str, folded_terms: frozenset[str]) -> Markup:
-    if not title:
-        return Markup("")
-    marked = whoosh_highlight(title, folded_terms, _HIGHLIGHT_ANALYZER, _TITLE_FRAGMENTER, _FORMATTER, top=1)
-    return render_snippet(marked or title)
+class Highlighter:
+    """The title and body snippets of the hits of one query."""
 
+    def __init__(self, parsed: ParsedQuery):
+        self.parsed = parsed
+        self.terms = frozenset(map(fold_syllable, parsed.positive_syllables()))
+        self.exact_first = exact_first_syllables(parsed)
 
-def highlight_body(body: str, folded_terms: frozenset[str]) -> Markup:
-    marked = ""
-    if body and folded_terms:
-        marked = whoosh_highlight(body, folded_terms, _HIGHLIGHT_ANALYZER, _BODY_FRAGMENTER, _FORMATTER, top=1)
-    return render_snippet(marked or _leading_text(body))
+    def snippets(self, title: str, body: str) -> tuple[Markup, Markup]:
+        title, body = nfc(title or ""), nfc(body or "")
+        present: set[str] = set()
+        if self.exact_first:
+            written = set(syllables(title)).union(syllables(body))
+            present = {s for s in self.exact_first if s in written}
+        analyzer = MarkingAnalyzer(highlight_for(self.parsed, present))
+        return self._title(title, analyzer), self._body(body, analyzer)
+
+    def _title(self, title: str, analyzer: MarkingAnalyzer) -> Markup:
+        if not title:
+            return Markup("")
+        marked = whoosh_highlight(title, self.terms, analyzer, _TITLE_FRAGMENTER, _FORMATTER, top=1)
+        return render_snippet(marked or title)
+
+    def _body(self, body: str, analyzer: MarkingAnalyzer) -> Markup:
+        marked = ""
+        if body and self.terms:
+            marked = whoosh_highlight(body, self.terms, analyzer, _BODY_FRAGMENTER, _FORMATTER, top=1)
+        return render_snippet(marked or _leading_text(body))

@@ -1,66 +1,5 @@
-"""The embedded search engine: Whoosh (``whoosh-reloaded``), tuned for Vietnamese forum text.
-
-On-disk layout (``index_dir``, by default ``instance/search-index``)::
-
-    index_dir/
-        current -> gen-20261123T101500-3f9a1c    relative symlink to the live index
-        gen-20261123T101500-3f9a1c/              a Whoosh index (TOC, segments, WRITELOCK)
-        .rebuild.lock                            flock held while creating or swapping an index
-
-``rebuild()`` writes a brand-new index into a fresh ``gen-*`` sibling (several processes,
-one segment each), then points ``current`` at it with ``os.replace`` of a temporary
-symlink — atomic — and deletes the old directory. Processes that still hold a searcher
-on the old index keep reading it (every file it needs is already open; Linux keeps
-unlinked open files alive); each search first checks where ``current`` points and
-reopens when it moved. While a rebuild runs it holds the old index's writer lock, so
-incremental updates wait (and fail after ``writer_timeout``, to be retried from the
-outbox) instead of landing in an index that is about to be thrown away.
-
-Fields: ``key`` (unique), ``kind``, ``proposal_id``, ``forum_id``, ``theme_id``, ``status``,
-``visibility`` (IDs, for filters); ``created_at`` (µs since the epoch) and ``support_count``
-(sortable NUMERIC columns); stored ``entity_id``, ``author_id``, ``title``, ``body``,
-``fingerprint``; and three analysed, unstored fields over "title FIELD_SEPARATOR body":
-
-* ``text``: folded syllables (``đoàn`` → ``doan``), every query searches it;
-* ``text_exact``: the syllables that carry diacritics, as written; searched only when
-  the query has diacritics, to rank exact matches first (``đoán`` before ``đoàn``);
-* ``bigrams``: folded adjacent syllable pairs with positions: a quoted phrase of n
-  syllables is n-1 pairs at consecutive positions, and pairs of adjacent query
-  syllables give the proximity boost — much shorter posting lists than positional
-  phrase queries over common syllables.
-
-Posting weights are BM25 impacts computed at index time (``analysis.VietnameseAnalyzer``),
-so a document's score is a sum of ``idf × stored weight``. Queries never go through
-Whoosh's query parser (no field syntax, wildcards, fuzzy or range can be reached): the
-user's text is cut into quoted phrases, ``OR``, ``-exclusions`` and literal syllables,
-then evaluated term-at-a-time on posting lists read in bulk from the segments, with
-set operations for AND/OR/NOT and filters, one segment at a time. Decoded posting lists
-are cached per (immutable) segment, so common domain syllables are decoded once per
-process and segment, not once per query (``POSTING_CACHE``; the ``SEARCH_POSTING_CACHE``
-setting sets its size in postings, default 3,000,000 ≈ 120 MB).
-
-Result counts are exact. Sorting: relevance (ties newest first), supports (ties newest
-first), newest (ties by key).
-
-Processes and threads: each process keeps one searcher per index directory, reopened
-when the index's generation changes, and serialises its searches on it (segment files
-are read with plain file reads, which are not thread-safe). Writers take Whoosh's
-writer lock with ``ix.writer(timeout=writer_timeout)``: a second process waits for the
-first to commit; after the timeout ``IndexBusyError`` tells the caller to retry later.
-Never AsyncWriter/BufferedWriter (they lose updates or hold the lock forever).
-
-Whoosh 2.7 defects worked around here: ``Searcher.refresh()`` reuses segment readers
-with stale deletions (deleted documents stay visible), so views are reopened instead;
-mmap-ed compound segments are copied whole into memory on every open, so segments are
-read without mmap; W3's ``inlinelimit`` crashes (a misspelled method), so the bulk
-writer inlines short posting lists itself.
-
-This module keeps the backend, the on-disk layout and the swap; the rest lives beside it:
-``whoosh_schema`` (schema, document fields), ``whoosh_query`` (the safe query parser),
-``whoosh_reading`` (segment views, ``POSTING_CACHE``, matching and ranking),
-``whoosh_writing`` (the bulk segment writer and the multiprocess rebuild) and
-``whoosh_snippets`` (highlighting).
-"""
+"""``WhooshBackend``: the on-disk layout of an index, its generations and atomic swap,
+searching and writing (the design is in this package's docstring)."""
 from __future__ import annotations
 
 import atexit
@@ -82,10 +21,7 @@ from pathlib import Path
 from whoosh import index as windex
 from whoosh.filedb.filestore import FileStorage
 
-from forum.search.analysis import FIELD_SEPARATOR, fold_syllable, syllables
 from forum.search.backend import (
-    MARK_END,
-    MARK_START,
     Kind,
     ReindexStats,
     SearchBackend,
@@ -95,35 +31,18 @@ from forum.search.backend import (
     SearchQuery,
     SimilarProposal,
 )
-from forum.search.whoosh_query import (
-    MAX_PHRASE_SYLLABLES,
-    MAX_QUERY_UNITS,
-    ParsedQuery,
-    Unit,
-    clean_query_text,
-    parse_query,
-)
-from forum.search.whoosh_reading import (
-    DEFAULT_POSTING_CACHE,
+from forum.search.query import MAX_QUERY_UNITS, clean_query_text, fold_syllable, parse_query, syllables
+from forum.search.whoosh.reading import (
     POSTING_CACHE,
     WEIGHT_SCALE,
-    _read_postings,  # noqa: F401 - read by tests through this module
-    _View,
+    View,
     apply_filters,
     match_documents,
     rank,
 )
-from forum.search.whoosh_schema import build_schema, document_fields, open_index, to_micros
-from forum.search.whoosh_snippets import SNIPPET_CHARS, highlight_body, highlight_title
-from forum.search.whoosh_writing import build_index
-
-# Kept importable from here for existing callers and tests (the names moved to whoosh_* modules).
-__all__ = [
-    "CURRENT_LINK", "DEFAULT_POSTING_CACHE", "FIELD_SEPARATOR", "GENERATION_PREFIX", "MARK_END", "MARK_START",
-    "MAX_PHRASE_SYLLABLES", "MAX_QUERY_UNITS", "POSTING_CACHE", "REBUILD_LOCK", "SNIPPET_CHARS", "IndexBusyError",
-    "ParsedQuery", "Unit", "WhooshBackend", "build_schema", "document_fields", "open_index", "parse_query",
-    "to_micros",
-]
+from forum.search.whoosh.schema import build_schema, document_fields, open_index
+from forum.search.whoosh.snippets import Highlighter
+from forum.search.whoosh.writing import build_index
 
 log = logging.getLogger(__name__)
 
@@ -144,7 +63,7 @@ class _ProcessState:
 
     def __init__(self):
         self.lock = threading.RLock()
-        self.view: _View | None = None
+        self.view: View | None = None
         self.ix = None
 
     def close(self) -> None:
@@ -263,7 +182,7 @@ class WhooshBackend(SearchBackend):
 
     # Reading -----------------------------------------------------------------------------
 
-    def _view(self) -> _View | None:
+    def _view(self) -> View | None:
         """The current view of the index (refreshed); None if there is no index. Hold the state lock."""
         state = self._state
         for _attempt in range(5):
@@ -285,7 +204,7 @@ class WhooshBackend(SearchBackend):
                     ix = open_index(self.index_dir / target)
                 searcher = ix.searcher()
                 try:
-                    new_view = _View(searcher, target)
+                    new_view = View(searcher, target)
                 except BaseException:
                     searcher.close()
                     raise
@@ -321,18 +240,18 @@ class WhooshBackend(SearchBackend):
             ranked = rank(view, parsed, matches, query.sort, start + per_page)
             stored = [(score, leaf.reader.stored_fields(docnum))
                       for leaf, docnum, score in ranked[start:start + per_page]]
-        terms = frozenset(fold_syllable(s) for s in parsed.positive_syllables())
-        hits = [
-            SearchHit(
+        highlighter = Highlighter(parsed)
+        hits = []
+        for score, fields in stored:
+            title_snippet, body_snippet = highlighter.snippets(fields.get("title", ""), fields.get("body", ""))
+            hits.append(SearchHit(
                 kind=fields["kind"],
                 entity_id=int(fields["entity_id"]),
                 proposal_id=int(fields["proposal_id"]),
                 score=float(score),
-                title_snippet=highlight_title(fields.get("title", ""), terms),
-                body_snippet=highlight_body(fields.get("body", ""), terms),
-            )
-            for score, fields in stored
-        ]
+                title_snippet=title_snippet,
+                body_snippet=body_snippet,
+            ))
         return SearchPage(hits=hits, total=total, page=page, per_page=per_page)
 
     # Similar proposals -----------------------------------------------------------------------

@@ -12,7 +12,8 @@ from pathlib import Path
 from whoosh import fields as wfields
 from whoosh.filedb.filestore import FileStorage
 
-from forum.search.analysis import FIELD_SEPARATOR, VietnameseAnalyzer, nfc
+from forum.search.analysis import FIELD_SEPARATOR, VietnameseAnalyzer
+from forum.search.query import nfc
 from forum.search.backend import MARK_END, MARK_START, SearchDocument
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
@@ -21,7 +22,7 @@ _RESERVED_CHARS = re.compile(f"[{MARK_START}{MARK_END}{FIELD_SEPARATOR}]")
 
 
 def build_schema() -> wfields.Schema:
-    """The Whoosh schema (its fields are described in the docstring of ``whoosh_backend``)."""
+    """The Whoosh schema (its fields are described in the docstring of ``forum.search.whoosh``)."""
     return wfields.Schema(
         key=wfields.ID(stored=True, unique=True),
         kind=wfields.ID(stored=True),

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable
 import sqlalchemy as sa
 
 from forum.search.backend import ReindexStats, SearchDocument
-from forum.search.postgres_rows import BUILD_TABLE, DOCUMENT_COLUMNS, GENERATION_SEQUENCE, TABLE, _document_row
+from forum.search.postgres.rows import BUILD_TABLE, DOCUMENT_COLUMNS, GENERATION_SEQUENCE, TABLE, document_row
 
 _INDEX_DEFINITION = re.compile(r"^CREATE (?P<unique>UNIQUE )?INDEX (?P<name>\S+) ON (?P<table>\S+) (?P<rest>USING .*)$")
 REBUILD_LOCK_ID = 0x5E_A2C4  # pg_advisory_lock key: one rebuild at a time
@@ -75,7 +75,7 @@ def _build_indexes(engine: sa.Engine, statements: list[str]) -> None:
             future.result()
 
 
-def _rebuild(engine: sa.Engine, documents: Iterable[SearchDocument], *,
+def rebuild_table(engine: sa.Engine, documents: Iterable[SearchDocument], *,
              progress: Callable[[int], None] | None) -> ReindexStats:
     """Load a fresh table with COPY, index it, then swap it in within one short transaction.
 
@@ -107,7 +107,7 @@ def _rebuild(engine: sa.Engine, documents: Iterable[SearchDocument], *,
                     with cursor.copy(copy_sql) as copy:
                         seen: set[str] = set()
                         for document in documents:
-                            row = _document_row(document)
+                            row = document_row(document)
                             if row["key"] in seen:
                                 continue
                             seen.add(row["key"])

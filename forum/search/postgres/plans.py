@@ -2,7 +2,7 @@
 
 ``PostgresPlanner`` is a mixin of ``PostgresBackend``: it holds no state of its own but
 uses the backend's statistics snapshot and per-process count cache (see the module doc of
-``postgres_backend`` for the latency strategy these implement).
+``backend`` for the latency strategy these implement).
 """
 from __future__ import annotations
 
@@ -14,9 +14,9 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from forum.search.backend import SearchPage, SearchQuery, Sort, Visibility
-from forum.search.postgres_query import _CompiledQuery
-from forum.search.postgres_rows import TABLE
-from forum.search.postgres_snippets import page_hits
+from forum.search.postgres.tsquery import CompiledQuery
+from forum.search.postgres.rows import TABLE
+from forum.search.postgres.snippets import page_hits
 
 COUNT_CAP = 10_000  # totals beyond this are reported as COUNT_CAP ("10.000+")
 RECENT_WINDOW = 2000  # newest documents whose matches are ranked when the total is capped
@@ -36,7 +36,7 @@ COUNT_CACHE_SIZE = 4096
 COUNT_CACHE_SECONDS = 300.0
 
 
-def _alternative_share(syllables_seen: dict[str, float], pairs_seen: dict[str, float], lexemes: list[str],
+def alternative_share(syllables_seen: dict[str, float], pairs_seen: dict[str, float], lexemes: list[str],
                        pairs: list[str], *, phrase: bool = False) -> float:
     """Estimated share of documents containing all ``lexemes`` (see ``_match_share``)."""
     if not syllables_seen:
@@ -110,7 +110,7 @@ class PostgresPlanner:
                 share *= values.get(column, {}).get(str(value), UNLISTED_VALUE_SHARE)
         return min(1.0, share)
 
-    def _search(self, connection: sa.Connection, query: SearchQuery, compiled: _CompiledQuery,
+    def _search(self, connection: sa.Connection, query: SearchQuery, compiled: CompiledQuery,
                 page_number: int, per_page: int) -> SearchPage:
         conditions, params = self._filters(query)
         filters = " AND ".join(conditions)
@@ -216,7 +216,7 @@ class PostgresPlanner:
             while len(self._counts) > COUNT_CACHE_SIZE:
                 self._counts.popitem(last=False)
 
-    def _match_share(self, connection: sa.Connection, compiled: _CompiledQuery) -> tuple[float, float]:
+    def _match_share(self, connection: sa.Connection, compiled: CompiledQuery) -> tuple[float, float]:
         """Estimated share of documents matching, and the number of documents (statistics).
 
         Syllables of a query are seldom independent ("Quảng Ngãi", "chủ tịch công đoàn"):
@@ -234,14 +234,14 @@ class PostgresPlanner:
         share = 0.0
         for index, group in enumerate(compiled.match_groups):
             if compiled.match_pairs:
-                share += _alternative_share(syllables_seen, pairs_seen, group, compiled.phrase_groups[index],
+                share += alternative_share(syllables_seen, pairs_seen, group, compiled.phrase_groups[index],
                                             phrase=True)
             else:
-                share += _alternative_share(syllables_seen, pairs_seen, group, compiled.alternative_pairs[index])
+                share += alternative_share(syllables_seen, pairs_seen, group, compiled.alternative_pairs[index])
         return min(1.0, share), statistics.rows
 
     @staticmethod
-    def _score(compiled: _CompiledQuery, params: dict, exact_set: str | None = None) -> str:
+    def _score(compiled: CompiledQuery, params: dict, exact_set: str | None = None) -> str:
         """Relevance: folded cover density, +2 for an exact-diacritic match, +1 for adjacency.
 
         ts_rank_cd is normalised into [0, 1), so the bonuses act as tiers. ``exact_set``: a
@@ -258,7 +258,7 @@ class PostgresPlanner:
             params["adjacency"] = compiled.adjacency
         return score
 
-    def _candidate_statement(self, connection: sa.Connection, compiled: _CompiledQuery, params: dict,
+    def _candidate_statement(self, connection: sa.Connection, compiled: CompiledQuery, params: dict,
                              row_match: str, filters: str, needed: int) -> str:
         """Relevance for a query matching more than COUNT_CAP documents (see the module doc)."""
         score = self._score(compiled, params)
@@ -291,7 +291,7 @@ class PostgresPlanner:
                 f" LIMIT :limit OFFSET GREATEST(0, :offset - (SELECT count(*) FROM candidates))) "
                 f"LIMIT :limit")
 
-    def _strong_condition(self, connection: sa.Connection, compiled: _CompiledQuery, params: dict) -> str | None:
+    def _strong_condition(self, connection: sa.Connection, compiled: CompiledQuery, params: dict) -> str | None:
         """An indexable condition for the documents earning the bonuses, if they are rare."""
         statistics = self._lexeme_statistics(connection).frequencies
         if compiled.adjacency_pairs:

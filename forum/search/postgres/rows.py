@@ -1,7 +1,7 @@
 """The ``search_entries`` table names and how a SearchDocument becomes one of its rows.
 
-Shared by the incremental writes (upserts in ``postgres_backend``) and the COPY load of
-``postgres_rebuild``, so both store exactly the same text and syllable pairs.
+Shared by the incremental writes (upserts in ``backend``) and the COPY load of
+``rebuild``, so both store exactly the same text and syllable pairs.
 """
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from collections.abc import Iterable
 import sqlalchemy as sa
 
 from forum.search.backend import SearchDocument
-from forum.search.postgres_query import _pair_set, _pairs_literal
+from forum.search.postgres.tsquery import pair_set, pairs_literal
 
 TABLE = "search_entries"
 BUILD_TABLE = "search_entries_build"  # the fresh table a rebuild loads before the swap
@@ -20,7 +20,7 @@ DOCUMENT_COLUMNS = (
     "key", "kind", "entity_id", "proposal_id", "forum_id", "theme_id", "author_id", "status",
     "visibility", "created_at", "support_count", "title", "body", "fingerprint", "tsv_pairs",
 )
-GENERATION_SEQUENCE = "search_entries_generation"  # bumped after every write (see postgres_plans)
+GENERATION_SEQUENCE = "search_entries_generation"  # bumped after every write (see plans)
 
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f]")
 
@@ -30,10 +30,10 @@ def _clean_document_text(text: str) -> str:
     return _CONTROL.sub("", unicodedata.normalize("NFC", text or ""))
 
 
-def _document_row(document: SearchDocument) -> dict:
+def document_row(document: SearchDocument) -> dict:
     title, body = _clean_document_text(document.title), _clean_document_text(document.body)
     # Pairs never span the title and the body.
-    pairs = sorted(_pair_set(title) | _pair_set(body))
+    pairs = sorted(pair_set(title) | pair_set(body))
     return {
         "key": document.key,
         "kind": str(document.kind),
@@ -49,11 +49,11 @@ def _document_row(document: SearchDocument) -> dict:
         "title": title,
         "body": body,
         "fingerprint": document.fingerprint,
-        "tsv_pairs": _pairs_literal(pairs),
+        "tsv_pairs": pairs_literal(pairs),
     }
 
 
-def _batches(items: Iterable, size: int):
+def batches(items: Iterable, size: int):
     batch = []
     for item in items:
         batch.append(item)
@@ -64,7 +64,7 @@ def _batches(items: Iterable, size: int):
         yield batch
 
 
-def _bump_generation(engine: sa.Engine) -> None:
+def bump_generation(engine: sa.Engine) -> None:
     """After a commit: readers in every process stop using the totals they cached."""
     with engine.connect() as connection:
         connection.exec_driver_sql(f"SELECT nextval('{GENERATION_SEQUENCE}')")

@@ -1,4 +1,5 @@
-"""Reading a Whoosh index term-at-a-time: segment views, the posting cache, matching and ranking.
+"""Reading a Whoosh index term-at-a-time: segment views, the posting cache, and the
+translation of a ``query.ParsedQuery`` into matching and ranking.
 
 Posting lists are read in bulk from the segments and decoded once per (immutable) segment
 into ``POSTING_CACHE`` (one cache per process, shared by every index and every module);
@@ -24,12 +25,11 @@ from operator import add, ge, itemgetter, mul
 from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.reading import TermNotFound
 
-from forum.search.analysis import fold_syllable
 from forum.search.backend import SearchQuery, Sort
-from forum.search.whoosh_query import ParsedQuery, Unit
-from forum.search.whoosh_schema import to_micros
+from forum.search.query import ParsedQuery, Unit, fold_syllable
+from forum.search.whoosh.schema import to_micros
 
-log = logging.getLogger("forum.search.whoosh_backend")  # the name this logger always had
+log = logging.getLogger(__name__)
 
 # Scoring: score = Σ idf·weight over the folded syllables
 #               + EXACT_BOOST · Σ idf·weight over exact syllables (queries with diacritics)
@@ -113,7 +113,7 @@ def _blocks(segreader, fieldname: str, term: str):
         yield ids, weights, values
 
 
-def _read_postings(segreader, fieldname: str, term: str, docnums: list[int]) -> dict[int, int]:
+def read_postings(segreader, fieldname: str, term: str, docnums: list[int]) -> dict[int, int]:
     """``{local docnum: weight in 1/WEIGHT_SCALE units}`` for one term in one segment.
 
     Deleted documents included. Weights are rounded to small integers and document
@@ -163,7 +163,7 @@ def _read_column(segreader, fieldname: str) -> list[int]:
         return [creader[i] for i in range(doccount)]
 
 
-class _Leaf:
+class Leaf:
     """One segment of a view. Everything here uses the segment's local document numbers."""
 
     def __init__(self, reader, segid: str):
@@ -190,7 +190,7 @@ class _Leaf:
 
     def postings(self, fieldname: str, term: str) -> dict[int, int]:
         """``{docnum: weight × WEIGHT_SCALE}`` of a term (deleted documents included)."""
-        return self._cached((fieldname, term), lambda: _read_postings(self.reader, fieldname, term, self.docnums))
+        return self._cached((fieldname, term), lambda: read_postings(self.reader, fieldname, term, self.docnums))
 
     def docs(self, fieldname: str, value: str):
         return self.postings(fieldname, value).keys()
@@ -216,7 +216,7 @@ class _Leaf:
         folded = unit.folded
         if len(folded) == 1:
             return self.docs("text", folded[0])
-        pairs = unit.bigrams
+        pairs = unit.pairs
         if len(pairs) == 1:
             return self.docs("bigrams", pairs[0])
         return self._cached(("#phrase", folded), lambda: self._phrase_docs(pairs))
@@ -240,7 +240,7 @@ class _Leaf:
         return found
 
 
-class _View:
+class View:
     """One generation of the index as one process sees it."""
 
     def __init__(self, searcher, target: str):
@@ -253,7 +253,7 @@ class _View:
         for segreader, _offset in self.reader.leaf_readers():
             segment = segreader.segment()
             segid = segment.segment_id() if segment is not None else f"anon{id(segreader)}"
-            self.leaves.append(_Leaf(segreader, segid))
+            self.leaves.append(Leaf(segreader, segid))
         self._idf: dict = {}
         # Touch every file this view needs, so that it keeps working after a rebuild
         # deleted its directory (open files outlive their unlinking).
@@ -288,11 +288,11 @@ class _View:
 # --- matching and ranking ------------------------------------------------------------------
 
 
-def match_documents(leaf: _Leaf, parsed: ParsedQuery) -> set[int]:
+def match_documents(leaf: Leaf, parsed: ParsedQuery) -> set[int]:
     """Documents of a segment matching the boolean structure (deleted and excluded ones removed)."""
     matched: set[int] = set()
-    for clause in parsed.clauses:
-        unit_sets = sorted((leaf.unit_docs(unit) for unit in clause.units), key=len)
+    for alternative in parsed.alternatives:
+        unit_sets = sorted((leaf.unit_docs(unit) for unit in alternative), key=len)
         if not unit_sets[0]:
             continue
         docs = set(unit_sets[0])
@@ -300,17 +300,17 @@ def match_documents(leaf: _Leaf, parsed: ParsedQuery) -> set[int]:
             docs.intersection_update(other)
             if not docs:
                 break
-        for unit in clause.excluded:
-            if not docs:
-                break
-            docs.difference_update(leaf.unit_docs(unit))
         matched |= docs
+    for unit in parsed.excluded:
+        if not matched:
+            break
+        matched.difference_update(leaf.unit_docs(unit))
     if leaf.deleted and matched:
         matched -= leaf.deleted
     return matched
 
 
-def apply_filters(view: _View, leaf: _Leaf, docs: set[int], query: SearchQuery) -> set[int]:
+def apply_filters(view: View, leaf: Leaf, docs: set[int], query: SearchQuery) -> set[int]:
     if not docs:
         return docs
     filters = [("visibility", [str(v) for v in query.visibility])]
@@ -337,7 +337,7 @@ def apply_filters(view: _View, leaf: _Leaf, docs: set[int], query: SearchQuery) 
     return docs
 
 
-def _scorers(view: _View, leaf: _Leaf, parsed: ParsedQuery) -> list[tuple[dict, float]]:
+def _scorers(view: View, leaf: Leaf, parsed: ParsedQuery) -> list[tuple[dict, float]]:
     """(posting dict, factor) pairs whose weighted sum is a document's relevance."""
     scorers = []
     exact = []
@@ -354,7 +354,7 @@ def _scorers(view: _View, leaf: _Leaf, parsed: ParsedQuery) -> list[tuple[dict, 
     return [(postings, factor) for postings, factor in scorers if postings]
 
 
-def rank(view: _View, parsed: ParsedQuery, matches, sort: str, needed: int):
+def rank(view: View, parsed: ParsedQuery, matches, sort: str, needed: int):
     """The best ``needed`` matches as (leaf, docnum, score), in the requested order.
 
     Each segment gives its own best ``needed`` (plus those tied with the last), then

@@ -14,7 +14,7 @@ applies, and ``ensure_schema`` applies them to databases built with ``create_all
 - ``tsv_exact`` / ``tsv_fold``: generated tsvectors (title weighted A, body B) with GIN
   indexes; matching uses ``tsv_fold``, ranking adds ``tsv_exact`` for queries with marks.
 - ``tsv_pairs``: the folded pairs of adjacent syllables (``'cong doan' 'doan co' 'co so'``),
-  written by the backend (``postgres_backend.syllable_pairs``), with a GIN index: phrase
+  written by the backend (``tsquery.syllable_pairs``), with a GIN index: phrase
   queries and the adjacency bonus find their candidates through the rarest pair instead
   of re-checking every document that contains all the (very common) syllables.
 - btree indexes for the "newest" / "supports" orders, and per filter (forum, theme, status,

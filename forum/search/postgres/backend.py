@@ -1,41 +1,5 @@
-"""PostgreSQL full-text search backend (``SEARCH_BACKEND=postgres``).
-
-Documents live in ``search_entries`` (one row per contribution, see ``postgres_schema``):
-``tsv_fold`` (diacritics folded) is what matches, ``tsv_exact`` ranks exact-diacritic
-matches first, ``tsv_pairs`` (folded pairs of adjacent syllables) finds phrase candidates.
-
-User text never reaches tsquery syntax: a small tokenizer finds quoted phrases, ``OR``
-and ``-exclusions``; every piece of literal text goes through ``plainto_tsquery`` /
-``phraseto_tsquery`` (which read every character as text), and the pieces are combined
-with the tsquery operators ``&&``, ``||`` and ``!!``.
-
-Latency at a million documents comes from never touching more rows than needed:
-
-- totals are counted up to COUNT_CAP + 1 rows (larger totals are reported as COUNT_CAP),
-  and cached per process until the next write (the index generation);
-- the plan shape is chosen from the lexeme statistics, not left to the planner: rare
-  queries are collected through GIN (counted and ranked in one pass), queries over very
-  common syllables test rows instead of reading huge posting lists;
-- when the count is exact, every match is ranked (at most COUNT_CAP rows);
-- beyond it, relevance ranks a bounded candidate set: the matches among the newest
-  RECENT_WINDOW documents (a walk of the ``created_at`` index), plus, when they are
-  rare enough, the documents that earn the exact/adjacency bonuses (found through
-  their GIN index). Pages past the candidates continue with the other matches, newest
-  first. (For such queries, "relevance" is thus relevance among recent documents.)
-- quoted phrases are found through their rarest syllable pair, then checked on ``tsv_fold``;
-- ``ts_headline`` runs only for the rows of the page;
-- every search runs under ``statement_timeout``: on timeout it returns an empty page and
-  logs a warning, never an error page.
-
-The backend writes with its own connections (``engine.begin()``), never through the
-request session: the indexer calls it after the request's commit.
-
-This module keeps ``PostgresBackend`` (writes, query compilation, similar proposals);
-the parts live beside it: ``postgres_query`` (parsing, tsquery construction),
-``postgres_plans`` (plan shapes, statistics, counting and ranking), ``postgres_snippets``
-(ts_headline and snippets), ``postgres_rows`` (table names, document rows) and
-``postgres_rebuild`` (COPY load and table swap).
-"""
+"""``PostgresBackend``: writes, query compilation and similar proposals (the design is in
+this package's docstring)."""
 from __future__ import annotations
 
 import collections
@@ -55,30 +19,26 @@ from forum.search.backend import (
     SearchQuery,
     SimilarProposal,
 )
-from forum.search.postgres_plans import COMMON_SHARE, PostgresPlanner, _alternative_share
-from forum.search.postgres_query import (  # noqa: F401 - QueryUnit, fold, syllables: re-exported
-    _SYLLABLE,
-    ParsedQuery,
-    QueryUnit,
-    _CompiledQuery,
-    _pairs_query,
-    _tsquery_literal,
-    _TsqueryBuilder,
-    clean_query_text,
-    fold,
-    parse_query,
-    syllable_pairs,
-    syllables,
-)
-from forum.search.postgres_rebuild import _rebuild
-from forum.search.postgres_rows import (
+from forum.search.postgres.plans import COMMON_SHARE, PostgresPlanner, alternative_share
+from forum.search.postgres.rebuild import rebuild_table
+from forum.search.postgres.rows import (
     DOCUMENT_COLUMNS,
     GENERATION_SEQUENCE,
     TABLE,
-    _batches,
-    _bump_generation,
-    _document_row,
+    batches,
+    bump_generation,
+    document_row,
 )
+from forum.search.postgres.tsquery import (
+    WORD,
+    CompiledQuery,
+    TsqueryBuilder,
+    pairs_query,
+    syllable_pairs,
+    tsquery_literal,
+    words,
+)
+from forum.search.query import ParsedQuery, clean_query_text, parse_query
 
 logger = logging.getLogger(__name__)
 
@@ -118,27 +78,27 @@ class PostgresBackend(PostgresPlanner, SearchBackend):
         )
         written = False
         try:
-            for batch in _batches(documents, UPSERT_BATCH):
+            for batch in batches(documents, UPSERT_BATCH):
                 # One row per key (the last wins), in key order so concurrent writers never deadlock.
-                rows = sorted({doc.key: _document_row(doc) for doc in batch}.values(), key=lambda r: r["key"])
+                rows = sorted({doc.key: document_row(doc) for doc in batch}.values(), key=lambda r: r["key"])
                 with self.engine.begin() as connection:
                     connection.execute(statement, rows)
                 written = True
         finally:
             if written:
-                _bump_generation(self.engine)
+                bump_generation(self.engine)
 
     def remove_documents(self, keys: Iterable[str]) -> None:
         written = False
         try:
-            for batch in _batches(keys, 5000):
+            for batch in batches(keys, 5000):
                 with self.engine.begin() as connection:
                     connection.execute(sa.text(f"DELETE FROM {TABLE} WHERE key = ANY(:keys)"),
                                        {"keys": sorted(set(batch))})
                 written = True
         finally:
             if written:
-                _bump_generation(self.engine)
+                bump_generation(self.engine)
 
     def indexed_fingerprints(self) -> dict[str, str]:
         with self.engine.connect() as connection:
@@ -147,7 +107,7 @@ class PostgresBackend(PostgresPlanner, SearchBackend):
 
     def rebuild(self, documents: Iterable[SearchDocument], *, total: int,
                 progress: Callable[[int], None] | None = None) -> ReindexStats:
-        return _rebuild(self.engine, documents, progress=progress)
+        return rebuild_table(self.engine, documents, progress=progress)
 
     # Searching --------------------------------------------------------------------------------
 
@@ -165,7 +125,7 @@ class PostgresBackend(PostgresPlanner, SearchBackend):
         page_number, per_page = max(1, query.page), max(1, query.per_page)
         empty = SearchPage(hits=[], total=0, page=page_number, per_page=per_page)
         parsed = parse_query(query.text)
-        if not parsed.alternatives or not query.visibility:
+        if parsed.is_empty or not query.visibility:
             return empty
         try:
             with self.engine.begin() as connection:
@@ -180,12 +140,12 @@ class PostgresBackend(PostgresPlanner, SearchBackend):
             logger.warning("search timed out after %s ms: %r", self.statement_timeout_ms, clean_query_text(query.text))
             return empty
 
-    def _compile(self, connection: sa.Connection, parsed: ParsedQuery) -> _CompiledQuery | None:
+    def _compile(self, connection: sa.Connection, parsed: ParsedQuery) -> CompiledQuery | None:
         """Let PostgreSQL turn the parsed units into tsquery texts (one round trip)."""
-        builder = _TsqueryBuilder()
+        builder = TsqueryBuilder()
         match_sql = builder.query(parsed, folded=True)
         exact_sql = builder.query(parsed, folded=False) if parsed.has_marks else "''::tsquery"
-        adjacency_texts = [t for t in parsed.adjacency_texts if len(syllables(t)) >= 2]
+        adjacency_texts = [t for t in parsed.alternative_texts if len(words(t)) >= 2]
         adjacency_sql = builder.phrases(adjacency_texts)
         positive_text = " ".join(unit.text for unit in parsed.positive_units)
         exact_lexemes_sql = (f"tsvector_to_array(to_tsvector('simple', vi_words({builder.bind(positive_text)})))"
@@ -214,21 +174,22 @@ class PostgresBackend(PostgresPlanner, SearchBackend):
         pair_groups = [syllable_pairs(text) for text in adjacency_texts]
         # A phrase of one lexeme (numnode 1) adds nothing over the match itself.
         has_adjacency = bool(adjacency_nodes and adjacency_nodes > 1)
-        return _CompiledQuery(
+        return CompiledQuery(
             match=match,
-            match_pairs=_pairs_query(phrase_groups),
+            match_pairs=pairs_query(phrase_groups),
             exact=exact or None,
             adjacency=adjacency if has_adjacency else None,
-            adjacency_pairs=_pairs_query(pair_groups) if has_adjacency and len(pair_groups) == len(
+            adjacency_pairs=pairs_query(pair_groups) if has_adjacency and len(pair_groups) == len(
                 parsed.alternatives) else None,
-            highlight=_tsquery_literal(lexemes or [], "|"),
+            highlight=tsquery_literal(lexemes or [], "|"),
             pair_groups=pair_groups,
             exact_lexemes=list(exact_lexemes or []),
-            match_groups=[sorted({s for unit in alternative for s in syllables(unit.text)})
+            match_groups=[sorted({s for unit in alternative for s in words(unit.text)})
                           for alternative in parsed.alternatives],
             phrase_groups=phrase_groups,
-            alternative_pairs=[syllable_pairs(text) for text in parsed.adjacency_texts],
+            alternative_pairs=[syllable_pairs(text) for text in parsed.alternative_texts],
             generation=generation,
+            parsed=parsed,
         )
 
     # Similar proposals --------------------------------------------------------------------------
@@ -245,7 +206,7 @@ class PostgresBackend(PostgresPlanner, SearchBackend):
         number of syllables shared with the title, then anywhere (title or body).
         """
         text = clean_query_text(title)
-        if limit <= 0 or not visibility or not _SYLLABLE.search(text):
+        if limit <= 0 or not visibility or not WORD.search(text):
             return []
         try:
             with self.engine.begin() as connection:
@@ -265,13 +226,13 @@ class PostgresBackend(PostgresPlanner, SearchBackend):
                 unlisted = min(syllables_seen.values()) / 2 if syllables_seen else 0.0
                 rarest = sorted(lexemes, key=lambda lexeme: syllables_seen.get(lexeme, unlisted))
                 rare = rarest[: len(lexemes) - needed + 1]
-                every_share = _alternative_share(syllables_seen, statistics.get("tsv_pairs", {}), lexemes,
+                every_share = alternative_share(syllables_seen, statistics.get("tsv_pairs", {}), lexemes,
                                                  syllable_pairs(text))
                 rare_share = sum(syllables_seen.get(lexeme, unlisted) for lexeme in rare)
                 params: dict = {
-                    "every": _tsquery_literal(lexemes, "&"),
-                    "rare": _tsquery_literal(rare, "|"),
-                    "some": _tsquery_literal(lexemes, "|"),
+                    "every": tsquery_literal(lexemes, "&"),
+                    "rare": tsquery_literal(rare, "|"),
+                    "some": tsquery_literal(lexemes, "|"),
                     "visibility": sorted(str(v) for v in visibility),
                     "excluded": sorted({int(i) for i in exclude_ids}),
                     "needed": needed,
@@ -280,8 +241,8 @@ class PostgresBackend(PostgresPlanner, SearchBackend):
                 }
                 shared, in_title = [], []
                 for index, lexeme in enumerate(lexemes):
-                    params[f"l{index}"] = _tsquery_literal([lexeme], "&")
-                    params[f"t{index}"] = _tsquery_literal([lexeme], "&") + ":A"  # in the title
+                    params[f"l{index}"] = tsquery_literal([lexeme], "&")
+                    params[f"t{index}"] = tsquery_literal([lexeme], "&") + ":A"  # in the title
                     shared.append(f"ts_match_vq(e.tsv_fold, CAST(:l{index} AS tsquery))::int")
                     in_title.append(f"ts_match_vq(e.tsv_fold, CAST(:t{index} AS tsquery))::int")
                 where = ("e.kind = 'proposal' AND e.visibility = ANY(:visibility) "
