@@ -62,3 +62,9 @@ def set_forum_phase(forum: Forum, phase: str, *, actor) -> bool:
     forum.phase = phase
     db.session.flush()
     return True
+
+
+def list_visible_forums_with_themes(user) -> list[Forum]:
+    """The forums ``user`` may see, in number order, with their themes loaded (two queries)."""
+    forums = db.session.scalars(sa.select(Forum).options(so.selectinload(Forum.themes)).order_by(Forum.number))
+    return [forum for forum in forums if forum.is_visible_to(user)]

@@ -53,3 +53,18 @@ def test_listed_proposals_come_with_author_and_theme_loaded(app):
         db.session.expunge(proposal)  # a lazy load would now fail
         assert proposal.author.full_name == "Lê Văn Tám"
         assert proposal.theme.title == "Phát triển đoàn viên"
+
+
+def test_visible_forums_with_themes_come_in_two_queries(app, count_queries):
+    with app.app_context():
+        make_forum(number=2, slug="hai", themes=("B", "C"))
+        make_forum(number=1, slug="mot", themes=("A",))
+        make_forum(number=3, slug="nhap", phase="draft", themes=("D",))
+        db.session.commit()
+        db.session.expire_all()
+        with count_queries() as counter:
+            forums = services.list_visible_forums_with_themes(ANONYMOUS)
+            themes = [[theme.title for theme in forum.themes] for forum in forums]
+        assert [forum.slug for forum in forums] == ["mot", "hai"]
+        assert sorted(themes[1]) == ["B", "C"] and themes[0] == ["A"]
+        assert counter.count == 2
