@@ -7,15 +7,13 @@ from __future__ import annotations
 
 import re
 
-import sqlalchemy as sa
-import sqlalchemy.orm as so
 from flask import Blueprint, make_response, render_template, request
 from flask_limiter.util import get_remote_address
 from flask_login import current_user
 from markupsafe import Markup
 
-from forum.extensions import db, limiter
-from forum.forums.models import Forum
+from forum.extensions import limiter
+from forum.forums.services import list_visible_forums_with_themes
 from forum.search import services
 from forum.search.forms import SearchForm
 from forum.search.query import clean_query_text
@@ -57,14 +55,6 @@ def wants_fragment() -> bool:
     return request.headers.get(PARTIAL_HEADER) == PARTIAL_VALUE
 
 
-def visible_forums() -> list[Forum]:
-    """The forums the viewer may see, by number, with their themes (two queries)."""
-    forums = db.session.scalars(
-        sa.select(Forum).options(so.selectinload(Forum.themes)).order_by(Forum.number)
-    )
-    return [forum for forum in forums if forum.is_visible_to(current_user)]
-
-
 def _page_arg() -> int:
     """``?page=``: anything but a positive number is page 1 (the services cap the top)."""
     page = request.args.get("page", type=int) or 1
@@ -82,7 +72,7 @@ def _fragment_response(body: str, status: int):
 @limiter.limit(SEARCH_LIMIT, key_func=_rate_key)
 def index():
     """Search every contribution the viewer may see, with filters, sort and pages."""
-    form = SearchForm(request.args, forums=visible_forums())
+    form = SearchForm(request.args, forums=list_visible_forums_with_themes(current_user))
     valid = form.validate()
     criteria = form.criteria()
     results = None
