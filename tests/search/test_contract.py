@@ -323,6 +323,42 @@ def test_snippet_shows_the_beginning_when_only_the_title_matches(backend):
     assert str(hit.body_snippet).startswith("Nội dung mở đầu")
 
 
+def test_a_query_with_diacritics_highlights_exact_spellings_first(backend):
+    backend.index_documents([
+        make_doc(1, "Chủ tịch công đoàn cơ sở có lúc chú ý cả cờ, cỡ và cố gắng của chị em.",
+                 title="Vai trò của chủ tịch công đoàn cơ sở"),
+        make_doc(2, "Chu tich cong doan co so viet khong dau", title="Khong dau"),
+    ])
+    hits = {hit.key: hit for hit in search(backend, "chủ tịch công đoàn cơ sở").hits}
+    body, title = str(hits["proposal:1"].body_snippet), str(hits["proposal:1"].title_snippet)
+    assert "<mark>cơ</mark>" in body and "<mark>sở</mark>" in body and "<mark>Chủ</mark>" in body
+    for other in ("có", "chú", "cờ", "cỡ", "cố", "chị"):
+        assert f"<mark>{other}</mark>" not in body, other
+    assert "<mark>cơ</mark>" in title and "<mark>chủ</mark>" in title
+    # Where the exact spelling does not occur, folded matches are marked.
+    assert "<mark>co</mark>" in str(hits["proposal:2"].body_snippet)
+    # A query without diacritics marks every spelling.
+    unmarked = str(search(backend, "co so").hits[0].body_snippet)
+    assert "<mark>có</mark>" in unmarked and "<mark>cơ</mark>" in unmarked
+
+
+@pytest.mark.parametrize("short, long", [
+    ("CĐCS", "Công đoàn cơ sở"),
+    ("LĐLĐ", "Liên đoàn Lao động"),
+    ("NLĐ", "người lao động"),
+    ("BCH", "Ban Chấp hành"),
+    ("CNVCLĐ", "công nhân, viên chức, lao động"),
+])
+def test_union_abbreviations_find_what_they_stand_for(backend, short, long):
+    backend.index_documents([
+        make_doc(1, f"Kiến nghị gửi {long} tỉnh về nhà trọ"),
+        make_doc(2, f"Kiến nghị gửi {short} tỉnh về nhà trọ"),
+        make_doc(3, "Kiến nghị gửi doanh nghiệp về nhà trọ"),
+    ])
+    for query in (short, short.lower(), long, f'"{long}"', f"{long} nhà trọ", f"{short} nhà trọ"):
+        assert set(keys(search(backend, query))) == {"proposal:1", "proposal:2"}, query
+
+
 # Index maintenance ----------------------------------------------------------------------------
 
 def test_index_is_an_idempotent_upsert_and_remove_ignores_unknown_keys(backend):
