@@ -4,20 +4,8 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, StringField, SubmitField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, ValidationError
 
-from forum.auth.services import (
-    MAX_EMAIL_LENGTH,
-    MAX_NAME_LENGTH,
-    MAX_PASSWORD_LENGTH,
-    MAX_PROVINCE_LENGTH,
-    MAX_UNIT_LENGTH,
-    MIN_PASSWORD_LENGTH,
-)
-from forum.core.text import normalize_text
-
-
-def single_line(value):
-    """NFC, no control characters, single spaces: what is validated is what is stored."""
-    return normalize_text(value, multiline=False) if isinstance(value, str) else value
+from forum.auth.models import User
+from forum.core.forms import single_line
 
 
 def _too_long(max_length: int):
@@ -28,12 +16,12 @@ class LoginForm(FlaskForm):
     email = EmailField(
         _l("Email"),
         filters=[single_line],
-        validators=[DataRequired(_l("Vui lòng nhập email.")), _too_long(MAX_EMAIL_LENGTH)],
+        validators=[DataRequired(_l("Vui lòng nhập email.")), _too_long(User.EMAIL_MAX_LENGTH)],
         render_kw={"autocomplete": "username", "inputmode": "email", "autocapitalize": "none"},
     )
     password = PasswordField(
         _l("Mật khẩu"),
-        validators=[DataRequired(_l("Vui lòng nhập mật khẩu.")), _too_long(MAX_PASSWORD_LENGTH)],
+        validators=[DataRequired(_l("Vui lòng nhập mật khẩu.")), _too_long(User.PASSWORD_MAX_LENGTH)],
         render_kw={"autocomplete": "current-password"},
     )
     remember = BooleanField(_l("Ghi nhớ đăng nhập trên thiết bị này"))
@@ -46,12 +34,12 @@ def _new_password_field(label):
         validators=[
             DataRequired(_l("Vui lòng nhập mật khẩu mới.")),
             Length(
-                min=MIN_PASSWORD_LENGTH,
-                max=MAX_PASSWORD_LENGTH,
+                min=User.PASSWORD_MIN_LENGTH,
+                max=User.PASSWORD_MAX_LENGTH,
                 message=_l(
                     "Mật khẩu phải dài từ %(min)d đến %(max)d ký tự.",
-                    min=MIN_PASSWORD_LENGTH,
-                    max=MAX_PASSWORD_LENGTH,
+                    min=User.PASSWORD_MIN_LENGTH,
+                    max=User.PASSWORD_MAX_LENGTH,
                 ),
             ),
         ],
@@ -73,7 +61,7 @@ def _confirm_field(label):
 class ChangePasswordForm(FlaskForm):
     current_password = PasswordField(
         _l("Mật khẩu hiện tại"),
-        validators=[DataRequired(_l("Vui lòng nhập mật khẩu hiện tại.")), _too_long(MAX_PASSWORD_LENGTH)],
+        validators=[DataRequired(_l("Vui lòng nhập mật khẩu hiện tại.")), _too_long(User.PASSWORD_MAX_LENGTH)],
         render_kw={"autocomplete": "current-password"},
     )
     new_password = _new_password_field(_l("Mật khẩu mới"))
@@ -91,7 +79,7 @@ class RegistrationForm(FlaskForm):
         filters=[single_line],
         validators=[
             DataRequired(_l("Vui lòng nhập email.")),
-            _too_long(MAX_EMAIL_LENGTH),
+            _too_long(User.EMAIL_MAX_LENGTH),
             Email(_l("Địa chỉ email không hợp lệ.")),
         ],
         render_kw={"autocomplete": "email", "inputmode": "email", "autocapitalize": "none"},
@@ -99,19 +87,19 @@ class RegistrationForm(FlaskForm):
     full_name = StringField(
         _l("Họ và tên"),
         filters=[single_line],
-        validators=[DataRequired(_l("Vui lòng nhập họ và tên.")), _too_long(MAX_NAME_LENGTH)],
+        validators=[DataRequired(_l("Vui lòng nhập họ và tên.")), _too_long(User.FULL_NAME_MAX_LENGTH)],
         render_kw={"autocomplete": "name"},
     )
     unit = StringField(
         _l("Đơn vị công tác"),
         filters=[single_line],
-        validators=[DataRequired(_l("Vui lòng nhập đơn vị công tác.")), _too_long(MAX_UNIT_LENGTH)],
+        validators=[DataRequired(_l("Vui lòng nhập đơn vị công tác.")), _too_long(User.UNIT_MAX_LENGTH)],
         render_kw={"autocomplete": "organization"},
     )
     province = StringField(
         _l("Tỉnh, thành phố"),
         filters=[single_line],
-        validators=[Optional(), _too_long(MAX_PROVINCE_LENGTH)],
+        validators=[Optional(), _too_long(User.PROVINCE_MAX_LENGTH)],
     )
     new_password = _new_password_field(_l("Mật khẩu"))
     confirm_password = _confirm_field(_l("Nhập lại mật khẩu"))

@@ -43,11 +43,19 @@ class User(UserMixin, db.Model):
 
     __tablename__ = "users"
 
+    # Length limits, in characters of normalised text; forms and services read them here.
+    EMAIL_MAX_LENGTH = 254
+    FULL_NAME_MAX_LENGTH = 120
+    UNIT_MAX_LENGTH = 200
+    PROVINCE_MAX_LENGTH = 100
+    PASSWORD_MIN_LENGTH = 10  # the password as typed (only its hash is stored)
+    PASSWORD_MAX_LENGTH = 200
+
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
-    email: so.Mapped[str] = so.mapped_column(sa.String(254), unique=True)
-    full_name: so.Mapped[str] = so.mapped_column(sa.String(120))
-    unit: so.Mapped[str] = so.mapped_column(sa.String(200), default="")
-    province: so.Mapped[str] = so.mapped_column(sa.String(100), default="")
+    email: so.Mapped[str] = so.mapped_column(sa.String(EMAIL_MAX_LENGTH), unique=True)
+    full_name: so.Mapped[str] = so.mapped_column(sa.String(FULL_NAME_MAX_LENGTH))
+    unit: so.Mapped[str] = so.mapped_column(sa.String(UNIT_MAX_LENGTH), default="")
+    province: so.Mapped[str] = so.mapped_column(sa.String(PROVINCE_MAX_LENGTH), default="")
     role: so.Mapped[str] = so.mapped_column(sa.String(20), default=Role.DELEGATE.value, index=True)
     is_active_account: so.Mapped[bool] = so.mapped_column("is_active", default=True)
     password_hash: so.Mapped[str] = so.mapped_column(sa.String(256), default="")
@@ -85,10 +93,6 @@ class User(UserMixin, db.Model):
     @property
     def role_label(self) -> str:
         return Role(self.role).label
-
-    @property
-    def is_staff(self) -> bool:
-        return self.role in STAFF_ROLES
 
     @property
     def is_moderator(self) -> bool:

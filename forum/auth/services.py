@@ -17,13 +17,6 @@ from forum.core.errors import InvalidAction, PermissionDenied
 from forum.core.text import normalize_text
 from forum.extensions import db, login_manager
 
-MIN_PASSWORD_LENGTH = 10
-MAX_PASSWORD_LENGTH = 200
-MAX_EMAIL_LENGTH = 254
-MAX_NAME_LENGTH = 120
-MAX_UNIT_LENGTH = 200
-MAX_PROVINCE_LENGTH = 100
-
 
 class WrongPassword(InvalidAction):
     """The current password given to confirm a change is not the right one."""
@@ -92,10 +85,10 @@ def end_all_sessions(user: User) -> None:
 
 def check_password_policy(password: str) -> None:
     """Length limits shared by the forms, the CLI and self-registration."""
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise InvalidAction(_("Mật khẩu phải có ít nhất %(min)d ký tự.", min=MIN_PASSWORD_LENGTH))
-    if len(password) > MAX_PASSWORD_LENGTH:
-        raise InvalidAction(_("Mật khẩu không được dài quá %(max)d ký tự.", max=MAX_PASSWORD_LENGTH))
+    if len(password) < User.PASSWORD_MIN_LENGTH:
+        raise InvalidAction(_("Mật khẩu phải có ít nhất %(min)d ký tự.", min=User.PASSWORD_MIN_LENGTH))
+    if len(password) > User.PASSWORD_MAX_LENGTH:
+        raise InvalidAction(_("Mật khẩu không được dài quá %(max)d ký tự.", max=User.PASSWORD_MAX_LENGTH))
 
 
 def change_password(user: User, current_password: str, new_password: str, *, actor: User) -> None:
@@ -126,12 +119,12 @@ def _clean_profile_fields(email: str, full_name: str, unit: str, province: str) 
     if not fields["full_name"]:
         raise InvalidAction(_("Vui lòng nhập họ và tên."))
     limits = {
-        "email": (MAX_EMAIL_LENGTH, _("Email không được dài quá %(max)d ký tự.", max=MAX_EMAIL_LENGTH)),
-        "full_name": (MAX_NAME_LENGTH, _("Họ và tên không được dài quá %(max)d ký tự.", max=MAX_NAME_LENGTH)),
-        "unit": (MAX_UNIT_LENGTH, _("Đơn vị không được dài quá %(max)d ký tự.", max=MAX_UNIT_LENGTH)),
+        "email": (User.EMAIL_MAX_LENGTH, _("Email không được dài quá %(max)d ký tự.", max=User.EMAIL_MAX_LENGTH)),
+        "full_name": (User.FULL_NAME_MAX_LENGTH, _("Họ và tên không được dài quá %(max)d ký tự.", max=User.FULL_NAME_MAX_LENGTH)),
+        "unit": (User.UNIT_MAX_LENGTH, _("Đơn vị không được dài quá %(max)d ký tự.", max=User.UNIT_MAX_LENGTH)),
         "province": (
-            MAX_PROVINCE_LENGTH,
-            _("Tỉnh, thành phố không được dài quá %(max)d ký tự.", max=MAX_PROVINCE_LENGTH),
+            User.PROVINCE_MAX_LENGTH,
+            _("Tỉnh, thành phố không được dài quá %(max)d ký tự.", max=User.PROVINCE_MAX_LENGTH),
         ),
     }
     for name, (limit, message) in limits.items():

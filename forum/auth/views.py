@@ -15,6 +15,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from forum.auth import services
 from forum.auth.forms import ChangePasswordForm, LoginForm, RegistrationForm
+from forum.auth.models import User
 from forum.core.database import utcnow
 from forum.core.errors import InvalidAction
 from forum.core.urls import safe_next_url
@@ -39,7 +40,7 @@ def _failed(response) -> bool:
 
 def _login_account_key() -> str:
     """Rate-limit key per target account, so guessing from many addresses is slowed too."""
-    email = services.normalize_email(request.form.get("email", "")[: services.MAX_EMAIL_LENGTH])
+    email = services.normalize_email(request.form.get("email", "")[: User.EMAIL_MAX_LENGTH])
     return f"login-account:{email}" if email else ""
 
 

@@ -1,8 +1,9 @@
 """Domain errors and the HTTP error pages.
 
 Services raise ``PermissionDenied`` or ``InvalidAction``; views turn them into a
-flash message or a 403/409. Every error path rolls the session back, so a failed
-request never commits half of its work.
+flash message, a form error or a 409. A ``PermissionDenied`` that no view catches is a
+403 page (or JSON) with its message. Every error path rolls the session back, so a
+failed request never commits half of its work.
 """
 from flask import Flask, render_template, request
 from flask_babel import gettext as _
@@ -24,14 +25,17 @@ class InvalidAction(DomainError):
     """The action is not possible in the current state (e.g. already withdrawn)."""
 
 
-def _wants_json() -> bool:
-    best = request.accept_mimetypes.best_match(["application/json", "text/html"])
-    return best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
+def wants_json() -> bool:
+    """The client prefers JSON to HTML (scripts send ``Accept: application/json``)."""
+    accepted = request.accept_mimetypes
+    return accepted.best_match(["application/json", "text/html"]) == "application/json" and (
+        accepted["application/json"] > accepted["text/html"]
+    )
 
 
 def _error_page(status: int, title: str, message: str):
     db.session.rollback()
-    if _wants_json():
+    if wants_json():
         return {"error": title, "message": message}, status
     return render_template("errors/error.html", status=status, title=title, message=message), status
 
@@ -60,6 +64,11 @@ def handle_csrf_error(error: CSRFError):
     )
 
 
+def handle_permission_denied(error: PermissionDenied):
+    """A refusal no view explained in its own way: 403, saying why."""
+    return _error_page(403, _("Không có quyền truy cập"), str(error))
+
+
 def handle_server_error(error: Exception):
     return _error_page(
         500, _("Lỗi hệ thống"), _("Đã có lỗi xảy ra. Chúng tôi đã ghi nhận; vui lòng thử lại sau.")
@@ -68,5 +77,6 @@ def handle_server_error(error: Exception):
 
 def init_app(app: Flask) -> None:
     app.register_error_handler(CSRFError, handle_csrf_error)
+    app.register_error_handler(PermissionDenied, handle_permission_denied)
     app.register_error_handler(HTTPException, handle_http_error)
     app.register_error_handler(500, handle_server_error)

@@ -7,6 +7,7 @@ import sqlalchemy.orm as so
 from flask_babel import lazy_gettext as _l
 
 from forum.core.database import utcnow
+from forum.core.permissions import is_active_user
 from forum.extensions import db
 
 
@@ -86,7 +87,7 @@ class Forum(db.Model):
         """Draft forums are visible to organizers and admins only."""
         if self.phase != Phase.DRAFT:
             return True
-        return bool(getattr(user, "is_authenticated", False) and user.is_organizer)
+        return is_active_user(user) and user.is_organizer
 
 
 class Theme(db.Model):

@@ -9,31 +9,8 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, ValidationError
 
-from forum.core.text import normalize_text
-
-TITLE_MIN_LENGTH = 5
-TITLE_MAX_LENGTH = 200
-BODY_MAX_LENGTH = 20_000
-COMMENT_MAX_LENGTH = 5_000
-WITHDRAW_REASON_MAX_LENGTH = 1_000
-
-
-def _single_line(value):
-    return normalize_text(value, multiline=False) if isinstance(value, str) else value
-
-
-def _multiline(value):
-    return normalize_text(value) if isinstance(value, str) else value
-
-
-def optional_int(value) -> int | None:
-    """Coerce a posted id to int; anything else becomes None (never a WTForms error in English)."""
-    if isinstance(value, int):
-        return value
-    try:
-        return int(str(value).strip())
-    except (TypeError, ValueError):
-        return None
+from forum.core.forms import multiline, optional_int, single_line
+from forum.proposals.models import Comment, Proposal
 
 
 class TextLength:
@@ -59,30 +36,30 @@ class ProposalForm(FlaskForm):
 
     title = StringField(
         _l("Tiêu đề"),
-        filters=[_single_line],
+        filters=[single_line],
         validators=[
             DataRequired(_l("Vui lòng nhập tiêu đề.")),
             TextLength(
-                min=TITLE_MIN_LENGTH,
-                max=TITLE_MAX_LENGTH,
+                min=Proposal.TITLE_MIN_LENGTH,
+                max=Proposal.TITLE_MAX_LENGTH,
                 too_short=_l("Tiêu đề quá ngắn: cần ít nhất %(min)s ký tự."),
                 too_long=_l("Tiêu đề dài %(length)s ký tự, vượt quá giới hạn %(max)s ký tự."),
             ),
         ],
-        render_kw={"data-char-counter": TITLE_MAX_LENGTH, "data-char-counter-label": _l("ký tự"), "autocomplete": "off"},
+        render_kw={"data-char-counter": Proposal.TITLE_MAX_LENGTH, "data-char-counter-label": _l("ký tự"), "autocomplete": "off"},
     )
     theme_id = SelectField(_l("Nhóm vấn đề"), coerce=optional_int, validate_choice=False)
     body = TextAreaField(
         _l("Nội dung hiến kế"),
-        filters=[_multiline],
+        filters=[multiline],
         validators=[
             DataRequired(_l("Vui lòng nhập nội dung hiến kế.")),
             TextLength(
-                max=BODY_MAX_LENGTH,
+                max=Proposal.BODY_MAX_LENGTH,
                 too_long=_l("Nội dung dài %(length)s ký tự, vượt quá giới hạn %(max)s ký tự."),
             ),
         ],
-        render_kw={"rows": 12, "data-char-counter": BODY_MAX_LENGTH, "data-char-counter-label": _l("ký tự")},
+        render_kw={"rows": 12, "data-char-counter": Proposal.BODY_MAX_LENGTH, "data-char-counter-label": _l("ký tự")},
     )
 
     def __init__(self, *args, themes=(), **kwargs):
@@ -111,15 +88,15 @@ class CommentForm(FlaskForm):
 
     body = TextAreaField(
         _l("Ý kiến của bạn"),
-        filters=[_multiline],
+        filters=[multiline],
         validators=[
             DataRequired(_l("Vui lòng nhập nội dung ý kiến.")),
             TextLength(
-                max=COMMENT_MAX_LENGTH,
+                max=Comment.BODY_MAX_LENGTH,
                 too_long=_l("Ý kiến dài %(length)s ký tự, vượt quá giới hạn %(max)s ký tự."),
             ),
         ],
-        render_kw={"rows": 5, "data-char-counter": COMMENT_MAX_LENGTH, "data-char-counter-label": _l("ký tự")},
+        render_kw={"rows": 5, "data-char-counter": Comment.BODY_MAX_LENGTH, "data-char-counter-label": _l("ký tự")},
     )
     parent_id = HiddenField(filters=[lambda value: optional_int(value) if value not in (None, "") else None])
 
@@ -137,10 +114,10 @@ class WithdrawForm(FlaskForm):
 
     reason = TextAreaField(
         _l("Lý do rút (không bắt buộc)"),
-        filters=[_multiline],
+        filters=[multiline],
         validators=[
             TextLength(
-                max=WITHDRAW_REASON_MAX_LENGTH,
+                max=Proposal.WITHDRAW_REASON_MAX_LENGTH,
                 too_long=_l("Lý do dài %(length)s ký tự, vượt quá giới hạn %(max)s ký tự."),
             )
         ],

@@ -8,6 +8,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from forum.core.database import utcnow
+from forum.core.permissions import is_active_user
 from forum.extensions import db
 
 
@@ -45,12 +46,14 @@ def _as_utc(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def _is_logged_in(user) -> bool:
-    return bool(user is not None and getattr(user, "is_authenticated", False) and user.is_active)
-
-
 class Proposal(db.Model):
     __tablename__ = "proposals"
+
+    # Length limits, in characters of normalised text; forms and services read them here.
+    TITLE_MIN_LENGTH = 5
+    TITLE_MAX_LENGTH = 200
+    BODY_MAX_LENGTH = 20_000
+    WITHDRAW_REASON_MAX_LENGTH = 1_000  # kept in the audit entry of the withdrawal
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     forum_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("forums.id", ondelete="CASCADE"))
@@ -58,7 +61,7 @@ class Proposal(db.Model):
         sa.ForeignKey("themes.id", ondelete="SET NULL"), index=True
     )
     author_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id"), index=True)
-    title: so.Mapped[str] = so.mapped_column(sa.String(200))
+    title: so.Mapped[str] = so.mapped_column(sa.String(TITLE_MAX_LENGTH))
     body: so.Mapped[str] = so.mapped_column(sa.Text)
     body_html: so.Mapped[str] = so.mapped_column(sa.Text)
     status: so.Mapped[str] = so.mapped_column(sa.String(30), default=ProposalStatus.PUBLISHED.value)
@@ -106,7 +109,7 @@ class Proposal(db.Model):
         return self.status in ACTIVE_STATUSES and not self.is_hidden
 
     def is_author(self, user) -> bool:
-        return _is_logged_in(user) and user.id == self.author_id
+        return is_active_user(user) and user.id == self.author_id
 
     # Permission predicates --------------------------------------------------------------
     def is_visible_to(self, user) -> bool:
@@ -115,7 +118,7 @@ class Proposal(db.Model):
             return False
         if not self.is_hidden:
             return True
-        return self.is_author(user) or (_is_logged_in(user) and user.is_moderator)
+        return self.is_author(user) or (is_active_user(user) and user.is_moderator)
 
     def edit_deadline(self) -> datetime:
         return _as_utc(self.created_at) + _edit_window()
@@ -135,7 +138,7 @@ class Proposal(db.Model):
 
     def can_comment(self, user) -> bool:
         return (
-            _is_logged_in(user)
+            is_active_user(user)
             and self.is_active
             and not self.is_locked
             and self.forum.accepts_comments
@@ -144,7 +147,7 @@ class Proposal(db.Model):
     def can_support(self, user) -> bool:
         """Any logged-in user but the author, while the forum takes supports."""
         return (
-            _is_logged_in(user)
+            is_active_user(user)
             and not self.is_author(user)
             and self.is_active
             and self.forum.accepts_supports
@@ -155,6 +158,8 @@ class Comment(db.Model):
     """An opinion (ý kiến) on a proposal; replies go one level deep."""
 
     __tablename__ = "comments"
+
+    BODY_MAX_LENGTH = 5_000  # characters of normalised text
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     proposal_id: so.Mapped[int] = so.mapped_column(
@@ -181,12 +186,12 @@ class Comment(db.Model):
         return f"<Comment {self.id} on {self.proposal_id}>"
 
     def is_author(self, user) -> bool:
-        return _is_logged_in(user) and user.id == self.author_id
+        return is_active_user(user) and user.id == self.author_id
 
     def is_visible_to(self, user) -> bool:
         if not self.is_hidden:
             return True
-        return self.is_author(user) or (_is_logged_in(user) and user.is_moderator)
+        return self.is_author(user) or (is_active_user(user) and user.is_moderator)
 
     def can_edit(self, user, now: datetime | None = None) -> bool:
         """Authors edit within the window while the proposal still takes comments."""

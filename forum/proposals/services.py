@@ -20,16 +20,12 @@ from forum.core.audit import record_audit
 from forum.core.database import utcnow
 from forum.core.errors import InvalidAction, PermissionDenied
 from forum.core.markup import render_markup
+from forum.core.permissions import is_active_user
 from forum.auth.models import User
 from forum.core.text import normalize_text, sort_vietnamese
 from forum.extensions import db
 from forum.forums.models import Forum, Phase, Theme
-from forum.proposals.forms import BODY_MAX_LENGTH, COMMENT_MAX_LENGTH, TITLE_MAX_LENGTH
 from forum.proposals.models import Comment, Proposal, ProposalStatus
-
-
-def _is_logged_in(user) -> bool:
-    return bool(user is not None and getattr(user, "is_authenticated", False) and user.is_active)
 
 
 # Why an action is not allowed ------------------------------------------------------------
@@ -53,13 +49,13 @@ def _inactive_proposal_reason(proposal: Proposal) -> str:
 
 def can_submit_proposal(forum: Forum, user) -> bool:
     """Any active, logged-in user may submit while the forum accepts proposals."""
-    return _is_logged_in(user) and forum.is_visible_to(user) and forum.accepts_proposals
+    return is_active_user(user) and forum.is_visible_to(user) and forum.accepts_proposals
 
 
 def submit_block_reason(forum: Forum, user) -> str | None:
     if can_submit_proposal(forum, user):
         return None
-    if not _is_logged_in(user):
+    if not is_active_user(user):
         return _("Vui lòng đăng nhập để gửi hiến kế.")
     return _phase_reason(forum) + " " + _("Không thể gửi hiến kế mới.")
 
@@ -94,7 +90,7 @@ def withdraw_block_reason(proposal: Proposal, user) -> str | None:
 def comment_block_reason(proposal: Proposal, user) -> str | None:
     if proposal.can_comment(user):
         return None
-    if not _is_logged_in(user):
+    if not is_active_user(user):
         return _("Vui lòng đăng nhập để gửi ý kiến.")
     if not proposal.is_active:
         return _inactive_proposal_reason(proposal) + " " + _("Không nhận thêm ý kiến.")
@@ -132,7 +128,7 @@ def _clean_text(value: str | None, *, max_length: int, empty: str, too_long: str
 def _clean_title(title: str | None) -> str:
     return _clean_text(
         title,
-        max_length=TITLE_MAX_LENGTH,
+        max_length=Proposal.TITLE_MAX_LENGTH,
         empty=_("Vui lòng nhập tiêu đề."),
         too_long=_("Tiêu đề quá dài."),
         multiline=False,
@@ -141,14 +137,14 @@ def _clean_title(title: str | None) -> str:
 
 def _clean_body(body: str | None) -> str:
     return _clean_text(
-        body, max_length=BODY_MAX_LENGTH, empty=_("Vui lòng nhập nội dung hiến kế."), too_long=_("Nội dung quá dài.")
+        body, max_length=Proposal.BODY_MAX_LENGTH, empty=_("Vui lòng nhập nội dung hiến kế."), too_long=_("Nội dung quá dài.")
     )
 
 
 def _clean_comment(body: str | None) -> str:
     return _clean_text(
         body,
-        max_length=COMMENT_MAX_LENGTH,
+        max_length=Comment.BODY_MAX_LENGTH,
         empty=_("Vui lòng nhập nội dung ý kiến."),
         too_long=_("Ý kiến quá dài."),
     )
@@ -332,9 +328,9 @@ def comment_thread(proposal: Proposal, viewer) -> list[tuple[Comment, list[Comme
         .options(so.joinedload(Comment.author))
         .order_by(Comment.created_at, Comment.id)
     )
-    if not (_is_logged_in(viewer) and viewer.is_moderator):
+    if not (is_active_user(viewer) and viewer.is_moderator):
         visible = sa.not_(Comment.is_hidden)
-        if _is_logged_in(viewer):
+        if is_active_user(viewer):
             visible = sa.or_(visible, Comment.author_id == viewer.id)
         stmt = stmt.where(visible)
     comments = db.session.scalars(stmt).all()
@@ -381,7 +377,7 @@ SORT_LABELS = {
 
 
 def _is_staff(user) -> bool:
-    return _is_logged_in(user) and user.is_moderator
+    return is_active_user(user) and user.is_moderator
 
 
 def public_proposal_condition():

@@ -6,11 +6,11 @@ next to the form, status 422). Objects the user may not see are a 404.
 """
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required
 
 from forum.core.errors import InvalidAction, PermissionDenied
 from forum.core.markup import render_markup
+from forum.core.rate_limits import user_or_address_key
 from forum.extensions import db, limiter
 from forum.forums.models import Forum
 from forum.forums.services import get_visible_forum
@@ -24,13 +24,6 @@ bp = Blueprint("proposals", __name__)
 POSTING_LIMIT = "10/minute"
 PREVIEW_BUTTON = "preview"  # the name of the "Xem trước" submit button of the new-proposal form
 UNPROCESSABLE = 422
-
-
-def _posting_rate_key() -> str:
-    """Posting limits count per user (delegates often share an office IP address)."""
-    if current_user.is_authenticated:
-        return f"user:{current_user.id}"
-    return get_remote_address()
 
 
 def _actor():
@@ -91,7 +84,7 @@ def _run_service(form, call, *, back_url: str, back_label: str, success: str, re
 
 # Submit --------------------------------------------------------------------------------
 @bp.route("/forums/<slug>/proposals/new", methods=["GET", "POST"])
-@limiter.limit(POSTING_LIMIT, methods=["POST"], key_func=_posting_rate_key)
+@limiter.limit(POSTING_LIMIT, methods=["POST"], key_func=user_or_address_key)
 @login_required
 def create(slug: str):
     """The submission form; refused with an explanation unless the forum is open."""
@@ -165,7 +158,7 @@ def detail(proposal_id: int):
 
 # Edit and withdraw ---------------------------------------------------------------------
 @bp.route("/proposals/<int:proposal_id>/edit", methods=["GET", "POST"])
-@limiter.limit(POSTING_LIMIT, methods=["POST"], key_func=_posting_rate_key)
+@limiter.limit(POSTING_LIMIT, methods=["POST"], key_func=user_or_address_key)
 @login_required
 def edit(proposal_id: int):
     """The author corrects the proposal within the edit window."""
@@ -217,7 +210,7 @@ def withdraw(proposal_id: int):
 
 # Comments ------------------------------------------------------------------------------
 @bp.route("/proposals/<int:proposal_id>/comments", methods=["POST"])
-@limiter.limit(POSTING_LIMIT, methods=["POST"], key_func=_posting_rate_key)
+@limiter.limit(POSTING_LIMIT, methods=["POST"], key_func=user_or_address_key)
 @login_required
 def add_comment(proposal_id: int):
     """Post an opinion or a reply; invalid input re-shows the page with the text kept."""
@@ -241,7 +234,7 @@ def add_comment(proposal_id: int):
 
 
 @bp.route("/comments/<int:comment_id>/edit", methods=["GET", "POST"])
-@limiter.limit(POSTING_LIMIT, methods=["POST"], key_func=_posting_rate_key)
+@limiter.limit(POSTING_LIMIT, methods=["POST"], key_func=user_or_address_key)
 @login_required
 def edit_comment(comment_id: int):
     """The writer corrects a comment within the edit window."""

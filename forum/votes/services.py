@@ -1,6 +1,6 @@
 """Support verbs. Never commit: the view or CLI command does.
 
-Exactness under concurrency rests on two rules (see notes/reliability-research.md §5.1):
+Exactness under concurrency rests on two rules (tests/votes/test_concurrency.py races them):
 the ``UNIQUE(proposal_id, user_id)`` constraint decides who supports, through
 ``INSERT ... ON CONFLICT DO NOTHING`` (never check-then-insert); and the counter moves
 only by an atomic ``UPDATE ... SET support_count = support_count ± 1`` issued when the
@@ -38,7 +38,7 @@ class SupportState:
 def supported_proposal_ids(user, proposal_ids) -> set[int]:
     """Which of ``proposal_ids`` ``user`` supports, in one query (empty for anonymous)."""
     ids = list(proposal_ids)
-    if not ids or user is None or not getattr(user, "is_authenticated", False):
+    if not ids or not is_active_user(user):
         return set()
     rows = db.session.scalars(
         sa.select(Support.proposal_id).where(Support.user_id == user.id, Support.proposal_id.in_(ids))
@@ -119,7 +119,7 @@ def _check_may_change_support(proposal: Proposal, actor, *, withdrawing: bool) -
         return
     if proposal.is_author(actor):
         raise PermissionDenied(_("Bạn không thể ủng hộ hiến kế của chính mình."))
-    if not (actor is not None and getattr(actor, "is_authenticated", False) and actor.is_active):
+    if not is_active_user(actor):
         raise PermissionDenied(_("Vui lòng đăng nhập bằng tài khoản đang hoạt động để ủng hộ hiến kế."))
     if not proposal.forum.accepts_supports:
         if withdrawing:

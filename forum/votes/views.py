@@ -4,13 +4,13 @@
 CSRF: ``CSRFProtect`` checks every POST, from the form's ``csrf_token`` field or the
 ``X-CSRFToken`` header, before these views run.
 """
-from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask import Blueprint, abort, flash, redirect, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from flask_limiter.util import get_remote_address
 from werkzeug.routing import BuildError
 
-from forum.core.errors import DomainError, PermissionDenied
+from forum.core.errors import DomainError, PermissionDenied, wants_json
+from forum.core.rate_limits import user_or_address_key
 from forum.core.urls import safe_next_url
 from forum.extensions import db, limiter
 from forum.proposals.models import Proposal
@@ -22,22 +22,15 @@ bp = Blueprint("votes", __name__)
 SUPPORT_RATE_LIMIT = "60/minute"
 
 
-def rate_limit_key() -> str:
-    """Per user when logged in (delegates may share one office IP), else per address."""
-    if current_user.is_authenticated:
-        return f"user:{current_user.id}"
-    return f"ip:{get_remote_address()}"
-
-
 @bp.post("/proposals/<int:proposal_id>/support")
-@limiter.shared_limit(SUPPORT_RATE_LIMIT, scope="votes", key_func=rate_limit_key)
+@limiter.shared_limit(SUPPORT_RATE_LIMIT, scope="votes", key_func=user_or_address_key)
 def support(proposal_id: int):
     """Support a proposal (idempotent: a double click counts once)."""
     return _change_support(proposal_id, services.support_proposal)
 
 
 @bp.post("/proposals/<int:proposal_id>/unsupport")
-@limiter.shared_limit(SUPPORT_RATE_LIMIT, scope="votes", key_func=rate_limit_key)
+@limiter.shared_limit(SUPPORT_RATE_LIMIT, scope="votes", key_func=user_or_address_key)
 def unsupport(proposal_id: int):
     """Withdraw one's support (a no-op when there is none)."""
     return _change_support(proposal_id, services.withdraw_support)
@@ -56,12 +49,12 @@ def _change_support(proposal_id: int, change):
     except DomainError as error:
         db.session.rollback()
         status = 403 if isinstance(error, PermissionDenied) else 409
-        if _wants_json():
+        if wants_json():
             return {"error": _("Không thể thực hiện"), "message": str(error)}, status
         flash(str(error), "error")
         return redirect(back)
     db.session.commit()
-    if _wants_json():
+    if wants_json():
         return {"supported": state.supported, "support_count": state.support_count}
     flash(*_outcome_message(state))
     return redirect(back)
@@ -82,7 +75,7 @@ def _login_required(form: SupportForm):
     message = _("Vui lòng đăng nhập để ủng hộ hiến kế.")
     back = safe_next_url(form.next.data, default=None)
     login_url = url_for("auth.login", next=back) if back else url_for("auth.login")
-    if _wants_json():
+    if wants_json():
         return {"error": _("Chưa đăng nhập"), "message": message, "login_url": login_url}, 401
     flash(message, "info")
     return redirect(login_url)
@@ -96,9 +89,3 @@ def _proposal_url(proposal: Proposal) -> str:
     except BuildError:
         return url_for("forums.index")
 
-
-def _wants_json() -> bool:
-    accepted = request.accept_mimetypes
-    return accepted.best_match(["application/json", "text/html"]) == "application/json" and (
-        accepted["application/json"] > accepted["text/html"]
-    )

@@ -2,7 +2,7 @@
 
 Races are probabilistic: these tests release many requests at once on a barrier so that
 a check-then-insert or read-modify-write implementation loses updates or duplicates
-rows here (see notes/reliability-research.md §5.1). Each test asserts that the stored
+rows here. Each test asserts that the stored
 count equals the rows, that nobody has two rows, and that no request failed.
 """
 import multiprocessing

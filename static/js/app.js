@@ -1,2 +1,0 @@
-// Progressive enhancement for Hiến kế. Every feature here also works without JavaScript.
-"use strict";
