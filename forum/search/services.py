@@ -17,6 +17,7 @@ import sqlalchemy.orm as so
 from flask import Flask
 from markupsafe import Markup
 
+from forum.core.permissions import is_active_user
 from forum.extensions import db
 from forum.proposals.models import Comment, Proposal
 from forum.search import indexer, outbox
@@ -40,13 +41,9 @@ def init_app(app: Flask) -> None:
 
 
 # Who sees what ------------------------------------------------------------------------
-def _is_logged_in(user) -> bool:
-    return bool(user is not None and getattr(user, "is_authenticated", False) and user.is_active)
-
-
 def visibility_for(user) -> frozenset[str]:
     """Anonymous and delegates: public; moderators: + staff; organizers and admins: all."""
-    if not _is_logged_in(user):
+    if not is_active_user(user):
         return frozenset({Visibility.PUBLIC.value})
     if user.is_organizer:
         return frozenset(v.value for v in Visibility)

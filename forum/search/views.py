@@ -8,10 +8,10 @@ from __future__ import annotations
 import re
 
 from flask import Blueprint, make_response, render_template, request
-from flask_limiter.util import get_remote_address
 from flask_login import current_user
 from markupsafe import Markup
 
+from forum.core.rate_limits import user_or_address_key
 from forum.extensions import limiter
 from forum.forums.services import list_visible_forums_with_themes
 from forum.search import services
@@ -44,13 +44,6 @@ def search_snippet(snippet: Markup) -> Markup:
     return Markup(_ADJACENT_MARKS.sub(r"\1", text))
 
 
-def _rate_key() -> str:
-    """Per user when logged in (delegates often share an office address), else per address."""
-    if current_user.is_authenticated:
-        return f"user:{current_user.id}"
-    return get_remote_address()
-
-
 def wants_fragment() -> bool:
     return request.headers.get(PARTIAL_HEADER) == PARTIAL_VALUE
 
@@ -69,7 +62,7 @@ def _fragment_response(body: str, status: int):
 
 
 @bp.route("/search")
-@limiter.limit(SEARCH_LIMIT, key_func=_rate_key)
+@limiter.limit(SEARCH_LIMIT, key_func=user_or_address_key)
 def index():
     """Search every contribution the viewer may see, with filters, sort and pages."""
     form = SearchForm(request.args, forums=list_visible_forums_with_themes(current_user))
@@ -103,7 +96,7 @@ def index():
 
 
 @bp.route("/search/similar")
-@limiter.limit(SIMILAR_LIMIT, key_func=_rate_key)
+@limiter.limit(SIMILAR_LIMIT, key_func=user_or_address_key)
 def similar():
     """Up to five visible proposals resembling ``?title=`` (an HTML fragment, empty when none)."""
     title = clean_query_text(request.args.get("title"))
