@@ -1,10 +1,16 @@
 """Hiến kế: the platform of the ten thematic forums before the 13th Congress of the
 Vietnam Trade Union. ``create_app`` reads as the table of contents of the application.
 
-Domains layer from the ground up: core, auth, forums, proposals, votes, search. A
-domain's models are queried only by its own services; other domains call those services
-(a domain imports only from domains below it); views and CLI commands may call several
-domains' services to compose a page.
+Domains layer from the ground up: ``core`` (database set-up, the audit log, permissions,
+markup, text, errors), then ``auth``, ``forums``, ``proposals``, ``votes``, ``search``
+(later ``moderation``, ``exports``). The rules:
+
+- a domain's models are queried and changed only by its own services; other domains call
+  those services, never another domain's tables;
+- a domain's models, forms and services import only from ``core`` and the domains below
+  it (``proposals`` uses ``forums``, never the reverse);
+- views and CLI commands may call several domains' services to compose a page or a
+  command, and commit once; ``forum/demo.py``, the demo seeder, sits above every domain.
 """
 from pathlib import Path
 

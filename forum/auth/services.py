@@ -13,6 +13,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from forum.auth.models import Role, User, new_session_token
 from forum.core.audit import record_audit
+from forum.core.database import utcnow
 from forum.core.errors import InvalidAction, PermissionDenied
 from forum.core.text import normalize_text
 from forum.extensions import db, login_manager
@@ -42,6 +43,12 @@ def normalize_password(password: str | None) -> str:
 
 def get_user_by_email(email: str) -> User | None:
     return db.session.scalar(sa.select(User).where(User.email == normalize_email(email)))
+
+
+def existing_emails(emails) -> set[str]:
+    """Which of ``emails`` have an account (normalised, in one query)."""
+    normalized = [normalize_email(email) for email in emails]
+    return set(db.session.scalars(sa.select(User.email).where(User.email.in_(normalized))))
 
 
 @lru_cache(maxsize=4)
@@ -78,6 +85,11 @@ def load_user(session_id: str) -> User | None:
 
 
 # Sessions and passwords ---------------------------------------------------------------
+def record_login(user: User) -> None:
+    """Note that ``user`` has just logged in (``last_login_at``); the view commits."""
+    user.last_login_at = utcnow()
+
+
 def end_all_sessions(user: User) -> None:
     """Invalidate every session and remember-me cookie of ``user`` (logout, deactivation)."""
     user.session_token = new_session_token()

@@ -16,7 +16,6 @@ from flask_login import current_user, login_required, login_user, logout_user
 from forum.auth import services
 from forum.auth.forms import ChangePasswordForm, LoginForm, RegistrationForm
 from forum.auth.models import User
-from forum.core.database import utcnow
 from forum.core.errors import InvalidAction
 from forum.core.urls import safe_next_url
 from forum.extensions import db, limiter
@@ -71,7 +70,7 @@ def login():
         # One message for unknown email, wrong password and locked account alike.
         form.form_errors.append(_("Email hoặc mật khẩu không đúng."))
         return render_template("auth/login.html", form=form), 422
-    user.last_login_at = utcnow()
+    services.record_login(user)
     db.session.commit()
     _start_session(user, remember=form.remember.data)
     flash(_("Xin chào %(name)s!", name=user.full_name), "success")
@@ -152,7 +151,7 @@ def register():
         except InvalidAction as error:
             form.form_errors.append(str(error))
         else:
-            user.last_login_at = utcnow()
+            services.record_login(user)
             db.session.commit()
             _start_session(user)
             flash(_("Đăng ký thành công. Chào mừng %(name)s!", name=user.full_name), "success")

@@ -1,7 +1,7 @@
 """``flask forum ...``: forum administration at the console and demo data.
 
-Console commands are for organizers and IT staff with shell access; each one commits
-once, like a request.
+Console commands are for organizers and IT staff with shell access; like views, they call
+the domains' services and commit once.
 """
 import click
 import sqlalchemy as sa
@@ -9,11 +9,11 @@ from flask.cli import AppGroup
 from flask_babel import gettext as _
 
 from forum import demo
-from forum.auth.models import User
+from forum.auth.services import existing_emails
 from forum.extensions import db
 from forum.forums import services
-from forum.forums.models import Forum, Phase
-from forum.proposals.models import Proposal
+from forum.forums.models import Phase
+from forum.proposals.services import count_all_proposals_by_forum
 
 forum_cli = AppGroup(
     "forum", help="Diễn đàn: dữ liệu mẫu (seed-demo, demo-logins), danh sách (list), giai đoạn (set-phase)."
@@ -51,9 +51,7 @@ def demo_logins_command():
     """In các tài khoản trình diễn (email, mật khẩu, vai trò)."""
     logins = demo.demo_logins()
     try:
-        present = set(
-            db.session.scalars(sa.select(User.email).where(User.email.in_([login.email for login in logins])))
-        )
+        present = existing_emails(login.email for login in logins)
     except sa.exc.SQLAlchemyError:  # no tables yet: the logins are still worth printing
         db.session.rollback()
         present = None
@@ -72,18 +70,16 @@ def demo_logins_command():
 @forum_cli.command("list")
 def list_command():
     """Liệt kê các diễn đàn: số, giai đoạn, mẫu, số hiến kế, tên."""
-    proposal_count = (
-        sa.select(sa.func.count(Proposal.id)).where(Proposal.forum_id == Forum.id).scalar_subquery()
-    )
-    rows = db.session.execute(sa.select(Forum, proposal_count).order_by(Forum.number)).all()
-    if not rows:
+    forums = services.list_all_forums()
+    if not forums:
         click.echo(_("Chưa có diễn đàn nào. Chạy «flask forum seed-demo» để tạo dữ liệu trình diễn."))
         return
+    proposal_counts = count_all_proposals_by_forum()
     headers = (_("Số"), _("Giai đoạn"), _("Mẫu"), _("Hiến kế"), _("Tên diễn đàn"))
     table = [
-        (str(forum.number), forum.phase_label, _("mẫu") if forum.is_sample else "", str(count),
-         _shorten(forum.title))
-        for forum, count in rows
+        (str(forum.number), forum.phase_label, _("mẫu") if forum.is_sample else "",
+         str(proposal_counts.get(forum.id, 0)), _shorten(forum.title))
+        for forum in forums
     ]
     widths = [max(len(row[i]) for row in [headers, *table]) for i in range(4)]
     for row in [headers, *table]:

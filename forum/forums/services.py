@@ -41,6 +41,11 @@ def parse_theme_id(forum: Forum, value: str | None) -> int | None:
 
 
 # Forum administration ---------------------------------------------------------------------
+def list_all_forums() -> list[Forum]:
+    """Every forum in number order, drafts included; for staff tools."""
+    return list(db.session.scalars(sa.select(Forum).order_by(Forum.number)))
+
+
 def get_forum_by_number(number: int) -> Forum | None:
     """The forum numbered ``number`` (1–10), whatever its phase; for staff tools."""
     return db.session.scalar(sa.select(Forum).where(Forum.number == number))

@@ -484,3 +484,11 @@ def list_own_proposals(user: User, *, forum_ids) -> list[Proposal]:
             .order_by(Proposal.created_at.desc(), Proposal.id.desc())
         )
     )
+
+
+# Staff tools -----------------------------------------------------------------------------
+def count_all_proposals_by_forum() -> dict[int, int]:
+    """``{forum_id: number of proposals}`` of every status and visibility (``flask forum
+    list``), in one GROUP BY query."""
+    rows = db.session.execute(sa.select(Proposal.forum_id, sa.func.count(Proposal.id)).group_by(Proposal.forum_id))
+    return {forum_id: count for forum_id, count in rows}

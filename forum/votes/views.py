@@ -14,6 +14,7 @@ from forum.core.rate_limits import user_or_address_key
 from forum.core.urls import safe_next_url
 from forum.extensions import db, limiter
 from forum.proposals.models import Proposal
+from forum.proposals.services import get_proposal
 from forum.votes import services
 from forum.votes.forms import SupportForm
 
@@ -40,7 +41,7 @@ def _change_support(proposal_id: int, change):
     form = SupportForm()
     if not current_user.is_authenticated:
         return _login_required(form)
-    proposal = db.session.get(Proposal, proposal_id)
+    proposal = get_proposal(proposal_id)
     if proposal is None or not proposal.is_visible_to(current_user):
         abort(404)
     back = safe_next_url(form.next.data, default=_proposal_url(proposal))

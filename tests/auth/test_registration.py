@@ -64,6 +64,7 @@ class TestRegistrationOn:
             assert user.role == "delegate"
             assert user.is_active
             assert user.check_password("mật khẩu đủ dài")
+            assert user.last_login_at is not None
             entry = db.session.scalars(sa.select(AuditEntry)).one()
             assert (entry.action, entry.actor_id, entry.target_id) == ("user.registered", user.id, user.id)
 

@@ -7,6 +7,7 @@ import sqlalchemy as sa
 from forum.auth import services
 from forum.auth.models import User
 from forum.core.audit import AuditEntry
+from forum.core.database import utcnow
 from forum.core.errors import InvalidAction, PermissionDenied
 from forum.extensions import db
 from tests.factories import DEFAULT_PASSWORD, make_user
@@ -136,3 +137,12 @@ def test_unknown_email_costs_a_password_hash_check_too(app, monkeypatch):
     with app.app_context():
         assert services.authenticate_user("khongco@congdoan.vn", DEFAULT_PASSWORD) is None
     assert len(checked) == 1
+
+
+def test_record_login_notes_the_moment(app):
+    with app.app_context():
+        user = make_user()
+        assert user.last_login_at is None
+        before = utcnow()
+        services.record_login(user)
+        assert before <= user.last_login_at <= utcnow()
