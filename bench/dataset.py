@@ -512,6 +512,8 @@ def main(argv=None) -> int:
     search_dir = args.search_dir or data_dir / "search-index"
     search_backend = args.search_backend or scale.search_backend
     began = time.perf_counter()
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
+                            text=True).stdout.strip()
     prepare_database(database_url, search_dir, args.reset)
     env = app_environment(database_url, search_backend, search_dir)
     os.environ.update(env)  # config.py reads the environment when imported
@@ -533,8 +535,6 @@ def main(argv=None) -> int:
     flask(env, "search", "reindex")
     flask(env, "search", "sync")
 
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
-                            text=True).stdout.strip()
     manifest = {
         "scale": scale.name,
         "database_url": database_url,

@@ -357,6 +357,8 @@ def main(argv=None) -> int:
     parser.add_argument("--pages", help="comma-separated subset of: " + ", ".join(p.key for p in PAGES))
     parser.add_argument("--port", type=int, default=8611, help="the app's port; the hello-world takes the next one")
     parser.add_argument("--json", type=Path, help="also write the results here")
+    parser.add_argument("--label", default="(not a git checkout)",
+                        help="names the code measured when it is not a git checkout")
     args = parser.parse_args(argv)
 
     manifest = json.loads((args.data_dir / "manifest.json").read_text())
@@ -368,7 +370,7 @@ def main(argv=None) -> int:
     env = app_environment(database_url, manifest["search_backend"], Path(manifest["search_dir"]))
     env["RATELIMIT_ENABLED"] = "0"
     commit = subprocess.run(["git", "log", "-1", "--format=%h %s"], cwd=ROOT, capture_output=True,
-                            text=True).stdout.strip()
+                            text=True).stdout.strip() or args.label
     slug = manifest["forum_slug"]
     forum_path = f"/forums/{slug}"
     paths = {
