@@ -37,6 +37,21 @@ STATUS_LABELS = {
 ACTIVE_STATUSES = (ProposalStatus.PUBLISHED, ProposalStatus.UNDER_REVIEW)
 
 
+class Listing(enum.IntEnum):
+    """Where a proposal is listed (``Proposal.listing``, derived by the database)."""
+
+    PUBLIC = 0  # every reader's lists and public counts
+    STAFF_ONLY = 1  # hidden: listed for moderators and above only
+    NOT_LISTED = 2  # withdrawn: never listed
+
+
+# One expression for both databases (SQLite and PostgreSQL both accept a boolean column
+# as a CASE condition), in a generated column, so every write keeps it right. STORED
+# (PostgreSQL's only kind); the migration adds it VIRTUAL to an existing SQLite table,
+# which can add only those (its indexes store the value all the same).
+LISTING_SQL = "CASE WHEN status = 'withdrawn' THEN 2 WHEN is_hidden THEN 1 ELSE 0 END"
+
+
 def _edit_window() -> timedelta:
     return timedelta(minutes=current_app.config["EDIT_WINDOW_MINUTES"])
 
@@ -78,6 +93,12 @@ class Proposal(db.Model):
     )
     edited_at: so.Mapped[datetime | None] = so.mapped_column(sa.DateTime(timezone=True))
     withdrawn_at: so.Mapped[datetime | None] = so.mapped_column(sa.DateTime(timezone=True))
+    # A ``Listing`` value computed from status and is_hidden, so that the list queries
+    # filter with one equality that leads their indexes (``status != 'withdrawn' AND NOT
+    # is_hidden`` is served by no index). Deferred: only queries read it.
+    listing: so.Mapped[int] = so.mapped_column(
+        sa.SmallInteger, sa.Computed(LISTING_SQL, persisted=True), deferred=True
+    )
 
     forum: so.Mapped["Forum"] = so.relationship()  # noqa: F821
     theme: so.Mapped["Theme | None"] = so.relationship()  # noqa: F821
@@ -86,8 +107,19 @@ class Proposal(db.Model):
     __table_args__ = (
         sa.CheckConstraint("support_count >= 0", name="support_count_not_negative"),
         sa.CheckConstraint("comment_count >= 0", name="comment_count_not_negative"),
-        sa.Index("ix_proposals_forum_status_supports", "forum_id", "status", "support_count"),
-        sa.Index("ix_proposals_forum_status_created", "forum_id", "status", "created_at"),
+        # One index per order of the forum page (pinned first, then the sort, newest
+        # first, id), each led by forum and listing and read backwards for the DESC
+        # order; theme_id last, so a theme filter and the page's offset skip only index
+        # entries, never rows.
+        sa.Index(
+            "ix_proposals_list_supports",
+            "forum_id", "listing", "is_pinned", "support_count", "created_at", "id", "theme_id",
+        ),
+        sa.Index(
+            "ix_proposals_list_discussed",
+            "forum_id", "listing", "is_pinned", "comment_count", "created_at", "id", "theme_id",
+        ),
+        sa.Index("ix_proposals_list_newest", "forum_id", "listing", "is_pinned", "created_at", "id", "theme_id"),
     )
 
     def __repr__(self) -> str:

@@ -471,6 +471,62 @@ def test_forum_page_query_count_does_not_grow_with_proposals(app, count_queries,
     assert large_count == small_count
 
 
+BODY_COLUMN = re.compile(r"\bbody(_html)?\b")
+
+
+@pytest.mark.parametrize("role", [None, "moderator"])
+@pytest.mark.parametrize("query", ["", "?sort=newest", "?sort=discussed&page=2", "?theme=first"])
+def test_forum_page_never_reads_body_columns(app, count_queries, role, query):
+    """The cards show no body: reading it would multiply the bytes each page reads."""
+    with app.app_context():
+        forum = make_forum(number=1, slug="d")
+        fill_forum(forum, 6)
+        query = query.replace("first", str(forum.themes[0].id))
+    client = app.test_client()
+    if role is not None:
+        with app.app_context():
+            AuthActions(client).login(make_user(role=role).email)
+    client.get(f"/forums/d{query}")
+    with count_queries() as counter:
+        html = html_of(client.get(f"/forums/d{query}"))
+    assert listed_titles(html)
+    assert [statement for statement in counter.statements if BODY_COLUMN.search(statement)] == []
+
+
+@pytest.mark.parametrize("app_overrides", [{"PROPOSALS_PER_PAGE": 3}])
+@pytest.mark.parametrize("role", [None, "moderator"])
+@pytest.mark.parametrize("sort", ["supports", "newest", "discussed"])
+def test_deep_pages_continue_the_order_without_gaps_or_repeats(app, role, sort):
+    """Walking every page gives each listed proposal once, in the order of the sort,
+    pinned first, hidden ones for staff only, withdrawn never; ties break newest first."""
+    with app.app_context():
+        forum = make_forum(number=1, slug="d")
+        fans = [make_user() for _ in range(3)]
+        for n in range(25):
+            proposal = make_proposal(
+                forum, make_user(), title=f"Hiến kế {n:02d}", created_at=BASE_TIME + timedelta(hours=n % 7, minutes=n),
+                is_pinned=n in (3, 17), is_hidden=n % 5 == 1, status="withdrawn" if n % 11 == 4 else "published",
+            )
+            for fan in fans[: n % 4]:
+                make_support(proposal, fan)
+            for fan in fans[: (n * 7) % 3]:
+                make_comment(proposal, fan)
+        rows = db.session.scalars(sa.select(Proposal)).all()
+        listed = [p for p in rows if p.status != "withdrawn" and (role or not p.is_hidden)]
+        key = {"supports": lambda p: p.support_count, "discussed": lambda p: p.comment_count, "newest": lambda p: 0}[sort]
+        listed.sort(key=lambda p: (p.is_pinned, key(p), p.created_at, p.id), reverse=True)
+        expected = [p.title for p in listed]
+    client = app.test_client()
+    if role is not None:
+        with app.app_context():
+            AuthActions(client).login(make_user(role=role).email)
+    assert len(expected) == (23 if role else 18)
+    last = -(-len(expected) // 3)
+    pages = [listed_titles(html_of(client.get(f"/forums/d?sort={sort}&page={n}"))) for n in range(1, last + 2)]
+    assert [title for page in pages[:last] for title in page] == expected
+    assert pages[last] == pages[last - 1]  # past the end: the last page again
+
+
 def home_queries(app, count_queries, role=None):
     client = app.test_client()
     if role is not None:
