@@ -1,0 +1,94 @@
+"""Where one page's time goes: its SQL statements (time each) and the hottest functions.
+
+    .venv/bin/python bench/profile_page.py --data-dir /work/benchdata/congress /forums/<slug>
+    .venv/bin/python bench/profile_page.py --data-dir /work/benchdata/national "/search?q=công đoàn" --repeat 5
+
+Runs the app in this process on a dataset from bench/dataset.py (the same settings as
+bench/load.py), requests PATH once to warm up, then ``--repeat`` times under cProfile
+with every SQL statement's execute call timed (SQLite computes most rows while they are
+fetched: that time shows under ``fetchall`` in the profile). Prints the mean wall time per request, the statements of
+the last request (slowest first) and the functions with the most cumulative time.
+A path starting with POST (``"POST /proposals/1/support"``) is posted anonymously,
+which mostly shows the refusal; the load script measures the logged-in POSTs.
+"""
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import json
+import os
+import pstats
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data-dir", type=Path, required=True)
+    parser.add_argument("path")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--top", type=int, default=25, help="functions to list")
+    args = parser.parse_args(argv)
+
+    from bench.dataset import app_environment
+
+    manifest = json.loads((args.data_dir / "manifest.json").read_text())
+    env = app_environment(manifest["database_url"], manifest["search_backend"], Path(manifest["search_dir"]))
+    os.environ.update(env)
+    import sqlalchemy as sa
+
+    from forum import create_app
+    from forum.extensions import db
+
+    app = create_app(SECRET_KEY=env["SECRET_KEY"], SQLALCHEMY_DATABASE_URI=manifest["database_url"]
+                     .replace("postgresql://", "postgresql+psycopg://", 1),
+                     SEARCH_BACKEND=manifest["search_backend"], SEARCH_INDEX_DIR=manifest["search_dir"],
+                     RATELIMIT_ENABLED=False)
+    statements: list[tuple[float, str]] = []
+    with app.app_context():
+        engine = db.engine
+
+    @sa.event.listens_for(engine, "before_cursor_execute")
+    def before(conn, cursor, statement, parameters, context, executemany):
+        conn.info.setdefault("started", []).append(time.perf_counter())
+
+    @sa.event.listens_for(engine, "after_cursor_execute")
+    def after(conn, cursor, statement, parameters, context, executemany):
+        statements.append((time.perf_counter() - conn.info["started"].pop(), statement))
+
+    method, _, path = args.path.partition(" ") if args.path.startswith("POST ") else ("GET", "", args.path)
+    client = app.test_client()
+
+    def fetch():
+        response = client.open(path, method=method)
+        return response.status_code, len(response.data)
+
+    status, size = fetch()
+    print(f"{method} {path}: {status}, {size / 1024:.0f} KB")
+    profiler = cProfile.Profile()
+    started = time.perf_counter()
+    for _ in range(args.repeat):
+        statements.clear()
+        profiler.enable()
+        fetch()
+        profiler.disable()
+    wall = (time.perf_counter() - started) / args.repeat
+    sql_total = sum(seconds for seconds, _ in statements)
+    print(f"mean {wall * 1000:.0f} ms per request (under cProfile); last request: {len(statements)} statements, "
+          f"{sql_total * 1000:.0f} ms in the database driver")
+    for seconds, statement in sorted(statements, reverse=True):
+        print(f"  {seconds * 1000:8.1f} ms  {' '.join(statement.split())[:160]}")
+    out = io.StringIO()
+    pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(args.top)
+    print(out.getvalue())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
