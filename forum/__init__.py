@@ -35,6 +35,7 @@ def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
     trust_reverse_proxies(app)
+    register_url_converters(app)
     register_extensions(app)
     register_blueprints(app)
     register_error_handlers(app)
@@ -62,6 +63,13 @@ def trust_reverse_proxies(app: Flask) -> None:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
+
+
+def register_url_converters(app: Flask) -> None:
+    """``<id:...>`` for row ids; the default converter refuses control characters."""
+    from forum.core import urls
+
+    urls.init_app(app)
 
 
 def register_extensions(app: Flask) -> None:

@@ -1,4 +1,4 @@
-"""Field filters and coercions shared by every domain's forms.
+"""Field filters shared by every domain's forms.
 
 Text is normalised (NFC, control characters stripped, outer whitespace trimmed) before
 it is validated, so that whitespace-only input counts as empty and lengths are measured
@@ -15,13 +15,3 @@ def single_line(value):
 def multiline(value):
     """Filter: normalised text keeping its line breaks."""
     return normalize_text(value) if isinstance(value, str) else value
-
-
-def optional_int(value) -> int | None:
-    """Coerce a posted id to int; anything else becomes None (never a WTForms error in English)."""
-    if isinstance(value, int):
-        return value
-    try:
-        return int(str(value).strip())
-    except (TypeError, ValueError):
-        return None

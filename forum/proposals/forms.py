@@ -9,7 +9,8 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, ValidationError
 
-from forum.core.forms import multiline, optional_int, single_line
+from forum.core.forms import multiline, single_line
+from forum.core.ids import parse_id
 from forum.proposals.models import Comment, Proposal
 
 
@@ -48,7 +49,7 @@ class ProposalForm(FlaskForm):
         ],
         render_kw={"data-char-counter": Proposal.TITLE_MAX_LENGTH, "data-char-counter-label": _l("ký tự"), "autocomplete": "off"},
     )
-    theme_id = SelectField(_l("Nhóm vấn đề"), coerce=optional_int, validate_choice=False)
+    theme_id = SelectField(_l("Nhóm vấn đề"), coerce=parse_id, validate_choice=False)
     body = TextAreaField(
         _l("Nội dung hiến kế"),
         filters=[multiline],
@@ -98,7 +99,7 @@ class CommentForm(FlaskForm):
         ],
         render_kw={"rows": 5, "data-char-counter": Comment.BODY_MAX_LENGTH, "data-char-counter-label": _l("ký tự")},
     )
-    parent_id = HiddenField(filters=[lambda value: optional_int(value) if value not in (None, "") else None])
+    parent_id = HiddenField(filters=[parse_id])
 
     def validate_parent_id(self, field):
         if field.data is None and field.raw_data and field.raw_data[0].strip():

@@ -150,14 +150,14 @@ def _render_detail(proposal, comment_form: CommentForm | None = None, status: in
     return page, status
 
 
-@bp.route("/proposals/<int:proposal_id>")
+@bp.route("/proposals/<id:proposal_id>")
 def detail(proposal_id: int):
     """A proposal with its comment thread; a constant number of queries."""
     return _render_detail(_visible_proposal_or_404(proposal_id))
 
 
 # Edit and withdraw ---------------------------------------------------------------------
-@bp.route("/proposals/<int:proposal_id>/edit", methods=["GET", "POST"])
+@bp.route("/proposals/<id:proposal_id>/edit", methods=["GET", "POST"])
 @limiter.limit(POSTING_LIMIT, methods=["POST"], key_func=user_or_address_key)
 @login_required
 def edit(proposal_id: int):
@@ -184,7 +184,7 @@ def edit(proposal_id: int):
     return render_template("proposals/edit.html", form=form, proposal=proposal), status
 
 
-@bp.route("/proposals/<int:proposal_id>/withdraw", methods=["GET", "POST"])
+@bp.route("/proposals/<id:proposal_id>/withdraw", methods=["GET", "POST"])
 @login_required
 def withdraw(proposal_id: int):
     """GET asks for confirmation (works without JavaScript); POST withdraws."""
@@ -209,7 +209,7 @@ def withdraw(proposal_id: int):
 
 
 # Comments ------------------------------------------------------------------------------
-@bp.route("/proposals/<int:proposal_id>/comments", methods=["POST"])
+@bp.route("/proposals/<id:proposal_id>/comments", methods=["POST"])
 @limiter.limit(POSTING_LIMIT, methods=["POST"], key_func=user_or_address_key)
 @login_required
 def add_comment(proposal_id: int):
@@ -233,7 +233,7 @@ def add_comment(proposal_id: int):
     return _render_detail(proposal, comment_form=form, status=UNPROCESSABLE)
 
 
-@bp.route("/comments/<int:comment_id>/edit", methods=["GET", "POST"])
+@bp.route("/comments/<id:comment_id>/edit", methods=["GET", "POST"])
 @limiter.limit(POSTING_LIMIT, methods=["POST"], key_func=user_or_address_key)
 @login_required
 def edit_comment(comment_id: int):

@@ -16,7 +16,7 @@ from wtforms import Field, Form, SelectField, StringField
 from wtforms.validators import ValidationError
 from wtforms.widgets import TextInput
 
-from forum.core.forms import optional_int
+from forum.core.ids import parse_id
 from forum.core.text import normalize_text
 from forum.proposals.models import ProposalStatus
 from forum.search.backend import MAX_QUERY_LENGTH, Kind, Sort
@@ -115,8 +115,8 @@ class SearchForm(Form):
         render_kw={"maxlength": MAX_QUERY_LENGTH, "autocomplete": "off", "enterkeyhint": "search",
                    "spellcheck": "false"},
     )
-    forum = SelectField(_l("Diễn đàn"), coerce=optional_int, validate_choice=False)
-    theme = SelectField(_l("Nhóm vấn đề"), coerce=optional_int, validate_choice=False)
+    forum = SelectField(_l("Diễn đàn"), coerce=parse_id, validate_choice=False)
+    theme = SelectField(_l("Nhóm vấn đề"), coerce=parse_id, validate_choice=False)
     kind = SelectField(_l("Loại"), validate_choice=False)
     status = SelectField(_l("Trạng thái"), validate_choice=False)
     date_from = LocalDateField(_l("Từ ngày"))

@@ -23,14 +23,14 @@ bp = Blueprint("votes", __name__)
 SUPPORT_RATE_LIMIT = "60/minute"
 
 
-@bp.post("/proposals/<int:proposal_id>/support")
+@bp.post("/proposals/<id:proposal_id>/support")
 @limiter.shared_limit(SUPPORT_RATE_LIMIT, scope="votes", key_func=user_or_address_key)
 def support(proposal_id: int):
     """Support a proposal (idempotent: a double click counts once)."""
     return _change_support(proposal_id, services.support_proposal)
 
 
-@bp.post("/proposals/<int:proposal_id>/unsupport")
+@bp.post("/proposals/<id:proposal_id>/unsupport")
 @limiter.shared_limit(SUPPORT_RATE_LIMIT, scope="votes", key_func=user_or_address_key)
 def unsupport(proposal_id: int):
     """Withdraw one's support (a no-op when there is none)."""

@@ -105,7 +105,9 @@ def test_a_reply_to_a_reply_is_attached_to_the_top_level_comment(app, client, de
         assert answer.parent_id == delegate.comment_id
 
 
-@pytest.mark.parametrize("case", ["other proposal", "hidden", "missing", "garbage"])
+@pytest.mark.parametrize(
+    "case", ["other proposal", "hidden", "missing", "garbage", "beyond PostgreSQL integer", "beyond 64 bits", "negative"]
+)
 def test_replies_to_bad_parents_are_refused_with_422(app, client, delegate, case):
     with app.app_context():
         if case == "other proposal":
@@ -116,8 +118,14 @@ def test_replies_to_bad_parents_are_refused_with_422(app, client, delegate, case
             parent_id = make_comment(proposal, make_user(), is_hidden=True).id
         elif case == "missing":
             parent_id = 999999
-        else:
+        elif case == "garbage":
             parent_id = "1 OR 1=1"
+        elif case == "beyond PostgreSQL integer":
+            parent_id = str(2**31)
+        elif case == "beyond 64 bits":
+            parent_id = str(10**30)
+        else:
+            parent_id = str(-(2**31) - 1)
     before = comment_count(app, delegate.proposal_id)
     response = _post(client, delegate, body="Trả lời không hợp lệ.", parent_id=parent_id)
     assert response.status_code == 422

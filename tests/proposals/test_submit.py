@@ -74,6 +74,8 @@ def test_a_valid_proposal_is_published_and_shown(app, client, author):
         ({"theme_id": ""}, "Vui lòng chọn nhóm vấn đề."),
         ({"theme_id": "abc"}, "Vui lòng chọn nhóm vấn đề."),
         ({"theme_id": "999999"}, "Nhóm vấn đề không thuộc diễn đàn này."),
+        ({"theme_id": str(2**31)}, "Vui lòng chọn nhóm vấn đề."),
+        ({"theme_id": str(10**30)}, "Vui lòng chọn nhóm vấn đề."),
     ],
 )
 def test_bad_input_is_refused_with_a_vietnamese_message(app, client, author, fields, message):
