@@ -5,7 +5,7 @@ from wtforms import BooleanField, EmailField, PasswordField, StringField, Submit
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, ValidationError
 
 from forum.auth.models import User
-from forum.core.forms import single_line
+from forum.core.forms import VisibleText, single_line
 
 
 def _too_long(max_length: int):
@@ -87,19 +87,37 @@ class RegistrationForm(FlaskForm):
     full_name = StringField(
         _l("Họ và tên"),
         filters=[single_line],
-        validators=[DataRequired(_l("Vui lòng nhập họ và tên.")), _too_long(User.FULL_NAME_MAX_LENGTH)],
+        validators=[
+            DataRequired(_l("Vui lòng nhập họ và tên.")),
+            VisibleText(
+                _l("Họ và tên chỉ gồm khoảng trắng hoặc ký tự không hiển thị. Vui lòng nhập họ và tên có chữ.")
+            ),
+            _too_long(User.FULL_NAME_MAX_LENGTH),
+        ],
         render_kw={"autocomplete": "name"},
     )
     unit = StringField(
         _l("Đơn vị công tác"),
         filters=[single_line],
-        validators=[DataRequired(_l("Vui lòng nhập đơn vị công tác.")), _too_long(User.UNIT_MAX_LENGTH)],
+        validators=[
+            DataRequired(_l("Vui lòng nhập đơn vị công tác.")),
+            VisibleText(
+                _l("Đơn vị công tác chỉ gồm khoảng trắng hoặc ký tự không hiển thị. Vui lòng nhập tên đơn vị có chữ.")
+            ),
+            _too_long(User.UNIT_MAX_LENGTH),
+        ],
         render_kw={"autocomplete": "organization"},
     )
     province = StringField(
         _l("Tỉnh, thành phố"),
         filters=[single_line],
-        validators=[Optional(), _too_long(User.PROVINCE_MAX_LENGTH)],
+        validators=[
+            Optional(),
+            VisibleText(
+                _l("Tỉnh, thành phố chỉ gồm khoảng trắng hoặc ký tự không hiển thị. Vui lòng nhập tên có chữ.")
+            ),
+            _too_long(User.PROVINCE_MAX_LENGTH),
+        ],
     )
     new_password = _new_password_field(_l("Mật khẩu"))
     confirm_password = _confirm_field(_l("Nhập lại mật khẩu"))

@@ -15,7 +15,7 @@ from forum.auth.models import Role, User, new_session_token
 from forum.core.audit import record_audit
 from forum.core.database import utcnow
 from forum.core.errors import InvalidAction, PermissionDenied
-from forum.core.text import normalize_text
+from forum.core.text import is_visually_blank, normalize_text
 from forum.extensions import db, login_manager
 
 
@@ -130,6 +130,14 @@ def _clean_profile_fields(email: str, full_name: str, unit: str, province: str) 
         raise InvalidAction(_("Địa chỉ email không hợp lệ."))
     if not fields["full_name"]:
         raise InvalidAction(_("Vui lòng nhập họ và tên."))
+    blank_messages = {
+        "full_name": _("Họ và tên chỉ gồm khoảng trắng hoặc ký tự không hiển thị. Vui lòng nhập họ và tên có chữ."),
+        "unit": _("Đơn vị công tác chỉ gồm khoảng trắng hoặc ký tự không hiển thị. Vui lòng nhập tên đơn vị có chữ."),
+        "province": _("Tỉnh, thành phố chỉ gồm khoảng trắng hoặc ký tự không hiển thị. Vui lòng nhập tên có chữ."),
+    }
+    for name, message in blank_messages.items():
+        if fields[name] and is_visually_blank(fields[name]):
+            raise InvalidAction(message)
     limits = {
         "email": (User.EMAIL_MAX_LENGTH, _("Email không được dài quá %(max)d ký tự.", max=User.EMAIL_MAX_LENGTH)),
         "full_name": (User.FULL_NAME_MAX_LENGTH, _("Họ và tên không được dài quá %(max)d ký tự.", max=User.FULL_NAME_MAX_LENGTH)),

@@ -1,4 +1,5 @@
-"""Vietnamese text handling: input normalisation and alphabetical sort order."""
+"""Vietnamese text handling: input normalisation, blank detection and alphabetical sort order."""
+import html
 import re
 import unicodedata
 
@@ -28,6 +29,39 @@ def normalize_text(value: str | None, *, multiline: bool = True) -> str:
     else:
         text = " ".join(text.split())
     return text.strip()
+
+
+# Characters that show as nothing or as empty space although str.isspace() is False and
+# they are not format characters (Cf): Hangul fillers, the Braille blank, the combining
+# grapheme joiner, Khmer inherent vowels, Mongolian and other variation selectors.
+_BLANK_LOOKING = frozenset(
+    "\u115f\u1160\u3164\uffa0\u2800\u034f\u17b4\u17b5\u180b\u180c\u180d\u180f"
+    + "".join(map(chr, range(0xFE00, 0xFE10)))
+    + "".join(map(chr, range(0xE0100, 0xE01F0)))
+)
+_INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Zs", "Zl", "Zp"})
+
+
+def _shows_nothing(char: str) -> bool:
+    return char.isspace() or char in _BLANK_LOOKING or unicodedata.category(char) in _INVISIBLE_CATEGORIES
+
+
+_ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
+
+
+def is_visually_blank(value: str | None, *, markdown: bool = False) -> bool:
+    """True when ``value`` would show no visible character: empty, or only spaces,
+    invisible and space-like characters (U+3164 HANGUL FILLER, U+2800 BRAILLE PATTERN
+    BLANK, U+200B, U+FEFF, U+3000 …). In ``markdown`` text, entities count as the
+    character they render as (``&nbsp;``); in plain text they show as typed.
+
+    Such a title, body or name would be published as if it had content; the cleaners of
+    every domain refuse it.
+    """
+    text = value or ""
+    if markdown:
+        text = _ENTITY.sub(lambda entity: html.unescape(entity.group()), text)
+    return all(_shows_nothing(char) for char in text)
 
 
 # Vietnamese alphabet order; the tone marks are compared after the letters.

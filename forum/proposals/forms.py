@@ -2,14 +2,15 @@
 
 Every text field is normalised (NFC, control characters stripped, outer whitespace
 trimmed) before it is validated, so that whitespace-only input counts as empty and
-lengths are measured on what will be stored.
+lengths are measured on what will be stored; text that shows nothing (only invisible
+or space-like characters) is refused with its own message.
 """
 from flask_babel import format_decimal, lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, ValidationError
 
-from forum.core.forms import multiline, single_line
+from forum.core.forms import VisibleText, multiline, single_line
 from forum.core.ids import parse_id
 from forum.proposals.models import Comment, Proposal
 
@@ -40,6 +41,9 @@ class ProposalForm(FlaskForm):
         filters=[single_line],
         validators=[
             DataRequired(_l("Vui lòng nhập tiêu đề.")),
+            VisibleText(
+                _l("Tiêu đề chỉ gồm khoảng trắng hoặc ký tự không hiển thị. Vui lòng nhập tiêu đề có chữ.")
+            ),
             TextLength(
                 min=Proposal.TITLE_MIN_LENGTH,
                 max=Proposal.TITLE_MAX_LENGTH,
@@ -55,6 +59,10 @@ class ProposalForm(FlaskForm):
         filters=[multiline],
         validators=[
             DataRequired(_l("Vui lòng nhập nội dung hiến kế.")),
+            VisibleText(
+                _l("Nội dung hiến kế chỉ gồm khoảng trắng hoặc ký tự không hiển thị. Vui lòng nhập nội dung có chữ."),
+                markdown=True,
+            ),
             TextLength(
                 max=Proposal.BODY_MAX_LENGTH,
                 too_long=_l("Nội dung dài %(length)s ký tự, vượt quá giới hạn %(max)s ký tự."),
@@ -92,6 +100,9 @@ class CommentForm(FlaskForm):
         filters=[multiline],
         validators=[
             DataRequired(_l("Vui lòng nhập nội dung ý kiến.")),
+            VisibleText(
+                _l("Ý kiến chỉ gồm khoảng trắng hoặc ký tự không hiển thị. Vui lòng nhập ý kiến có chữ."), markdown=True
+            ),
             TextLength(
                 max=Comment.BODY_MAX_LENGTH,
                 too_long=_l("Ý kiến dài %(length)s ký tự, vượt quá giới hạn %(max)s ký tự."),

@@ -22,7 +22,7 @@ from forum.core.errors import InvalidAction, PermissionDenied
 from forum.core.markup import render_markup
 from forum.core.permissions import is_active_user
 from forum.auth.models import User
-from forum.core.text import normalize_text, sort_vietnamese
+from forum.core.text import is_visually_blank, normalize_text, sort_vietnamese
 from forum.extensions import db
 from forum.forums.models import Forum, Phase, Theme
 from forum.proposals.models import Comment, Listing, Proposal, ProposalStatus
@@ -116,10 +116,16 @@ def comment_edit_block_reason(comment: Comment, user, now: datetime | None = Non
 
 
 # Input checks (the forms validate first; these guard the services' other callers) -------
-def _clean_text(value: str | None, *, max_length: int, empty: str, too_long: str, multiline=True) -> str:
+def _clean_text(
+    value: str | None, *, max_length: int, empty: str, blank: str, too_long: str, multiline=True
+) -> str:
+    """Normalised text, refused when empty, visually blank or too long. Titles are
+    single-line plain text; bodies (``multiline``) are Markdown."""
     text = normalize_text(value, multiline=multiline)
     if not text:
         raise InvalidAction(empty)
+    if is_visually_blank(text, markdown=multiline):
+        raise InvalidAction(blank)
     if len(text) > max_length:
         raise InvalidAction(too_long)
     return text
@@ -130,6 +136,7 @@ def _clean_title(title: str | None) -> str:
         title,
         max_length=Proposal.TITLE_MAX_LENGTH,
         empty=_("Vui lòng nhập tiêu đề."),
+        blank=_("Tiêu đề chỉ gồm khoảng trắng hoặc ký tự không hiển thị. Vui lòng nhập tiêu đề có chữ."),
         too_long=_("Tiêu đề quá dài."),
         multiline=False,
     )
@@ -137,7 +144,11 @@ def _clean_title(title: str | None) -> str:
 
 def _clean_body(body: str | None) -> str:
     return _clean_text(
-        body, max_length=Proposal.BODY_MAX_LENGTH, empty=_("Vui lòng nhập nội dung hiến kế."), too_long=_("Nội dung quá dài.")
+        body,
+        max_length=Proposal.BODY_MAX_LENGTH,
+        empty=_("Vui lòng nhập nội dung hiến kế."),
+        blank=_("Nội dung hiến kế chỉ gồm khoảng trắng hoặc ký tự không hiển thị. Vui lòng nhập nội dung có chữ."),
+        too_long=_("Nội dung quá dài."),
     )
 
 
@@ -146,6 +157,7 @@ def _clean_comment(body: str | None) -> str:
         body,
         max_length=Comment.BODY_MAX_LENGTH,
         empty=_("Vui lòng nhập nội dung ý kiến."),
+        blank=_("Ý kiến chỉ gồm khoảng trắng hoặc ký tự không hiển thị. Vui lòng nhập ý kiến có chữ."),
         too_long=_("Ý kiến quá dài."),
     )
 

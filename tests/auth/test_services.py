@@ -53,6 +53,22 @@ def test_shell_operator_is_trusted(app):
         assert user.email == "moi@congdoan.vn"
 
 
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"full_name": "\u3164\u3164"}, "Họ và tên chỉ gồm khoảng trắng"),
+        ({"full_name": "\u115f\u1160 \u2800"}, "Họ và tên chỉ gồm khoảng trắng"),
+        ({"unit": "\u3000\u3164"}, "Đơn vị công tác chỉ gồm khoảng trắng"),
+        ({"province": "\u2800"}, "Tỉnh, thành phố chỉ gồm khoảng trắng"),
+    ],
+)
+def test_visually_blank_names_are_refused(app, fields, message):
+    with app.app_context():
+        with pytest.raises(InvalidAction, match=message):
+            services.create_user(actor=None, **{**NEW, **fields})
+        assert _count(User) == 0
+
+
 def test_unknown_role_is_refused(app):
     with app.app_context():
         with pytest.raises(InvalidAction):

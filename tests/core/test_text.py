@@ -1,7 +1,9 @@
-"""Vietnamese input normalisation and alphabetical order."""
+"""Vietnamese input normalisation, blank detection and alphabetical order."""
 import unicodedata
 
-from forum.core.text import normalize_text, sort_vietnamese
+import pytest
+
+from forum.core.text import is_visually_blank, normalize_text, sort_vietnamese
 from forum.core.urls import safe_next_url
 
 
@@ -25,6 +27,68 @@ def test_single_line_collapses_whitespace():
 
 def test_none_and_empty():
     assert normalize_text(None) == "" and normalize_text("   ") == ""
+
+
+BLANK_LOOKING = {
+    "nothing": "",
+    "spaces and newlines": " \t\n\r ",
+    "HANGUL FILLER": "\u3164",
+    "HALFWIDTH HANGUL FILLER": "\uffa0",
+    "HANGUL CHOSEONG and JUNGSEONG FILLERS": "\u115f\u1160",
+    "BRAILLE PATTERN BLANK": "\u2800\u2800\u2800",
+    "ZERO WIDTH SPACE": "\u200b",
+    "ZERO WIDTH JOINER and NON-JOINER": "\u200c\u200d",
+    "BYTE ORDER MARK": "\ufeff",
+    "WORD JOINER": "\u2060",
+    "SOFT HYPHEN": "\u00ad",
+    "NO-BREAK SPACE": "\u00a0",
+    "IDEOGRAPHIC SPACE": "\u3000",
+    "EN, EM and HAIR SPACES": "\u2002\u2003\u200a",
+    "LINE and PARAGRAPH SEPARATORS": "\u2028\u2029",
+    "COMBINING GRAPHEME JOINER": "\u034f",
+    "VARIATION SELECTOR-16": "\ufe0f",
+    "MONGOLIAN VOWEL SEPARATOR": "\u180e",
+    "TAG SPACE": "\U000e0020",
+    "a filler title of five characters": "\u3164 \u3164 \u3164",
+    "a mixture": "\u3164\u2800\u200b\ufeff\u3000 \u115f\u1160",
+}
+VISIBLE = {
+    "a letter": "a",
+    "Vietnamese": "Đoàn viên",
+    "a letter among fillers": "\u3164\u3164 x \u2800",
+    "a digit": "0",
+    "punctuation": ".",
+    "an emoji with a variation selector": "\u2764\ufe0f",
+    "a lone combining accent": "\u0301",
+    "an ampersand": "&",
+    "an entity in plain text shows as typed": "&nbsp;",
+}
+
+
+@pytest.mark.parametrize("text", BLANK_LOOKING.values(), ids=BLANK_LOOKING.keys())
+def test_text_that_shows_nothing_is_visually_blank(text):
+    assert is_visually_blank(text)
+    assert is_visually_blank(text, markdown=True)
+
+
+@pytest.mark.parametrize("text", VISIBLE.values(), ids=VISIBLE.keys())
+def test_text_with_a_visible_character_is_not_blank(text):
+    assert not is_visually_blank(text)
+
+
+@pytest.mark.parametrize("text", ["&nbsp;", "&nbsp;&nbsp;\n&#12644;", "&#x3164; &#8203;", "&NewLine;&Tab;"])
+def test_in_markdown_entities_count_as_what_they_render(text):
+    assert is_visually_blank(text, markdown=True)
+    assert not is_visually_blank(text)
+
+
+@pytest.mark.parametrize("text", ["&amp;", "&nbsp", "&bogus;", "&#65;", "a&nbsp;"])
+def test_in_markdown_visible_or_unknown_entities_are_not_blank(text):
+    assert not is_visually_blank(text, markdown=True)
+
+
+def test_none_is_blank():
+    assert is_visually_blank(None)
 
 
 def test_vietnamese_alphabetical_order():

@@ -41,6 +41,10 @@ def test_a_comment_is_added_rendered_and_counted(app, client, delegate):
         ("", "Vui lòng nhập nội dung ý kiến."),
         ("  \n\t  \n", "Vui lòng nhập nội dung ý kiến."),
         ("\x00\x07\u200b", "Vui lòng nhập nội dung ý kiến."),
+        ("\u3164", "Ý kiến chỉ gồm khoảng trắng hoặc ký tự không hiển thị."),
+        ("\u2800\n\n\u2800", "Ý kiến chỉ gồm khoảng trắng hoặc ký tự không hiển thị."),
+        ("&nbsp;", "Ý kiến chỉ gồm khoảng trắng hoặc ký tự không hiển thị."),
+        ("\u115f\u1160\u3000\ufeff", "Ý kiến chỉ gồm khoảng trắng hoặc ký tự không hiển thị."),
         ("y" * 5001, "Ý kiến dài 5.001 ký tự, vượt quá giới hạn 5.000 ký tự."),
     ],
 )
@@ -182,7 +186,12 @@ def test_the_writer_edits_a_comment(app, client, writer):
 
 @pytest.mark.parametrize(
     "body, message",
-    [("", "Vui lòng nhập nội dung ý kiến."), ("   ", "Vui lòng nhập nội dung ý kiến."), ("q" * 5001, "5.000 ký tự")],
+    [
+        ("", "Vui lòng nhập nội dung ý kiến."),
+        ("   ", "Vui lòng nhập nội dung ý kiến."),
+        ("\u3164 \u2800", "Ý kiến chỉ gồm khoảng trắng hoặc ký tự không hiển thị."),
+        ("q" * 5001, "5.000 ký tự"),
+    ],
 )
 def test_comment_edit_refuses_bad_input(app, client, writer, body, message):
     response = client.post(f"/comments/{writer.comment_id}/edit", data={"body": body})

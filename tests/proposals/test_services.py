@@ -196,6 +196,37 @@ def test_services_refuse_empty_or_oversized_comments(app, body):
             services.add_comment(proposal, body=body, actor=make_user())
 
 
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"title": "\u3164" * 6}, "Tiêu đề chỉ gồm khoảng trắng"),
+        ({"title": "\u2800\u115f\u1160\u3000\u2800"}, "Tiêu đề chỉ gồm khoảng trắng"),
+        ({"body": "\u3164\n\n\u200b"}, "Nội dung hiến kế chỉ gồm khoảng trắng"),
+        ({"body": "&nbsp;"}, "Nội dung hiến kế chỉ gồm khoảng trắng"),
+    ],
+)
+def test_services_refuse_visually_blank_proposals(app, fields, message):
+    with app.app_context():
+        forum = make_forum()
+        text = {"title": "Tiêu đề có chữ", "body": "Nội dung có chữ.", **fields}
+        with pytest.raises(InvalidAction, match=message):
+            services.create_proposal(forum, **text, theme_id=forum.themes[0].id, actor=make_user())
+        proposal = make_proposal(forum, make_user())
+        with pytest.raises(InvalidAction, match=message):
+            services.update_proposal(proposal, **text, theme_id=forum.themes[0].id, actor=proposal.author)
+
+
+@pytest.mark.parametrize("body", ["\u3164", "\u2800 \ufeff", "&nbsp;&nbsp;"])
+def test_services_refuse_visually_blank_comments(app, body):
+    with app.app_context():
+        proposal = make_proposal(make_forum(), make_user())
+        with pytest.raises(InvalidAction, match="Ý kiến chỉ gồm khoảng trắng"):
+            services.add_comment(proposal, body=body, actor=make_user())
+        comment = make_comment(proposal, proposal.author)
+        with pytest.raises(InvalidAction, match="Ý kiến chỉ gồm khoảng trắng"):
+            services.update_comment(comment, body=body, actor=proposal.author)
+
+
 def test_add_comment_bumps_the_counter_in_sql(app):
     with app.app_context():
         proposal = make_proposal(make_forum(), make_user())

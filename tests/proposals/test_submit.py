@@ -18,6 +18,15 @@ def free_forum_number() -> int:
     return min(set(range(1, 11)) - taken)
 
 
+# Titles and bodies that would be published looking empty (five characters or more, so the
+# title's minimum length is not what refuses them).
+VISUALLY_BLANK = [
+    "\u3164\u3164\u3164\u3164\u3164",  # HANGUL FILLER
+    "\u2800 \u2800 \u2800",  # BRAILLE PATTERN BLANK
+    "\u115f\u1160\u115f\u1160\u3164",  # Hangul choseong and jungseong fillers
+    "\u3000\u3164\u3000\u2800\u3000",  # IDEOGRAPHIC SPACE among fillers
+    "\u3164\u200b\ufeff\u3164\u2800",  # zero-width space and byte order mark among fillers
+]
 VALID = {"title": "Thành lập công đoàn cơ sở ở doanh nghiệp FDI", "body": "Nội dung **cụ thể**."}
 
 
@@ -71,6 +80,9 @@ def test_a_valid_proposal_is_published_and_shown(app, client, author):
         ({"body": ""}, "Vui lòng nhập nội dung hiến kế."),
         ({"body": " \n\n \t\n"}, "Vui lòng nhập nội dung hiến kế."),
         ({"body": "x" * 20_001}, "Nội dung dài 20.001 ký tự, vượt quá giới hạn 20.000 ký tự."),
+        *[({"title": blank}, "Tiêu đề chỉ gồm khoảng trắng hoặc ký tự không hiển thị.") for blank in VISUALLY_BLANK],
+        *[({"body": blank}, "Nội dung hiến kế chỉ gồm khoảng trắng hoặc ký tự không hiển thị.")
+          for blank in (*VISUALLY_BLANK, "&nbsp;\n\n&nbsp;")],
         ({"theme_id": ""}, "Vui lòng chọn nhóm vấn đề."),
         ({"theme_id": "abc"}, "Vui lòng chọn nhóm vấn đề."),
         ({"theme_id": "999999"}, "Nhóm vấn đề không thuộc diễn đàn này."),
@@ -199,6 +211,8 @@ def test_edit_form_is_prefilled_and_shows_the_deadline(client, editing):
         ({"title": " "}, "Vui lòng nhập tiêu đề."),
         ({"title": "y" * 201}, "vượt quá giới hạn 200 ký tự"),
         ({"body": "\t"}, "Vui lòng nhập nội dung hiến kế."),
+        ({"title": "\u3164" * 8}, "Tiêu đề chỉ gồm khoảng trắng hoặc ký tự không hiển thị."),
+        ({"body": "&nbsp;\u2800"}, "Nội dung hiến kế chỉ gồm khoảng trắng hoặc ký tự không hiển thị."),
         ({"body": "y" * 20_001}, "vượt quá giới hạn 20.000 ký tự"),
         ({"theme_id": "424242"}, "Nhóm vấn đề không thuộc diễn đàn này."),
     ],
