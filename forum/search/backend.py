@@ -153,6 +153,12 @@ class SearchBackend(abc.ABC):
         """Add or replace these documents (idempotent)."""
 
     @abc.abstractmethod
+    def update_counts(self, documents: Iterable[SearchDocument]) -> None:
+        """These documents changed only in their support count: store the count (and the
+        fingerprint) without analysing their text again. A document not in the index yet
+        is added whole."""
+
+    @abc.abstractmethod
     def remove_documents(self, keys: Iterable[str]) -> None:
         """Remove documents by key; unknown keys are ignored."""
 

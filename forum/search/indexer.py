@@ -13,7 +13,9 @@ How the index stays exactly in step with the database
 3. A batch: read rows ordered by id, coalesce them into document keys, build the
    documents from the *current* database state (a change whose row was read committed
    before the read, so the build sees it), index those that exist, remove those that do
-   not, and only after the backend has committed, delete exactly the ids read. Never
+   not, and only after the backend has committed, delete exactly the ids read. A
+   ``counts`` row (a support toggle) of a document not otherwise refreshed in the batch
+   only updates its count (``SearchBackend.update_counts``: no text analysed again). Never
    ``id <= max``: transactions commit out of id order, and a lower id committed late
    would be deleted unseen. A crash anywhere before the delete leaves the rows, and the
    next drain repeats the (idempotent) work.
@@ -177,6 +179,8 @@ def expand_entities(items, *, session: so.Session) -> set[str]:
     for entity, entity_id in items:
         if entity in (OutboxEntity.PROPOSAL, OutboxEntity.COMMENT):
             keys.add(f"{entity}:{entity_id}")
+        elif entity == OutboxEntity.COUNTS:
+            keys.add(f"{OutboxEntity.PROPOSAL}:{entity_id}")
         elif entity == OutboxEntity.THREAD:
             threads.add(entity_id)
         elif entity == OutboxEntity.FORUM:
@@ -201,16 +205,23 @@ def _drain_batch(backend: SearchBackend, batch_size: int) -> int:
         if not rows:
             return 0
         _checkpoint("after_read")
-        keys = expand_entities(((row.entity, row.entity_id) for row in rows), session=session)
-        documents = build_documents(keys, session=session)
+        keys = expand_entities(((row.entity, row.entity_id) for row in rows if row.entity != OutboxEntity.COUNTS),
+                               session=session)
+        # Count-only changes of documents not refreshed whole anyway.
+        count_keys = expand_entities(((row.entity, row.entity_id) for row in rows
+                                      if row.entity == OutboxEntity.COUNTS), session=session) - keys
+        documents = build_documents(keys | count_keys, session=session)
     # The read transaction is over: nothing is held while the backend writes.
-    missing = sorted(keys - documents.keys())
+    missing = sorted((keys | count_keys) - documents.keys())
     _checkpoint("before_backend")
     # A thread or forum row can stand for thousands of documents: commit them in slices,
     # so that no single index commit (and its writer lock) lasts long.
-    present = list(documents.values())
+    present = [document for key, document in documents.items() if key in keys]
     for start in range(0, len(present), DOCUMENTS_PER_COMMIT):
         backend.index_documents(present[start:start + DOCUMENTS_PER_COMMIT])
+    counted = [document for key, document in documents.items() if key in count_keys]
+    for start in range(0, len(counted), DOCUMENTS_PER_COMMIT):
+        backend.update_counts(counted[start:start + DOCUMENTS_PER_COMMIT])
     if missing:
         backend.remove_documents(missing)
     _checkpoint("after_backend_commit")

@@ -23,6 +23,7 @@ class OutboxEntity:
     """What an outbox row asks the indexer to refresh."""
 
     PROPOSAL = "proposal"  # one proposal document
+    COUNTS = "counts"  # only the proposal's support count changed (no text to analyse again)
     COMMENT = "comment"  # one comment document
     THREAD = "thread"  # a proposal and all its comments (visibility, status or theme changed)
     FORUM = "forum"  # everything in a forum (its phase changed)

@@ -25,7 +25,9 @@ from forum.proposals.models import Comment, Proposal
 from forum.search.models import OutboxEntity, SearchOutbox
 
 # Proposal attributes whose change alters the proposal's own document only...
-PROPOSAL_FIELDS = ("title", "body", "support_count", "author_id", "author", "created_at")
+PROPOSAL_FIELDS = ("title", "body", "author_id", "author", "created_at")
+# ...its counters only (a support toggle: no text to analyse again)...
+COUNT_FIELDS = ("support_count",)
 # ...and those that its comments inherit (visibility, status, place).
 PROPOSAL_THREAD_FIELDS = ("status", "is_hidden", "theme_id", "theme", "forum_id", "forum")
 COMMENT_FIELDS = ("body", "proposal_id", "proposal", "parent_id", "parent", "author_id", "author",
@@ -115,6 +117,8 @@ def _after_flush(session: so.Session, _flush_context) -> None:
                 items.add((OutboxEntity.THREAD, obj.id))
             elif _changed(obj, PROPOSAL_FIELDS):
                 items.add((OutboxEntity.PROPOSAL, obj.id))
+            elif _changed(obj, COUNT_FIELDS):
+                items.add((OutboxEntity.COUNTS, obj.id))
         elif isinstance(obj, Comment):
             if _changed(obj, ("is_hidden",)):
                 # Replies inherit a top-level comment's hidden flag: refresh the whole thread.
@@ -127,7 +131,8 @@ def _after_flush(session: so.Session, _flush_context) -> None:
 
 
 # Statements outside the unit of work ---------------------------------------------------------
-_PROPOSAL_DOCUMENT_COLUMNS = frozenset({"title", "body", "support_count", "author_id", "created_at"})
+_PROPOSAL_DOCUMENT_COLUMNS = frozenset({"title", "body", "author_id", "created_at"})
+_PROPOSAL_COUNT_COLUMNS = frozenset(COUNT_FIELDS)
 _PROPOSAL_THREAD_COLUMNS = frozenset({"id", "status", "is_hidden", "theme_id", "forum_id"})
 _COMMENT_DOCUMENT_COLUMNS = frozenset({"id", "body", "proposal_id", "parent_id", "author_id", "created_at"})
 
@@ -176,6 +181,8 @@ def _on_orm_execute(state: so.ORMExecuteState) -> None:
                     items.update((OutboxEntity.THREAD, i) for i in _matched_ids(state, table))
                 elif columns & _PROPOSAL_DOCUMENT_COLUMNS:
                     items.update((OutboxEntity.PROPOSAL, i) for i in _matched_ids(state, table))
+                elif columns & _PROPOSAL_COUNT_COLUMNS:
+                    items.update((OutboxEntity.COUNTS, i) for i in _matched_ids(state, table))
             elif name == "comments":
                 if columns is None or "is_hidden" in columns:
                     items.update((OutboxEntity.THREAD, i) for i in _matched_ids(state, table, "proposal_id"))

@@ -33,6 +33,13 @@ class MemoryBackend(SearchBackend):
             for document in documents:
                 self.documents[document.key] = document
 
+    def update_counts(self, documents):
+        documents = list(documents)
+        with self._lock:
+            self.calls.append(("counts", sorted(d.key for d in documents)))
+            for document in documents:
+                self.documents[document.key] = document
+
     def remove_documents(self, keys):
         keys = list(keys)
         with self._lock:

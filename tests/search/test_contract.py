@@ -3,6 +3,7 @@
 Runs on Whoosh always, and on PostgreSQL full-text search when TEST_DATABASE_URL is set
 (CI sets it). See forum/search/backend.py for the interface.
 """
+import dataclasses
 import unicodedata
 from datetime import UTC, datetime, timedelta
 
@@ -370,6 +371,21 @@ def test_index_is_an_idempotent_upsert_and_remove_ignores_unknown_keys(backend):
     assert search(backend, "nha tro").total == 0 and search(backend, "khu cong nghiep").total == 1
     backend.remove_documents(["proposal:1", "proposal:999", "comment:5"])
     assert search(backend, "khu cong nghiep").total == 0
+
+
+def test_count_updates_reorder_by_supports_and_keep_fingerprints_exact(backend):
+    documents = [make_doc(1, "tiền lương", support_count=5), make_doc(2, "tiền lương", support_count=1)]
+    backend.index_documents(documents)
+    supported = dataclasses.replace(documents[1], support_count=9)
+    unindexed = make_doc(3, "tiền lương", support_count=2)  # not in the index yet: added whole
+    backend.update_counts([supported, unindexed])
+    assert keys(search(backend, "tien luong", sort=Sort.SUPPORTS)) == ["proposal:2", "proposal:1", "proposal:3"]
+    expected = {d.key: d.fingerprint for d in (documents[0], supported, unindexed)}
+    assert backend.indexed_fingerprints() == expected
+    backend.update_counts([dataclasses.replace(supported, support_count=0)])
+    assert keys(search(backend, "tien luong", sort=Sort.SUPPORTS)) == ["proposal:1", "proposal:3", "proposal:2"]
+    backend.remove_documents(["proposal:2"])
+    assert search(backend, "tien luong").total == 2
 
 
 def test_fingerprints_describe_the_index(backend):

@@ -80,6 +80,23 @@ def test_rows_for_one_document_are_coalesced(memory_app, thread):
     assert backend_of(app).documents[f"proposal:{thread['proposal']}"].title == "Tiêu đề lần 29"
 
 
+def test_a_support_updates_only_the_counts(memory_app, thread):
+    app = memory_app
+    key = f"proposal:{thread['proposal']}"
+    change(app, Proposal, thread["proposal"], support_count=4)
+    drain(app)
+    assert backend_of(app).calls == [("counts", [key])]
+    assert backend_of(app).documents[key].support_count == 4
+    assert_in_step(app)
+    backend_of(app).calls.clear()
+    change(app, Proposal, thread["proposal"], support_count=5)
+    change(app, Proposal, thread["proposal"], title="Tiêu đề mới")
+    drain(app)  # the whole document is written anyway: no separate count update
+    assert backend_of(app).calls == [("index", [key])]
+    assert backend_of(app).documents[key].support_count == 5
+    assert_in_step(app)
+
+
 def test_batches_are_bounded(memory_app, thread):
     app = memory_app
     for n in range(7):

@@ -71,10 +71,18 @@ def test_created_proposal_and_comment_are_enqueued(app):
 
 
 @pytest.mark.parametrize("values", [
-    {"title": "Tiêu đề mới"}, {"body": "Nội dung mới"}, {"support_count": 3},
+    {"title": "Tiêu đề mới"}, {"body": "Nội dung mới"},
 ])
-def test_proposal_text_or_count_changes_enqueue_the_proposal(app, ids, values):
+def test_proposal_text_changes_enqueue_the_proposal(app, ids, values):
     change(app, Proposal, ids["proposal"], **values)
+    assert outbox_rows(app) == [("proposal", ids["proposal"])]
+
+
+def test_a_count_change_enqueues_only_the_counts(app, ids):
+    change(app, Proposal, ids["proposal"], support_count=3)
+    assert outbox_rows(app) == [("counts", ids["proposal"])]
+    clear_outbox(app)
+    change(app, Proposal, ids["proposal"], support_count=4, title="Tiêu đề mới")
     assert outbox_rows(app) == [("proposal", ids["proposal"])]
 
 
@@ -172,7 +180,7 @@ def test_deleting_a_forum_enqueues_all_its_contributions(app, ids):
 
 
 # Statements that bypass the unit of work --------------------------------------------------
-def test_support_and_withdrawal_through_the_votes_service_enqueue_the_proposal(app, ids):
+def test_support_and_withdrawal_through_the_votes_service_enqueue_the_counts(app, ids):
     from forum.auth.models import User
 
     with app.app_context():
@@ -184,22 +192,22 @@ def test_support_and_withdrawal_through_the_votes_service_enqueue_the_proposal(a
             db.session.commit()
 
     run(votes.support_proposal)
-    assert outbox_rows(app) == [("proposal", ids["proposal"])]
+    assert outbox_rows(app) == [("counts", ids["proposal"])]
     clear_outbox(app)
     run(votes.support_proposal)  # a repeat click changes nothing
     assert outbox_rows(app) == []
     run(votes.withdraw_support)
-    assert outbox_rows(app) == [("proposal", ids["proposal"])]
+    assert outbox_rows(app) == [("counts", ids["proposal"])]
 
 
-def test_support_through_the_web_enqueues_the_proposal(app, client, auth, ids):
+def test_support_through_the_web_enqueues_the_counts(app, client, auth, ids):
     with app.app_context():
         voter = make_user().email
     auth.login(voter)
     clear_outbox(app)
     response = client.post(f"/proposals/{ids['proposal']}/support")
     assert response.status_code == 302
-    assert outbox_rows(app) == [("proposal", ids["proposal"])]
+    assert outbox_rows(app) == [("counts", ids["proposal"])]
 
 
 def test_votes_repair_enqueues_the_corrected_proposals(app, runner, ids):
@@ -212,7 +220,7 @@ def test_votes_repair_enqueues_the_corrected_proposals(app, runner, ids):
     clear_outbox(app)
     result = runner.invoke(args=["votes", "verify", "--repair"])
     assert result.exit_code in (0, 1), result.output
-    assert sorted(outbox_rows(app)) == sorted([("proposal", ids["proposal"]), ("proposal", other_id)])
+    assert sorted(outbox_rows(app)) == sorted([("counts", ids["proposal"]), ("counts", other_id)])
 
 
 def test_bulk_orm_updates_and_deletes_are_enqueued(app, ids):

@@ -2,6 +2,7 @@
 
 The engine-independent behaviour is in test_contract.py.
 """
+import dataclasses
 import multiprocessing
 import os
 import shutil
@@ -378,6 +379,24 @@ def test_sorting_uses_columns_and_keeps_visibility(backend):
     assert [supports[h.key] for h in by_supports] == sorted((supports[h.key] for h in by_supports), reverse=True)
     hidden = {d.key for d in CORPUS if d.visibility != Visibility.PUBLIC}
     assert not hidden & {h.key for h in by_supports}
+
+
+def test_count_updates_gather_outside_the_index_then_commit_once(backend):
+    documents = [doc(i, "tiền lương", support_count=i) for i in range(1, wb.NEWER_COUNTS_LIMIT + 2)]
+    backend.index_documents(documents)
+    backend.search(SearchQuery(text="tien luong"))
+    generation = backend._state.ix.latest_generation()
+    for document in documents[:wb.NEWER_COUNTS_LIMIT - 1]:
+        backend.update_counts([dataclasses.replace(document, support_count=1000 - document.entity_id)])
+    backend.search(SearchQuery(text="tien luong"))
+    assert backend._state.ix.latest_generation() == generation  # no commit for counts yet
+    top = keys(backend, "tien luong", sort=Sort.SUPPORTS)[:2]
+    assert top == ["proposal:1", "proposal:2"]
+    backend.update_counts([dataclasses.replace(documents[-1], support_count=5000)])  # the limit: one commit
+    backend.search(SearchQuery(text="tien luong"))
+    assert backend._state.ix.latest_generation() == generation + 1
+    assert not (backend.index_dir / os.readlink(backend.index_dir / wb.CURRENT_LINK) / wb.NEWER_COUNTS).exists()
+    assert keys(backend, "tien luong", sort=Sort.SUPPORTS)[:3] == [documents[-1].key, "proposal:1", "proposal:2"]
 
 
 def test_reserved_characters_in_documents_cannot_fake_marks_or_fields(backend):

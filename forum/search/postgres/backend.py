@@ -88,6 +88,29 @@ class PostgresBackend(PostgresPlanner, SearchBackend):
             if written:
                 bump_generation(self.engine)
 
+    def update_counts(self, documents: Iterable[SearchDocument]) -> None:
+        """An UPDATE of the count and the fingerprint: the tsvectors are not computed again
+        (PostgreSQL recomputes a generated column only when a column it reads changes),
+        and the generation is not bumped (totals do not change)."""
+        latest = {document.key: document for document in documents}
+        if not latest:
+            return
+        keys = sorted(latest)
+        with self.engine.begin() as connection:
+            missing = connection.execute(
+                sa.text(
+                    f"WITH v AS (SELECT * FROM unnest(CAST(:keys AS text[]), CAST(:counts AS integer[]), "
+                    f"  CAST(:fingerprints AS text[])) AS v(key, support_count, fingerprint)), "
+                    f"updated AS (UPDATE {TABLE} e SET support_count = v.support_count, fingerprint = v.fingerprint "
+                    f"  FROM v WHERE e.key = v.key AND e.fingerprint IS DISTINCT FROM v.fingerprint) "
+                    f"SELECT v.key FROM v WHERE NOT EXISTS (SELECT 1 FROM {TABLE} e WHERE e.key = v.key)"
+                ),
+                {"keys": keys, "counts": [latest[key].support_count for key in keys],
+                 "fingerprints": [latest[key].fingerprint for key in keys]},
+            ).scalars().all()
+        if missing:
+            self.index_documents(latest[key] for key in missing)
+
     def remove_documents(self, keys: Iterable[str]) -> None:
         written = False
         try:

@@ -7,6 +7,7 @@ import heapq
 import logging
 import math
 import os
+import pickle
 import secrets
 import shutil
 import threading
@@ -30,6 +31,7 @@ from forum.search.backend import (
     SearchPage,
     SearchQuery,
     SimilarProposal,
+    Sort,
 )
 from forum.search.query import MAX_QUERY_UNITS, clean_query_text, fold_syllable, parse_query, syllables
 from forum.search.whoosh.reading import (
@@ -49,6 +51,9 @@ log = logging.getLogger(__name__)
 CURRENT_LINK = "current"
 GENERATION_PREFIX = "gen-"
 REBUILD_LOCK = ".rebuild.lock"
+# Documents whose support count changed since the index wrote them (see update_counts).
+NEWER_COUNTS = "newer-counts.pickle"
+NEWER_COUNTS_LIMIT = 64  # documents; then they are written into the index in one commit
 
 
 class IndexBusyError(RuntimeError):
@@ -65,6 +70,7 @@ class _ProcessState:
         self.lock = threading.RLock()
         self.view: View | None = None
         self.ix = None
+        self.counts: tuple[tuple, dict[str, SearchDocument]] = ((), {})  # (file signature, documents)
 
     def close(self) -> None:
         with self.lock:
@@ -237,7 +243,10 @@ class WhooshBackend(SearchBackend):
             start = (page - 1) * per_page
             if start >= total:
                 return SearchPage(hits=[], total=total, page=page, per_page=per_page)
-            ranked = rank(view, parsed, matches, query.sort, start + per_page)
+            counts = None
+            if query.sort == Sort.SUPPORTS:
+                counts = {key: doc.support_count for key, doc in self._newer_counts(view.target).items()}
+            ranked = rank(view, parsed, matches, query.sort, start + per_page, counts)
             stored = [(score, leaf.reader.stored_fields(docnum))
                       for leaf, docnum, score in ranked[start:start + per_page]]
         highlighter = Highlighter(parsed)
@@ -299,7 +308,54 @@ class WhooshBackend(SearchBackend):
             view = self._view()
             if view is None:
                 return {}
-            return {f["key"]: f["fingerprint"] for f in view.reader.all_stored_fields()}
+            fingerprints = {f["key"]: f["fingerprint"] for f in view.reader.all_stored_fields()}
+            newer = self._newer_counts(view.target)
+        fingerprints.update((key, doc.fingerprint) for key, doc in newer.items() if key in fingerprints)
+        return fingerprints
+
+    # Counts newer than the index ----------------------------------------------------------
+
+    def _newer_counts_path(self, target: str) -> Path:
+        return self.index_dir / target / NEWER_COUNTS
+
+    def _newer_counts(self, target: str) -> dict[str, SearchDocument]:
+        """This generation's documents with a newer support count (re-read when the file changes)."""
+        path = self._newer_counts_path(target)
+        try:
+            status = os.stat(path)
+        except FileNotFoundError:
+            return {}
+        signature = (str(path), status.st_mtime_ns, status.st_size, status.st_ino)
+        with self._state.lock:
+            cached_signature, documents = self._state.counts
+            if cached_signature != signature:
+                try:
+                    with open(path, "rb") as file:
+                        documents = pickle.load(file)
+                except FileNotFoundError:  # replaced or swapped away: the next call reads again
+                    return {}
+                self._state.counts = (signature, documents)
+            return documents
+
+    def _store_newer_counts(self, target: str, documents: dict[str, SearchDocument]) -> None:
+        """Replace the file atomically (readers see the old one or the new one, never a part)."""
+        path = self._newer_counts_path(target)
+        if not documents:
+            path.unlink(missing_ok=True)
+            return
+        tmp = path.with_name(f".{NEWER_COUNTS}.{secrets.token_hex(4)}")
+        with open(tmp, "wb") as file:
+            pickle.dump(documents, file, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, path)
+
+    def _forget_newer_counts(self, keys) -> None:
+        """After the index committed these documents whole: their newer counts are in it."""
+        target = self._current_target()
+        if target is None:
+            return
+        newer = self._newer_counts(target)
+        if newer and not newer.keys().isdisjoint(keys):
+            self._store_newer_counts(target, {k: d for k, d in newer.items() if k not in keys})
 
     # Writing ----------------------------------------------------------------------------------
 
@@ -342,6 +398,31 @@ class WhooshBackend(SearchBackend):
         with self._writer() as writer:
             for doc in latest.values():
                 writer.update_document(**document_fields(doc))
+        self._forget_newer_counts(latest.keys())
+
+    def update_counts(self, documents: Iterable[SearchDocument]) -> None:
+        """Whoosh cannot update a field in place, and a commit costs tens of milliseconds
+        (hundreds when it merges segments): newer counts go to a small file of the
+        generation (NEWER_COUNTS) that searches sorted by supports and the fingerprints
+        read, and into the index only once NEWER_COUNTS_LIMIT documents have gathered,
+        in one commit. Called by the drainer only (the drain lock serialises the writes)."""
+        latest = {document.key: document for document in documents}
+        if not latest:
+            return
+        self._ensure_index()
+        with self._state.lock:
+            view = self._view()
+            target = view.target if view is not None else self._current_target()
+            indexed = {key for key in latest if view is not None and view.reader.doc_frequency("key", key)}
+        absent = [document for key, document in latest.items() if key not in indexed]
+        if absent:
+            self.index_documents(absent)
+        newer = dict(self._newer_counts(target))
+        newer.update((key, latest[key]) for key in indexed)
+        if len(newer) >= NEWER_COUNTS_LIMIT:
+            self.index_documents(newer.values())  # then forgets them
+        else:
+            self._store_newer_counts(target, newer)
 
     def remove_documents(self, keys: Iterable[str]) -> None:
         keys = list(dict.fromkeys(keys))
@@ -355,6 +436,7 @@ class WhooshBackend(SearchBackend):
         with self._writer() as writer:
             for key in present:
                 writer.delete_by_term("key", key)
+        self._forget_newer_counts(present)
 
     def rebuild(self, documents: Iterable[SearchDocument], *, total: int,
                 progress: Callable[[int], None] | None = None) -> ReindexStats:

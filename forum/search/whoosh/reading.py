@@ -354,8 +354,10 @@ def _scorers(view: View, leaf: Leaf, parsed: ParsedQuery) -> list[tuple[dict, fl
     return [(postings, factor) for postings, factor in scorers if postings]
 
 
-def rank(view: View, parsed: ParsedQuery, matches, sort: str, needed: int):
+def rank(view: View, parsed: ParsedQuery, matches, sort: str, needed: int, counts: dict[str, int] | None = None):
     """The best ``needed`` matches as (leaf, docnum, score), in the requested order.
+
+    ``counts``: support counts newer than the index's, by document key.
 
     Each segment gives its own best ``needed`` (plus those tied with the last), then
     the lists are merged.
@@ -373,6 +375,10 @@ def rank(view: View, parsed: ParsedQuery, matches, sort: str, needed: int):
             entries += [(created[d], 0, index, d, 0.0) for d in chosen]
         elif sort == Sort.SUPPORTS:
             supports = leaf.column("support_count")
+            if counts:
+                newer = {docnum: view.column_value("support_count", count)
+                         for key, count in counts.items() for docnum in leaf.docs("key", key)}
+                supports = [newer.get(docnum, count) for docnum, count in enumerate(supports)] if newer else supports
             best = heapq.nlargest(needed, docs, key=lambda d: (supports[d], created[d]))
             entries += [(supports[d], created[d], index, d, 0.0) for d in best]
         else:
