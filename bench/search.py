@@ -10,13 +10,16 @@ docs/s), then runs a FIXED query mix ``--queries`` times (pass 1 is cold: nothin
 decoded or cached yet) asking for page 1 of 20 highlighted hits, as the search page
 does. Prints p50/p95 per query class and overall (wall clock; the CPU time of the
 benchmark process next to it shows how much a busy machine added), the cold pass on its
-own, and the extra cost of a highlighted page (20 hits minus 1 hit). Only the
+own, the extra cost of a highlighted page (20 hits minus 1 hit), and what a support
+toggle costs the index: the whole document written again (``index_documents``) against
+the count alone (``update_counts``, what the indexer does for a support). Only the
 SearchBackend interface is used, so both engines are measured the same way. For
 PostgreSQL, CPU time is the client's only; compare wall clocks.
 """
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import shutil
 import statistics
 import sys
@@ -111,6 +114,20 @@ def timed_search(backend, text: str, fields: dict, per_page: int = 20):
     return (time.perf_counter() - started) * 1000.0, (time.process_time() - cpu) * 1000.0, page
 
 
+TOGGLES = 200  # support toggles timed per way of writing them
+
+
+def timed_toggles(write, documents) -> list[float]:
+    """Wall ms of writing each document back with one more support, one call per toggle."""
+    costs = []
+    for document in documents:
+        changed = dataclasses.replace(document, support_count=document.support_count + 1)
+        started = time.perf_counter()
+        write([changed])
+        costs.append((time.perf_counter() - started) * 1000.0)
+    return costs
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--engine", choices=["whoosh", "postgres"], default="whoosh")
@@ -126,6 +143,7 @@ def main(argv=None) -> int:
     try:
         backend = make_backend(args, workdir)
         print(f"engine={args.engine} docs={args.docs} queries={len(QUERY_MIX)}×{args.queries}")
+        toggled: list = []  # proposals whose support count the benchmark changes
         if not args.skip_index:
             started = time.perf_counter()
             documents = generate(args.docs, seed=args.seed)
@@ -133,6 +151,7 @@ def main(argv=None) -> int:
             print(f"corpus: {len(documents)} documents ({proposals} proposals) generated in "
                   f"{time.perf_counter() - started:.1f} s")
             stats = backend.rebuild(iter(documents), total=len(documents))
+            toggled = [d for d in documents if d.kind == "proposal"][:2 * TOGGLES]
             del documents
             print(f"bulk index: {stats.documents} docs in {stats.seconds:.1f} s = "
                   f"{stats.documents / max(stats.seconds, 1e-9):.0f} docs/s")
@@ -175,6 +194,13 @@ def main(argv=None) -> int:
             extra.append(max(0.0, page20 - page1))
         print(f"highlighted page (20 hits vs 1): extra p50 {percentile(extra, .5):.1f} ms, "
               f"p95 {percentile(extra, .95):.1f} ms")
+        if toggled:
+            half = len(toggled) // 2
+            for label, write, documents in (("whole document", backend.index_documents, toggled[:half]),
+                                            ("count only", backend.update_counts, toggled[half:])):
+                costs = timed_toggles(write, documents)
+                print(f"support toggle, {label}: n={len(costs)} mean {statistics.mean(costs):.1f} ms, "
+                      f"p50 {percentile(costs, .5):.1f} ms, p99 {percentile(costs, .99):.1f} ms")
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     return 0
