@@ -41,6 +41,8 @@ from tests.search.integration import (  # noqa: F401  (fixture)
     random_change,
 )
 
+pytestmark = pytest.mark.slow  # every test runs and kills a subprocess
+
 CHILD = r'''
 import json, sys, threading, time
 from pathlib import Path

@@ -157,15 +157,12 @@ def test_statement_timeout_returns_an_empty_page_and_logs(engine, caplog):
     backend.index_documents([make_doc(1, "công đoàn cơ sở")])
     with engine.connect() as locker:
         locker.exec_driver_sql("LOCK TABLE search_entries IN ACCESS EXCLUSIVE MODE")
-        started = time.monotonic()
         with caplog.at_level(logging.WARNING, logger="forum.search.postgres.backend"):
             page = search(backend, "cong doan")
             similar = backend.similar_proposals("công đoàn cơ sở", visibility=PUBLIC)
-        elapsed = time.monotonic() - started
         locker.rollback()
     assert (page.hits, page.total, similar) == ([], 0, [])
-    assert elapsed < 2
-    assert "timed out" in caplog.text
+    assert caplog.text.count("timed out") == 2  # both gave up at the statement timeout, not the lock's end
     assert search(backend, "cong doan").total == 1
 
 

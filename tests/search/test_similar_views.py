@@ -12,7 +12,7 @@ from forum.extensions import db
 from forum.proposals.models import Proposal
 from tests.conftest import build_app, destroy_app
 from tests.factories import DEFAULT_PASSWORD, make_forum, make_proposal, make_user
-from tests.search.test_views import ROLES, app, build_corpus, client_as, corpus, index_now  # noqa: F401
+from tests.search.pages import ROLES, app, build_corpus, client_as, corpus, index_now  # noqa: F401
 
 SIMILAR_TITLE = "Chăm lo cho đoàn viên nữ"
 
