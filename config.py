@@ -53,9 +53,6 @@ class Config:
     # Minutes during which authors may edit their own proposal or comment.
     EDIT_WINDOW_MINUTES = _int("EDIT_WINDOW_MINUTES", 30)
     PROPOSALS_PER_PAGE = _int("PROPOSALS_PER_PAGE", 20)
-    # The home page's per-forum counts scan every contribution; each process reuses them
-    # for this many seconds (0 = always fresh).
-    FORUM_COUNTS_CACHE_SECONDS = _int("FORUM_COUNTS_CACHE_SECONDS", 60)
 
     BABEL_DEFAULT_LOCALE = "vi"
     BABEL_DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"

@@ -117,8 +117,9 @@ def register_template_helpers(app: Flask) -> None:
 def register_commands(app: Flask) -> None:
     from forum.auth.cli import users_cli
     from forum.forums.cli import forum_cli
+    from forum.proposals.cli import proposals_cli
     from forum.search.cli import search_cli
     from forum.votes.cli import votes_cli
 
-    for group in (users_cli, forum_cli, votes_cli, search_cli):
+    for group in (users_cli, forum_cli, proposals_cli, votes_cli, search_cli):
         app.cli.add_command(group)

@@ -32,6 +32,7 @@ from forum.core.text import normalize_text
 from forum.extensions import db
 from forum.forums.models import Forum, Theme
 from forum.proposals.models import Comment, Proposal
+from forum.proposals.services import recount_public_counts
 from forum.votes.models import Support
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -328,4 +329,6 @@ def seed_demo() -> SeedReport:
     users = seed_users(content, report)
     seed_content(content, forums, users, report)
     db.session.flush()
+    if report.proposals_created:
+        recount_public_counts()  # the rows above went in directly, not through the services
     return report

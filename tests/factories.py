@@ -1,5 +1,8 @@
 """Plain factory functions for test data. Each commits, so requests see the rows.
 
+Rows go in directly, not through the services, so the counters are set from them
+(``recount_public_counts``, as the demo seeder does) before each commit.
+
 Call them inside ``with app.app_context():``.
 """
 import itertools
@@ -12,6 +15,7 @@ from forum.core.markup import render_markup
 from forum.extensions import db
 from forum.forums.models import Forum, Theme
 from forum.proposals.models import Comment, Proposal
+from forum.proposals.services import recount_public_counts
 from forum.votes.models import Support
 
 DEFAULT_PASSWORD = "mat-khau-thu-nghiem"
@@ -77,6 +81,8 @@ def make_proposal(forum, author, *, title=None, body="Đề xuất **thành lậ
         **fields,
     )
     db.session.add(proposal)
+    db.session.flush()
+    recount_public_counts()
     db.session.commit()
     return proposal
 
@@ -87,6 +93,8 @@ def make_comment(proposal, author, *, body="Tôi đồng ý với hiến kế n�
     )
     db.session.add(comment)
     proposal.comment_count += 1
+    db.session.flush()
+    recount_public_counts()
     db.session.commit()
     return comment
 
@@ -95,5 +103,7 @@ def make_support(proposal, user) -> Support:
     support = Support(proposal_id=proposal.id, user_id=user.id)
     db.session.add(support)
     proposal.support_count += 1
+    db.session.flush()
+    recount_public_counts()
     db.session.commit()
     return support

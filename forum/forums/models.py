@@ -49,6 +49,11 @@ class Forum(db.Model):
     phase: so.Mapped[str] = so.mapped_column(sa.String(20), default=Phase.DRAFT.value)
     # Sample forums carry demonstration titles until organizers enter the official ones.
     is_sample: so.Mapped[bool] = so.mapped_column(default=False)
+    # Public counts (DESIGN §3): maintained by forum.forums.services in the transaction
+    # that changes what they count; ``flask proposals verify`` checks them.
+    proposal_count: so.Mapped[int] = so.mapped_column(default=0, server_default="0")
+    participant_count: so.Mapped[int] = so.mapped_column(default=0, server_default="0")
+    unit_count: so.Mapped[int] = so.mapped_column(default=0, server_default="0")
     created_at: so.Mapped[datetime] = so.mapped_column(sa.DateTime(timezone=True), default=utcnow)
     updated_at: so.Mapped[datetime] = so.mapped_column(
         sa.DateTime(timezone=True), default=utcnow, onupdate=utcnow
@@ -100,8 +105,40 @@ class Theme(db.Model):
     position: so.Mapped[int] = so.mapped_column(default=0)
     title: so.Mapped[str] = so.mapped_column(sa.String(300))
     description: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    # Public proposals in this theme, maintained like the forum's counts.
+    proposal_count: so.Mapped[int] = so.mapped_column(default=0, server_default="0")
 
     forum: so.Mapped[Forum] = so.relationship(back_populates="themes")
 
     def __repr__(self) -> str:
         return f"<Theme {self.id} {self.title[:30]!r}>"
+
+
+class ForumParticipant(db.Model):
+    """How many public contributions (proposals, comments, supports that every reader can
+    see) a user has in a forum; a participant is a user with at least one. Rows stay at
+    zero when the last one goes, so a later contribution is a plain upsert."""
+
+    __tablename__ = "forum_participants"
+
+    forum_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("forums.id", ondelete="CASCADE"), primary_key=True)
+    user_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    contributions: so.Mapped[int] = so.mapped_column(default=0)
+
+    __table_args__ = (sa.CheckConstraint("contributions >= 0", name="contributions_not_negative"),)
+
+
+class ForumUnit(db.Model):
+    """How many public proposals the authors of one unit (đơn vị) have in a forum: the
+    forum page lists the units with the most, and counts those with at least one."""
+
+    __tablename__ = "forum_units"
+
+    forum_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("forums.id", ondelete="CASCADE"), primary_key=True)
+    unit: so.Mapped[str] = so.mapped_column(sa.String(200), primary_key=True)
+    proposal_count: so.Mapped[int] = so.mapped_column(default=0)
+
+    __table_args__ = (
+        sa.CheckConstraint("proposal_count >= 0", name="proposal_count_not_negative"),
+        sa.Index("ix_forum_units_top", "forum_id", "proposal_count"),
+    )

@@ -1,18 +1,27 @@
 """The forums' own tables: which forums a visitor may see, one forum with its themes, the
-theme named in a URL, and the staff verbs on a forum (its phase).
+theme named in a URL, the staff verbs on a forum (its phase), and the forums' public
+counts (proposals per forum and theme, participants, units).
 
-Lists and counts of proposals live with the proposals (``forum.proposals.services``) and
-supports (``forum.votes.services``); the views compose them with these.
+The counts are maintained counters (DESIGN §3): the proposals and votes services call
+``change_public_proposals`` and ``change_participation`` in the transaction that changes
+what they count, with atomic ``n = n + delta`` statements; ``find_counter_drift`` and
+``repair_counters`` compare and rebuild them from the rows those domains describe.
+Lists of proposals live with the proposals (``forum.proposals.services``) and supports
+(``forum.votes.services``); the views compose them with these.
 """
+from dataclasses import dataclass
+
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask_babel import gettext as _
+from sqlalchemy.dialects import postgresql, sqlite
 
 from forum.core.audit import record_audit
 from forum.core.errors import InvalidAction, PermissionDenied
 from forum.core.permissions import is_active_user
 from forum.extensions import db
-from forum.forums.models import Forum, Phase
+from forum.core.text import sort_vietnamese
+from forum.forums.models import Forum, ForumParticipant, ForumUnit, Phase, Theme
 
 
 def list_visible_forums(user) -> list[Forum]:
@@ -73,3 +82,275 @@ def list_visible_forums_with_themes(user) -> list[Forum]:
     """The forums ``user`` may see, in number order, with their themes loaded (two queries)."""
     forums = db.session.scalars(sa.select(Forum).options(so.selectinload(Forum.themes)).order_by(Forum.number))
     return [forum for forum in forums if forum.is_visible_to(user)]
+
+
+# Public counts: reads ----------------------------------------------------------------
+# The forum page lists this many units (those with the most public proposals) and says
+# how many more there are: a page of a national forum stays small (its 4,500 units
+# printed in full were 350 KB).
+UNITS_SHOWN = 30
+
+
+@dataclass(frozen=True)
+class ForumSummary:
+    """A forum with its public counts, as shown on the home page."""
+
+    forum: Forum
+    proposal_count: int
+    participant_count: int
+
+
+def list_forums_with_counts(user) -> list[ForumSummary]:
+    """The forums ``user`` may see, in number order, with their public counts: one
+    query, the counters being columns of the forum rows."""
+    return [
+        ForumSummary(forum, forum.proposal_count, forum.participant_count) for forum in list_visible_forums(user)
+    ]
+
+
+def count_public_proposals_by_theme(forum: Forum) -> dict[int, int]:
+    """``{theme_id: number of public proposals}`` of ``forum``'s themes that have any
+    (no query: the counters are on the themes loaded with the forum)."""
+    return {theme.id: theme.proposal_count for theme in forum.themes if theme.proposal_count}
+
+
+def list_participating_units(forum: Forum, *, limit: int | None = None) -> list[str]:
+    """The units (đơn vị) of the authors of ``forum``'s public proposals, at most
+    ``limit`` of them (default ``UNITS_SHOWN``; those with the most proposals), in
+    Vietnamese alphabetical order. One query through ``ix_forum_units_top``;
+    ``forum.unit_count`` says how many in all."""
+    units = db.session.scalars(
+        sa.select(ForumUnit.unit)
+        .where(ForumUnit.forum_id == forum.id, ForumUnit.proposal_count > 0)
+        .order_by(ForumUnit.proposal_count.desc(), ForumUnit.unit)
+        .limit(UNITS_SHOWN if limit is None else limit)
+    )
+    return sort_vietnamese(units)
+
+
+# Public counts: writes ---------------------------------------------------------------
+_DIALECT_INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+
+
+def _shift_tallies(model, key_column, forum_id: int, deltas: dict) -> int:
+    """Add ``deltas`` ({key: delta}) to the per-forum tallies of ``model`` and return how
+    many keys went from zero to positive minus how many went from positive to zero.
+
+    Increments are one multi-row upsert, decrements one UPDATE; both return the new
+    values, from which the changes of state follow (before = after - delta). Rows are
+    written in key order, so concurrent transactions lock them in the same order. A
+    decrement never goes below zero nor touches a zero row: such a drift is left for
+    ``repair_counters`` rather than failing the user's action.
+    """
+    tally = model.__table__.c
+    count_column = tally.contributions if model is ForumParticipant else tally.proposal_count
+    key = tally[key_column]
+    increments = {k: d for k, d in sorted(deltas.items()) if d > 0}
+    decrements = {k: d for k, d in sorted(deltas.items()) if d < 0}
+    net = 0
+    if increments:
+        insert = _DIALECT_INSERTS[db.engine.dialect.name](model.__table__)
+        statement = insert.values(
+            [{"forum_id": forum_id, key_column: k, count_column.name: d} for k, d in increments.items()]
+        )
+        rows = db.session.execute(
+            statement.on_conflict_do_update(
+                index_elements=["forum_id", key_column],
+                set_={count_column.name: count_column + statement.excluded[count_column.name]},
+            ).returning(key, count_column)
+        )
+        net += sum(1 for k, after in rows if after == increments[k])
+    if decrements:
+        delta = sa.case(decrements, value=key)
+        rows = db.session.execute(
+            sa.update(model.__table__)
+            .where(tally.forum_id == forum_id, key.in_(list(decrements)), count_column > 0)
+            .values({count_column: sa.case((count_column + delta < 0, 0), else_=count_column + delta)})
+            .returning(key, count_column)
+        )
+        net -= sum(1 for _key, after in rows if after == 0)
+    return net
+
+
+def _shift_forum(forum_id: int, **deltas: int) -> None:
+    values = {name: getattr(Forum, name) + delta for name, delta in deltas.items() if delta}
+    if values:
+        db.session.execute(
+            sa.update(Forum)
+            .where(Forum.id == forum_id)
+            # updated_at set to itself: a count is not an edit of the forum.
+            .values(updated_at=Forum.updated_at, **values)
+            .execution_options(synchronize_session=False)
+        )
+
+
+def _shift_theme(theme_id: int | None, delta: int) -> None:
+    if theme_id is not None:
+        db.session.execute(
+            sa.update(Theme).where(Theme.id == theme_id).values(proposal_count=Theme.proposal_count + delta)
+            .execution_options(synchronize_session=False)
+        )
+
+
+def change_public_proposals(forum_id: int, theme_id: int | None, unit: str | None, delta: int) -> None:
+    """A public proposal (by an author of ``unit``) appeared (+1) or left (-1): move the
+    forum's and the theme's proposal counts and the unit's tally."""
+    _shift_theme(theme_id, delta)
+    units = _shift_tallies(ForumUnit, "unit", forum_id, {unit: delta}) if unit else 0
+    _shift_forum(forum_id, proposal_count=delta, unit_count=units)
+
+
+def move_public_proposal(old_theme_id: int | None, new_theme_id: int | None) -> None:
+    """A public proposal moved from one theme to another."""
+    if old_theme_id != new_theme_id:
+        _shift_theme(old_theme_id, -1)
+        _shift_theme(new_theme_id, +1)
+
+
+def change_participation(forum_id: int, deltas: dict[int, int]) -> None:
+    """Add ``deltas`` ({user id: change in public contributions}) to ``forum_id``'s
+    participation; the participant count moves for users whose count leaves or reaches
+    zero."""
+    net = _shift_tallies(ForumParticipant, "user_id", forum_id, {u: d for u, d in deltas.items() if d})
+    _shift_forum(forum_id, participant_count=net)
+
+
+# Public counts: verification and repair ----------------------------------------------
+@dataclass(frozen=True)
+class CounterDrift:
+    """A stored count that differs from the rows: ``counter`` names it, ``object_id`` is
+    the forum's or the theme's id."""
+
+    counter: str
+    object_id: int
+    stored: int
+    actual: int
+
+
+def _participation_rows(contributions: sa.Select):
+    rows = contributions.subquery()
+    return sa.select(rows.c.forum_id, rows.c.user_id, sa.func.count().label("contributions")).group_by(
+        rows.c.forum_id, rows.c.user_id
+    )
+
+
+def _unit_rows(public_proposals: sa.Select):
+    rows = public_proposals.subquery()
+    return (
+        sa.select(rows.c.forum_id, rows.c.unit, sa.func.count().label("proposal_count"))
+        .where(rows.c.unit.is_not(None), rows.c.unit != "")
+        .group_by(rows.c.forum_id, rows.c.unit)
+    )
+
+
+def _tally_mismatches(model, key_column: str, actual: sa.Select) -> dict[int, tuple[int, int]]:
+    """{forum id: (stored rows, actual rows)} of forums whose positive tallies differ
+    from ``actual`` (forum_id, key, count) in any row."""
+    table = model.__table__
+    count_column = table.c.contributions if model is ForumParticipant else table.c.proposal_count
+    stored = sa.select(table.c.forum_id, table.c[key_column], count_column).where(count_column > 0)
+    forum_ids = set()
+    for differing in (sa.except_(stored, actual).subquery(), sa.except_(actual, stored).subquery()):
+        forum_ids.update(db.session.scalars(sa.select(differing.c.forum_id).distinct()))
+    if not forum_ids:
+        return {}
+    stored_rows = dict(
+        db.session.execute(
+            sa.select(table.c.forum_id, sa.func.count()).where(count_column > 0, table.c.forum_id.in_(forum_ids))
+            .group_by(table.c.forum_id)
+        ).all()
+    )
+    actual_sub = actual.subquery()
+    actual_rows = dict(
+        db.session.execute(
+            sa.select(actual_sub.c.forum_id, sa.func.count()).where(actual_sub.c.forum_id.in_(forum_ids))
+            .group_by(actual_sub.c.forum_id)
+        ).all()
+    )
+    return {forum_id: (stored_rows.get(forum_id, 0), actual_rows.get(forum_id, 0)) for forum_id in sorted(forum_ids)}
+
+
+def find_counter_drift(public_proposals: sa.Select, contributions: sa.Select) -> list[CounterDrift]:
+    """Every public count that differs from the rows.
+
+    ``public_proposals`` selects (forum_id, theme_id, unit) once per public proposal, the
+    unit being its author's; ``contributions`` selects (forum_id, user_id) once per public
+    contribution. The domains that own those rows build them (the proposals services
+    compose the whole set), so this domain reads only its own tables.
+    """
+    proposals = public_proposals.subquery()
+    participation = _participation_rows(contributions).subquery()
+    units = _unit_rows(public_proposals).subquery()
+
+    def count_of(table, column, owner):
+        return sa.select(sa.func.count()).select_from(table).where(column == owner.id).correlate(owner).scalar_subquery()
+
+    drift = []
+    forums = db.session.execute(
+        sa.select(
+            Forum.id, Forum.proposal_count, count_of(proposals, proposals.c.forum_id, Forum),
+            Forum.participant_count, count_of(participation, participation.c.forum_id, Forum),
+            Forum.unit_count, count_of(units, units.c.forum_id, Forum),
+        ).order_by(Forum.id)
+    )
+    for forum_id, *pairs in forums:
+        for name, (stored, actual) in zip(
+            ("proposal_count", "participant_count", "unit_count"), zip(pairs[0::2], pairs[1::2])
+        ):
+            if stored != actual:
+                drift.append(CounterDrift(f"forum.{name}", forum_id, stored, actual))
+    themes = db.session.execute(
+        sa.select(Theme.id, Theme.proposal_count, count_of(proposals, proposals.c.theme_id, Theme)).order_by(Theme.id)
+    )
+    drift += [
+        CounterDrift("theme.proposal_count", theme_id, stored, actual)
+        for theme_id, stored, actual in themes
+        if stored != actual
+    ]
+    for counter, model, key, actual in (
+        ("forum_participants", ForumParticipant, "user_id", _participation_rows(contributions)),
+        ("forum_units", ForumUnit, "unit", _unit_rows(public_proposals)),
+    ):
+        drift += [
+            CounterDrift(counter, forum_id, stored, actual)
+            for forum_id, (stored, actual) in _tally_mismatches(model, key, actual).items()
+        ]
+    return drift
+
+
+def repair_counters(public_proposals: sa.Select, contributions: sa.Select) -> None:
+    """Rebuild every public count from the rows (arguments as for ``find_counter_drift``):
+    the tallies are rewritten, then the counts on forums and themes set from them. The
+    caller holds off concurrent writers of the rows (``flask proposals verify --repair``
+    does)."""
+    db.session.execute(sa.delete(ForumParticipant))
+    db.session.execute(sa.delete(ForumUnit))
+    db.session.execute(
+        sa.insert(ForumParticipant).from_select(
+            ["forum_id", "user_id", "contributions"], _participation_rows(contributions)
+        )
+    )
+    db.session.execute(
+        sa.insert(ForumUnit).from_select(["forum_id", "unit", "proposal_count"], _unit_rows(public_proposals))
+    )
+    proposals = public_proposals.subquery()
+
+    def count_of(select_from, column, owner):
+        return sa.select(sa.func.count()).select_from(select_from).where(column == owner.id).correlate(owner).scalar_subquery()
+
+    db.session.execute(
+        sa.update(Forum)
+        .values(
+            proposal_count=count_of(proposals, proposals.c.forum_id, Forum),
+            participant_count=count_of(ForumParticipant, ForumParticipant.forum_id, Forum),
+            unit_count=count_of(ForumUnit, ForumUnit.forum_id, Forum),
+            updated_at=Forum.updated_at,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    db.session.execute(
+        sa.update(Theme)
+        .values(proposal_count=count_of(proposals, proposals.c.theme_id, Theme))
+        .execution_options(synchronize_session=False)
+    )
+    db.session.expire_all()

@@ -133,6 +133,11 @@ class Proposal(db.Model):
             return self.status
 
     @property
+    def listing_is_public(self) -> bool:
+        """What ``listing == Listing.PUBLIC`` says in the database, from the loaded row."""
+        return not self.is_hidden and self.status != ProposalStatus.WITHDRAWN
+
+    @property
     def is_withdrawn(self) -> bool:
         return self.status == ProposalStatus.WITHDRAWN
 

@@ -22,8 +22,9 @@ from forum.core.errors import InvalidAction, PermissionDenied
 from forum.core.markup import render_markup
 from forum.core.permissions import is_active_user
 from forum.auth.models import User
-from forum.core.text import is_visually_blank, normalize_text, sort_vietnamese
+from forum.core.text import is_visually_blank, normalize_text
 from forum.extensions import db
+from forum.forums import services as forum_counts
 from forum.forums.models import Forum, Phase, Theme
 from forum.proposals.models import Comment, Listing, Proposal, ProposalStatus
 
@@ -193,6 +194,8 @@ def create_proposal(forum: Forum, *, title: str, body: str, theme_id: int | None
     )
     db.session.add(proposal)
     db.session.flush()
+    forum_counts.change_public_proposals(forum.id, proposal.theme_id, actor.unit, +1)
+    forum_counts.change_participation(forum.id, {actor.id: +1})
     return proposal
 
 
@@ -216,6 +219,8 @@ def update_proposal(
     proposal.title = title
     proposal.body = body
     proposal.body_html = render_markup(body)
+    if proposal.listing_is_public and theme != proposal.theme:
+        forum_counts.move_public_proposal(proposal.theme_id, theme.id if theme else None)
     proposal.theme = theme
     proposal.edited_at = now or utcnow()
     db.session.flush()
@@ -228,6 +233,8 @@ def withdraw_proposal(proposal: Proposal, *, actor, reason: str = "", now: datet
     if block:
         raise PermissionDenied(block)
     previous = proposal.status
+    if proposal.listing_is_public:
+        change_publicity(proposal, -1)
     proposal.status = ProposalStatus.WITHDRAWN.value
     proposal.withdrawn_at = now or utcnow()
     record_audit(
@@ -283,6 +290,8 @@ def add_comment(proposal: Proposal, *, body: str, parent_id: int | None = None, 
         .where(Proposal.id == proposal.id)
         .values(comment_count=Proposal.comment_count + 1)
     )
+    if proposal.listing_is_public:
+        forum_counts.change_participation(proposal.forum_id, {actor.id: +1})
     return comment
 
 
@@ -304,6 +313,148 @@ def comment_edit_deadline(comment: Comment) -> datetime:
     """Until when the writer may edit ``comment`` (the same window as proposals)."""
     created = comment.created_at if comment.created_at.tzinfo else comment.created_at.replace(tzinfo=UTC)
     return created + timedelta(minutes=current_app.config["EDIT_WINDOW_MINUTES"])
+
+
+# The forums' public counts ---------------------------------------------------------------
+# A forum's participants are the users with a public contribution there: a proposal
+# every reader sees (``Listing.PUBLIC``), a comment that is not hidden on one, and what
+# the domains above add (supports). Those domains register a *contribution source*: a
+# function of a proposal id returning a select of (forum_id, user_id), one row per
+# contribution on that proposal whatever its state, or with ``None`` one row per
+# contribution on every public proposal (for verification).
+_contribution_sources: list = []
+
+
+def register_contribution_source(source) -> None:
+    """Let ``source`` (see above) count in participation; the votes services register
+    their supports at import."""
+    if source not in _contribution_sources:
+        _contribution_sources.append(source)
+
+
+def _own_contributions(proposal_id: int | None) -> list[sa.Select]:
+    forum_id = Proposal.forum_id.label("forum_id")
+    comments = sa.select(forum_id, Comment.author_id.label("user_id")).join(Proposal, Comment.proposal_id == Proposal.id)
+    comments = comments.where(Comment.is_hidden.is_(False))
+    authors = sa.select(forum_id, Proposal.author_id.label("user_id"))
+    if proposal_id is None:
+        return [
+            authors.where(Proposal.listing == Listing.PUBLIC),
+            comments.where(Proposal.listing == Listing.PUBLIC),
+        ]
+    return [authors.where(Proposal.id == proposal_id), comments.where(Comment.proposal_id == proposal_id)]
+
+
+def _contributions(proposal_id: int | None) -> sa.Select:
+    selects = _own_contributions(proposal_id) + [source(proposal_id) for source in _contribution_sources]
+    return sa.union_all(*selects).subquery().select()
+
+
+def change_publicity(proposal: Proposal, delta: int) -> None:
+    """``proposal`` enters (+1) or leaves (-1) the public lists (withdrawal, hiding):
+    move its forum's counts by everything it carries, in two queries plus the writes.
+    Call it while the proposal's own row still says what it was."""
+    rows = _contributions(proposal.id).subquery()
+    deltas = dict(
+        db.session.execute(
+            sa.select(rows.c.user_id, sa.func.count() * delta).group_by(rows.c.user_id)
+        ).all()
+    )
+    unit = db.session.scalar(sa.select(User.unit).where(User.id == proposal.author_id))
+    forum_counts.change_public_proposals(proposal.forum_id, proposal.theme_id, unit, delta)
+    forum_counts.change_participation(proposal.forum_id, deltas)
+
+
+def public_proposals_for_counts() -> sa.Select:
+    """(forum_id, theme_id, unit of the author) once per public proposal."""
+    return (
+        sa.select(Proposal.forum_id, Proposal.theme_id, User.unit)
+        .join(User, User.id == Proposal.author_id)
+        .where(Proposal.listing == Listing.PUBLIC)
+    )
+
+
+@dataclass(frozen=True)
+class CommentCountDrift:
+    proposal_id: int
+    stored: int
+    actual: int
+
+
+def find_comment_count_drift() -> list[CommentCountDrift]:
+    """Proposals whose ``comment_count`` differs from their comment rows (one query)."""
+    actual = sa.func.count(Comment.id)
+    rows = db.session.execute(
+        sa.select(Proposal.id, Proposal.comment_count, actual)
+        .outerjoin(Comment, Comment.proposal_id == Proposal.id)
+        .group_by(Proposal.id, Proposal.comment_count)
+        .having(Proposal.comment_count != actual)
+        .order_by(Proposal.id)
+    )
+    return [CommentCountDrift(*row) for row in rows]
+
+
+def find_counter_drift() -> list:
+    """Every counter of proposals and forums that differs from the rows: comment counts
+    (``CommentCountDrift``) and the forums' public counts (``forums.CounterDrift``)."""
+    return find_comment_count_drift() + forum_counts.find_counter_drift(
+        public_proposals_for_counts(), _contributions(None)
+    )
+
+
+def _lock_counted_rows_against_writers() -> None:
+    """Hold off every write that moves these counters while they are rebuilt.
+
+    SQLite: the CLI transaction already began with BEGIN IMMEDIATE (forum.core.database).
+    PostgreSQL: SHARE mode waits for in-flight writers and blocks new ones until this
+    transaction ends, while reads go on.
+    """
+    if db.engine.dialect.name == "postgresql":
+        db.session.execute(
+            sa.text("LOCK TABLE proposals, comments, supports, forum_participants, forum_units IN SHARE MODE")
+        )
+
+
+def recount_public_counts() -> None:
+    """Set the forums' public counts from the rows, without audit: for whoever has just
+    written the rows in bulk (the demo seeder); repairs go through ``repair_counters``."""
+    forum_counts.repair_counters(public_proposals_for_counts(), _contributions(None))
+
+
+def repair_counters(*, actor, reason: str = "") -> list:
+    """Find the drift, rebuild the counters from the rows and write one audit entry per
+    wrong counter; returns the drift found (empty: nothing was wrong, nothing written)."""
+    _lock_counted_rows_against_writers()
+    drift = find_counter_drift()
+    if not drift:
+        return []
+    comment_drift = [d for d in drift if isinstance(d, CommentCountDrift)]
+    if comment_drift:
+        counted = (
+            sa.select(sa.func.count(Comment.id)).where(Comment.proposal_id == Proposal.id)
+            .correlate(Proposal).scalar_subquery()
+        )
+        db.session.execute(
+            sa.update(Proposal)
+            .where(Proposal.id.in_([d.proposal_id for d in comment_drift]))
+            # updated_at set to itself: a repair is not an edit.
+            .values(comment_count=counted, updated_at=Proposal.updated_at)
+            .execution_options(synchronize_session=False)
+        )
+    recount_public_counts()
+    targets = {"theme": Theme, "forum": Forum}
+    for item in drift:
+        if isinstance(item, CommentCountDrift):
+            target, counter = db.session.get(Proposal, item.proposal_id), "comment_count"
+        else:
+            kind, _dot, counter = item.counter.partition(".")
+            target = db.session.get(targets.get(kind, Forum), item.object_id)
+            counter = counter or kind
+        record_audit(
+            "proposals.repair_counter", target, actor=actor, reason=reason,
+            before={counter: item.stored}, after={counter: item.actual},
+        )
+    return drift
 
 
 # Queries for the pages -------------------------------------------------------------------
@@ -353,9 +504,7 @@ def comment_thread(proposal: Proposal, viewer) -> list[tuple[Comment, list[Comme
     return [(comment, replies.get(comment.id, [])) for comment in comments if comment.parent_id is None]
 
 
-# Lists and counts for the forum pages and the profile ---------------------------------
-# Public counts cover only what every reader can see: proposals that are neither hidden
-# nor withdrawn, and comments that are not hidden.
+# Lists for the forum pages and the profile -------------------------------------------
 
 # Pages beyond this are not a real request (a typo or a probe); the view answers 404.
 MAX_PAGE = 100_000
@@ -390,47 +539,6 @@ SORT_LABELS = {
 
 def _is_staff(user) -> bool:
     return is_active_user(user) and user.is_moderator
-
-
-def public_proposal_condition():
-    """Condition for proposals that count publicly (not hidden, not withdrawn)."""
-    return sa.and_(Proposal.is_hidden.is_(False), Proposal.status != ProposalStatus.WITHDRAWN.value)
-
-
-def count_public_proposals_by_forum(forum_ids) -> dict[int, int]:
-    """``{forum_id: number of public proposals}`` in one GROUP BY query."""
-    ids = list(forum_ids)
-    if not ids:
-        return {}
-    rows = db.session.execute(
-        sa.select(Proposal.forum_id, sa.func.count(Proposal.id))
-        .where(Proposal.forum_id.in_(ids), public_proposal_condition())
-        .group_by(Proposal.forum_id)
-    )
-    return {forum_id: count for forum_id, count in rows}
-
-
-def count_public_proposals_by_theme(forum: Forum) -> dict[int, int]:
-    """``{theme_id: number of public proposals}`` for one forum in one GROUP BY query."""
-    rows = db.session.execute(
-        sa.select(Proposal.theme_id, sa.func.count(Proposal.id))
-        .where(Proposal.forum_id == forum.id, Proposal.theme_id.is_not(None), public_proposal_condition())
-        .group_by(Proposal.theme_id)
-    )
-    return {theme_id: count for theme_id, count in rows}
-
-
-def list_participating_units(forum: Forum) -> list[str]:
-    """The distinct units (đơn vị) of the authors of ``forum``'s public proposals, in
-    Vietnamese alphabetical order. One query; authors of hidden or withdrawn proposals
-    only are left out, as in the public counts."""
-    units = db.session.scalars(
-        sa.select(User.unit)
-        .distinct()
-        .join(Proposal, Proposal.author_id == User.id)
-        .where(Proposal.forum_id == forum.id, public_proposal_condition(), User.unit.is_not(None), User.unit != "")
-    )
-    return sort_vietnamese(units)
 
 
 def _proposal_order(sort: ProposalSort) -> list:
@@ -489,13 +597,16 @@ def list_proposals(
     theme_id: int | None = None,
     page: int = 1,
     per_page: int = 20,
+    public_total: int | None = None,
 ) -> ProposalPage:
     """One page of ``forum``'s proposals as ``user`` may see them, pinned first.
 
     Withdrawn proposals are never listed; hidden ones only for moderators and above.
     Authors (the columns a card shows) and themes are loaded with the page, never a
     query per proposal. A page past the end shows the last page; ``page`` must be at
-    most ``MAX_PAGE`` (the view checks).
+    most ``MAX_PAGE`` (the view checks). ``public_total``, the maintained count of the
+    public proposals listed (the forum's or the theme's), saves counting them for
+    readers who see only those; staff lists are counted.
 
     Reads only what the cards show, through the index of the chosen order
     (``ix_proposals_list_*``): the page's ids are found by walking that index, whose
@@ -512,7 +623,10 @@ def list_proposals(
         conditions.append(Proposal.listing == Listing.PUBLIC)
     if theme_id is not None:
         conditions.append(Proposal.theme_id == theme_id)
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(Proposal).where(*conditions))
+    if public_total is not None and not _is_staff(user):
+        total = public_total
+    else:
+        total = db.session.scalar(sa.select(sa.func.count()).select_from(Proposal).where(*conditions))
     pages = -(-total // per_page)
     page = max(1, min(page, MAX_PAGE, pages or 1))
     order = _proposal_order(sort)

@@ -19,8 +19,9 @@ from forum.core.database import utcnow
 from forum.core.errors import InvalidAction, PermissionDenied
 from forum.core.permissions import is_active_user
 from forum.extensions import db
-from forum.proposals.models import Comment, Proposal
-from forum.proposals.services import listed_on_profile, public_proposal_condition
+from forum.proposals.models import Listing, Proposal
+from forum.forums.services import change_participation
+from forum.proposals.services import listed_on_profile, register_contribution_source
 from forum.votes.models import Support
 
 _DIALECT_INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
@@ -46,29 +47,17 @@ def supported_proposal_ids(user, proposal_ids) -> set[int]:
     return set(rows)
 
 
-def count_participants_by_forum(forum_ids) -> dict[int, int]:
-    """``{forum_id: distinct users who proposed, commented or supported}`` in one query.
+def support_contributions(proposal_id: int | None) -> sa.Select:
+    """Supports as contributions to their forum's participation: (forum_id, user_id) per
+    support on ``proposal_id``, or with None on every public proposal (see
+    ``proposals.services.register_contribution_source``)."""
+    stmt = sa.select(Proposal.forum_id, Support.user_id).join(Proposal, Support.proposal_id == Proposal.id)
+    if proposal_id is None:
+        return stmt.where(Proposal.listing == Listing.PUBLIC)
+    return stmt.where(Support.proposal_id == proposal_id)
 
-    Only public contributions count: a user whose only proposal was hidden or withdrawn,
-    or whose only comment was hidden, is not counted.
-    """
-    ids = list(forum_ids)
-    if not ids:
-        return {}
-    public = sa.and_(Proposal.forum_id.in_(ids), public_proposal_condition())
-    authors = sa.select(Proposal.forum_id.label("forum_id"), Proposal.author_id.label("user_id")).where(public)
-    commenters = (
-        sa.select(Proposal.forum_id, Comment.author_id)
-        .join(Proposal, Comment.proposal_id == Proposal.id)
-        .where(public, Comment.is_hidden.is_(False))
-    )
-    supporters = sa.select(Proposal.forum_id, Support.user_id).join(Proposal, Support.proposal_id == Proposal.id).where(public)
-    # UNION (not UNION ALL) already removes duplicate (forum, user) pairs.
-    participation = sa.union(authors, commenters, supporters).subquery()
-    rows = db.session.execute(
-        sa.select(participation.c.forum_id, sa.func.count(participation.c.user_id)).group_by(participation.c.forum_id)
-    )
-    return {forum_id: count for forum_id, count in rows}
+
+register_contribution_source(support_contributions)
 
 
 def list_supported_proposals(user, *, forum_ids) -> list[Proposal]:
@@ -99,6 +88,8 @@ def support_proposal(proposal: Proposal, *, actor) -> SupportState:
         .returning(supports.c.id)
     ).first() is not None
     count = _shift_support_count(proposal, +1) if inserted else _read_support_count(proposal)
+    if inserted and proposal.listing_is_public:
+        change_participation(proposal.forum_id, {actor.id: +1})
     return SupportState(supported=True, support_count=count, changed=inserted)
 
 
@@ -110,6 +101,8 @@ def withdraw_support(proposal: Proposal, *, actor) -> SupportState:
         sa.delete(supports).where(supports.c.proposal_id == proposal.id, supports.c.user_id == actor.id)
     ).rowcount == 1
     count = _shift_support_count(proposal, -1) if deleted else _read_support_count(proposal)
+    if deleted and proposal.listing_is_public:
+        change_participation(proposal.forum_id, {actor.id: -1})
     return SupportState(supported=False, support_count=count, changed=deleted)
 
 

@@ -1,9 +1,9 @@
-"""The home page's forum list: visibility by role and the public counts it composes from
-the proposals and supports."""
+"""The home page's forum list: visibility by role and the public counts (maintained
+counters on the forum rows)."""
 import pytest
 from flask_login import AnonymousUserMixin
 
-from forum.forums.views import list_forums_with_counts
+from forum.forums.services import list_forums_with_counts
 from tests.factories import make_comment, make_forum, make_proposal, make_support, make_user
 
 ANONYMOUS = AnonymousUserMixin()

@@ -68,3 +68,17 @@ def test_visible_forums_with_themes_come_in_two_queries(app, count_queries):
         assert [forum.slug for forum in forums] == ["mot", "hai"]
         assert sorted(themes[1]) == ["B", "C"] and themes[0] == ["A"]
         assert counter.count == 2
+
+
+def test_theme_counts_exclude_hidden_and_withdrawn(app):
+    with app.app_context():
+        forum = make_forum(number=1, themes=("A", "B", "C"))
+        author = make_user()
+        first, second, _third = forum.themes
+        make_proposal(forum, author, theme=first)
+        make_proposal(forum, author, theme=first)
+        make_proposal(forum, author, theme=first, is_hidden=True)
+        make_proposal(forum, author, theme=second)
+        make_proposal(forum, author, theme=second, status="withdrawn")
+        counts = services.count_public_proposals_by_theme(forum)
+        assert counts == {first.id: 2, second.id: 1}

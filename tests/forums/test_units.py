@@ -6,7 +6,7 @@ import pytest
 
 from forum.extensions import db
 from forum.forums.models import Forum
-from forum.proposals.services import list_participating_units
+from forum.forums.services import list_participating_units
 from forum.proposals.models import ProposalStatus
 from tests.conftest import AuthActions
 from tests.factories import make_forum, make_proposal, make_user
@@ -89,3 +89,21 @@ def test_forum_page_query_count_does_not_grow_with_units(app, count_queries):
     with count_queries() as large:
         assert len(units_in_page(client.get("/forums/d").get_data(as_text=True))) == 15
     assert large.count == small.count
+
+
+def test_a_long_list_shows_the_units_with_most_proposals_and_counts_the_rest(app, client, monkeypatch):
+    """Bounded: the page never prints every unit of a national forum."""
+    from forum.forums import services
+
+    monkeypatch.setattr(services, "UNITS_SHOWN", 2)
+    with app.app_context():
+        forum = make_forum(number=1, slug="d")
+        for unit, proposals in (("Điện lực", 3), ("An Phát", 2), ("Bia Sài Gòn", 1), ("Dầu khí", 1)):
+            author = make_user(unit=unit)
+            for _ in range(proposals):
+                make_proposal(forum, author)
+        assert services.list_participating_units(forum, limit=2) == ["An Phát", "Điện lực"]
+    html = client.get("/forums/d").get_data(as_text=True)
+    assert units_in_page(html) == ["An Phát", "Điện lực"]
+    assert '<span class="badge badge-count">4</span>' in html
+    assert "còn 2 đơn vị khác" in html

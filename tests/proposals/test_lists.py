@@ -1,5 +1,5 @@
-"""Proposal lists and counts of the forum pages: public counts, visibility by role, list
-order, filters and pagination."""
+"""Proposal lists of the forum pages: visibility by role, list order, filters and
+pagination."""
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -20,20 +20,6 @@ def user_with_role(role):
 
 def titles(pagination):
     return [proposal.title for proposal in pagination.items]
-
-
-def test_theme_counts_exclude_hidden_and_withdrawn(app):
-    with app.app_context():
-        forum = make_forum(number=1, themes=("A", "B", "C"))
-        author = make_user()
-        first, second, _third = forum.themes
-        make_proposal(forum, author, theme=first)
-        make_proposal(forum, author, theme=first)
-        make_proposal(forum, author, theme=first, is_hidden=True)
-        make_proposal(forum, author, theme=second)
-        make_proposal(forum, author, theme=second, status="withdrawn")
-        counts = services.count_public_proposals_by_theme(forum)
-        assert counts == {first.id: 2, second.id: 1}
 
 
 @pytest.mark.parametrize("value, expected", [

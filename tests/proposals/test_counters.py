@@ -1,0 +1,125 @@
+"""The forums' public counts are maintained counters (DESIGN §3): every verb that changes
+what they count moves them in its own transaction, and ``flask proposals verify
+[--repair]`` finds and fixes any drift."""
+import sqlalchemy as sa
+
+from forum.core.audit import AuditEntry
+from forum.extensions import db
+from forum.forums.models import Forum, ForumParticipant, ForumUnit, Theme
+from forum.proposals import services
+from forum.proposals.models import Proposal
+from forum.votes.services import support_proposal, withdraw_support
+from tests.factories import make_comment, make_forum, make_proposal, make_support, make_user
+
+
+def counts(forum_id: int) -> tuple[int, int, int, list[int]]:
+    """(public proposals, participants, units, [public proposals per theme]) of a forum,
+    as stored, after checking that every counter equals the rows."""
+    db.session.expire_all()
+    assert services.find_counter_drift() == []
+    forum = db.session.get(Forum, forum_id)
+    return forum.proposal_count, forum.participant_count, forum.unit_count, [t.proposal_count for t in forum.themes]
+
+
+def test_counters_follow_every_verb(app):
+    with app.app_context():
+        forum = make_forum(number=1, themes=("A", "B"))
+        forum_id, (first, second) = forum.id, [theme.id for theme in forum.themes]
+        author, fan, other = make_user(unit="Đơn vị A"), make_user(unit="Đơn vị B"), make_user(unit="Đơn vị B")
+        assert counts(forum_id) == (0, 0, 0, [0, 0])
+
+        proposal = services.create_proposal(forum, title="Một hiến kế", body="Nội dung.", theme_id=first, actor=author)
+        db.session.commit()
+        assert counts(forum_id) == (1, 1, 1, [1, 0])
+
+        services.add_comment(proposal, body="Đồng ý.", actor=fan)
+        services.add_comment(proposal, body="Đồng ý lần nữa.", actor=fan)
+        db.session.commit()
+        assert counts(forum_id) == (1, 2, 1, [1, 0])
+
+        support_proposal(proposal, actor=fan)
+        support_proposal(proposal, actor=other)
+        db.session.commit()
+        assert counts(forum_id) == (1, 3, 1, [1, 0])
+
+        withdraw_support(proposal, actor=other)
+        db.session.commit()
+        assert counts(forum_id) == (1, 2, 1, [1, 0])
+
+        own = services.create_proposal(forum, title="Của người ủng hộ", body="Nội dung.", theme_id=second, actor=fan)
+        db.session.commit()
+        assert counts(forum_id) == (2, 2, 2, [1, 1])
+
+        services.update_proposal(own, title=own.title, body=own.body, theme_id=first, actor=fan)
+        db.session.commit()
+        assert counts(forum_id) == (2, 2, 2, [2, 0])
+
+        # Withdrawing takes away the proposal and what hangs from it: the fan keeps
+        # their own proposal, the author has nothing public left.
+        services.withdraw_proposal(proposal, actor=author)
+        db.session.commit()
+        assert counts(forum_id) == (1, 1, 1, [1, 0])
+        participants = db.session.execute(
+            sa.select(ForumParticipant.user_id, ForumParticipant.contributions).where(ForumParticipant.contributions > 0)
+        ).all()
+        assert participants == [(fan.id, 1)]
+
+
+def test_a_counter_never_goes_below_zero_on_drift(app):
+    """A decrement that finds no contribution (counters corrupted) leaves the drift to
+    the repair instead of failing the user's action."""
+    with app.app_context():
+        forum = make_forum(number=1)
+        proposal = make_proposal(forum, make_user())
+        fan = make_user()
+        make_support(proposal, fan)
+        db.session.execute(sa.update(ForumParticipant).values(contributions=0))
+        db.session.commit()
+        withdraw_support(proposal, actor=fan)
+        db.session.commit()
+        assert db.session.scalar(sa.select(sa.func.min(ForumParticipant.contributions))) == 0
+
+
+def corrupt_everything(app) -> dict:
+    with app.app_context():
+        forum = make_forum(number=1, themes=("A",))
+        proposal = make_proposal(forum, make_user(unit="Đơn vị A"))
+        make_comment(proposal, make_user())
+        make_support(proposal, make_user())
+        ids = {"forum": forum.id, "theme": forum.themes[0].id, "proposal": proposal.id}
+        db.session.execute(sa.update(Forum).values(proposal_count=5, participant_count=9))
+        db.session.execute(sa.update(Theme).values(proposal_count=4))
+        db.session.execute(sa.update(Proposal).values(comment_count=0))
+        db.session.execute(sa.update(ForumUnit).values(proposal_count=2))
+        db.session.execute(sa.delete(ForumParticipant).where(ForumParticipant.user_id == proposal.author_id))
+        db.session.commit()
+        return ids
+
+
+def test_verify_reports_drift_and_repair_fixes_it(app, runner):
+    ids = corrupt_everything(app)
+    result = runner.invoke(args=["proposals", "verify"])
+    assert result.exit_code == 1
+    for line in (
+        f"Hiến kế #{ids['proposal']}: số ý kiến lưu 0, số bản ghi thực tế 1",
+        f"forum.proposal_count #{ids['forum']}: giá trị lưu 5, giá trị thực tế 1",
+        f"forum.participant_count #{ids['forum']}: giá trị lưu 9, giá trị thực tế 3",
+        f"theme.proposal_count #{ids['theme']}: giá trị lưu 4, giá trị thực tế 1",
+        f"forum_participants #{ids['forum']}: giá trị lưu 2, giá trị thực tế 3",
+        f"forum_units #{ids['forum']}: giá trị lưu 1, giá trị thực tế 1",
+    ):
+        assert line in result.output
+    assert "Phát hiện 6 bộ đếm sai lệch" in result.output
+
+    result = runner.invoke(args=["proposals", "verify", "--repair"])
+    assert result.exit_code == 0, result.output
+    assert "Đã sửa 6 bộ đếm" in result.output
+    with app.app_context():
+        assert counts(ids["forum"]) == (1, 3, 1, [1])
+        assert db.session.get(Proposal, ids["proposal"]).comment_count == 1
+        actions = db.session.scalars(sa.select(AuditEntry.action)).all()
+    assert actions == ["proposals.repair_counter"] * 6
+
+    result = runner.invoke(args=["proposals", "verify"])
+    assert result.exit_code == 0, result.output
+    assert "Không có sai lệch" in result.output
