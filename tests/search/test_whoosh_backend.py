@@ -404,6 +404,21 @@ def test_count_updates_gather_outside_the_index_then_commit_once(backend):
     assert keys(backend, "tien luong", sort=Sort.SUPPORTS)[:3] == [documents[-1].key, "proposal:1", "proposal:2"]
 
 
+def test_a_repeated_search_is_answered_once_per_index_generation(backend, monkeypatch):
+    backend.index_documents([doc(1, "đoàn viên công đoàn")])
+    matched = []
+    real = wb.match_documents
+    monkeypatch.setattr(wb, "match_documents", lambda leaf, parsed: matched.append(1) or real(leaf, parsed))
+    first = backend.search(SearchQuery(text="doan vien"))
+    computed = len(matched)
+    assert backend.search(SearchQuery(text="doan vien")) == first and len(matched) == computed
+    assert backend.search(SearchQuery(text="doan vien", visibility=frozenset(Visibility))).total == 1
+    assert len(matched) > computed  # another query (here: another visibility) is computed
+    backend.index_documents([doc(2, "đoàn viên mới")])
+    computed = len(matched)
+    assert backend.search(SearchQuery(text="doan vien")).total == 2 and len(matched) > computed
+
+
 def test_reserved_characters_in_documents_cannot_fake_marks_or_fields(backend):
     sneaky_title = f"Tiêu đề{FIELD_SEPARATOR}giả"
     body = f"đoàn viên {MARK_START}giả{MARK_END} x{FIELD_SEPARATOR}y"

@@ -39,7 +39,9 @@ are cached per (immutable) segment, so common domain syllables are decoded once 
 process and segment, not once per query (``POSTING_CACHE``; the ``SEARCH_POSTING_CACHE``
 setting sets its size in postings, default 3,000,000 ≈ 120 MB).
 
-Result counts are exact. Sorting: relevance (ties newest first), supports (ties newest
+Result counts are exact. Each process keeps the result pages of the current index
+generation (``PAGE_CACHE_SIZE``): a popular query is computed once per generation, not
+once per request. Sorting: relevance (ties newest first), supports (ties newest
 first), newest (ties by key).
 
 Processes and threads: each process keeps one searcher per index directory, reopened

@@ -54,6 +54,7 @@ REBUILD_LOCK = ".rebuild.lock"
 # Documents whose support count changed since the index wrote them (see update_counts).
 NEWER_COUNTS = "newer-counts.pickle"
 NEWER_COUNTS_LIMIT = 64  # documents; then they are written into the index in one commit
+PAGE_CACHE_SIZE = 256  # result pages kept per process, for the current index generation
 
 
 class IndexBusyError(RuntimeError):
@@ -71,6 +72,32 @@ class _ProcessState:
         self.view: View | None = None
         self.ix = None
         self.counts: tuple[tuple, dict[str, SearchDocument]] = ((), {})  # (file signature, documents)
+        # Result pages of the view they were computed on: a popular query is answered once
+        # per index generation, not once per request.
+        self.pages: OrderedDict[tuple, SearchPage] = OrderedDict()
+        self.pages_view: tuple | None = None
+
+    def _pages_of(self, view: View) -> OrderedDict:
+        identity = (view.target, view.reader.generation())
+        if self.pages_view != identity:
+            self.pages.clear()
+            self.pages_view = identity
+        return self.pages
+
+    def cached_page(self, view: View, key: tuple) -> SearchPage | None:
+        pages = self._pages_of(view)
+        page = pages.get(key)
+        if page is not None:
+            pages.move_to_end(key)
+        return page
+
+    def cache_page(self, view: View, key: tuple, page: SearchPage) -> None:
+        if self.view is not view:  # the index moved on while the page was highlighted
+            return
+        pages = self._pages_of(view)
+        pages[key] = page
+        while len(pages) > PAGE_CACHE_SIZE:
+            pages.popitem(last=False)
 
     def close(self) -> None:
         with self.lock:
@@ -78,6 +105,8 @@ class _ProcessState:
                 self.view.close()
             self.view = None
             self.ix = None
+            self.pages.clear()
+            self.pages_view = None
 
 
 # One state per index directory and process. Bounded: a process normally uses one index;
@@ -234,6 +263,13 @@ class WhooshBackend(SearchBackend):
             view = self._view()
             if view is None:
                 return SearchPage(hits=[], total=0, page=page, per_page=per_page)
+            counts = None
+            if query.sort == Sort.SUPPORTS:
+                counts = {key: doc.support_count for key, doc in self._newer_counts(view.target).items()}
+            cache_key = (query, self._state.counts[0] if counts else None)
+            cached = self._state.cached_page(view, cache_key)
+            if cached is not None:
+                return cached
             matches = []
             total = 0
             for leaf in view.leaves:
@@ -241,14 +277,11 @@ class WhooshBackend(SearchBackend):
                 total += len(docs)
                 matches.append((leaf, docs))
             start = (page - 1) * per_page
-            if start >= total:
-                return SearchPage(hits=[], total=total, page=page, per_page=per_page)
-            counts = None
-            if query.sort == Sort.SUPPORTS:
-                counts = {key: doc.support_count for key, doc in self._newer_counts(view.target).items()}
-            ranked = rank(view, parsed, matches, query.sort, start + per_page, counts)
-            stored = [(score, leaf.reader.stored_fields(docnum))
-                      for leaf, docnum, score in ranked[start:start + per_page]]
+            stored = []
+            if start < total:
+                ranked = rank(view, parsed, matches, query.sort, start + per_page, counts)
+                stored = [(score, leaf.reader.stored_fields(docnum))
+                          for leaf, docnum, score in ranked[start:start + per_page]]
         highlighter = Highlighter(parsed)
         hits = []
         for score, fields in stored:
@@ -261,7 +294,10 @@ class WhooshBackend(SearchBackend):
                 title_snippet=title_snippet,
                 body_snippet=body_snippet,
             ))
-        return SearchPage(hits=hits, total=total, page=page, per_page=per_page)
+        result = SearchPage(hits=hits, total=total, page=page, per_page=per_page)
+        with self._state.lock:
+            self._state.cache_page(view, cache_key, result)
+        return result
 
     # Similar proposals -----------------------------------------------------------------------
 
