@@ -8,8 +8,10 @@ One run serves the app (``wsgi:app``, with the dataset's database and search eng
 bench/hello.py with the same gunicorn settings (2 sync workers, bound to 127.0.0.1 on
 two ports), drives each with ``wrk`` (16 connections, 2 threads, fixed duration, 30 s
 timeout) and prints, per page, req/s, p50, p99 and max latency, the share of the
-hello-world's req/s (measured before and after the pages, averaged) and the goal with
-pass or fail. The dataset comes from bench/dataset.py; its manifest.json names the forum,
+hello-world's req/s and the goal with pass or fail. The hello-world is measured before
+the first page and again after each page; a page's share is of the mean of the two
+hello-world runs around it, so a machine whose other load changes during the run
+(helpers' test suites come and go) skews each page less than one average would. The dataset comes from bench/dataset.py; its manifest.json names the forum,
 the proposals and the accounts used here.
 
 The app runs with ``FORUM_CONFIG=production`` and the defaults of config.py (inline
@@ -91,6 +93,7 @@ class Result:
     errors: dict
     load_before: float
     bytes_per_response: int = 0
+    hello_rps: float = 0.0
     share: float = 0.0
     notes: list[str] = field(default_factory=list)
 
@@ -351,7 +354,8 @@ def main(argv=None) -> int:
     parser.add_argument("--duration", type=int, default=30, help="seconds per page (default 30)")
     parser.add_argument("--home-duration", type=int, default=75,
                         help="seconds for the home page, long enough to see a once-a-minute stall (default 75)")
-    parser.add_argument("--hello-duration", type=int, default=15, help="seconds per hello-world run (default 15)")
+    parser.add_argument("--hello-duration", type=int, default=10,
+                        help="seconds per hello-world run, before the first page and after each (default 10)")
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--pages", help="comma-separated subset of: " + ", ".join(p.key for p in PAGES))
@@ -393,9 +397,13 @@ def main(argv=None) -> int:
         hello.wait_ready()
         log(f"{manifest['scale']} dataset ({database_url}, search {manifest['search_backend']}); "
             f"main at {commit}; load {load_average():.1f}")
-        hello_result = measure("hello", "hello-world (before)", 0, hello.port, lua_get(["/"]), args, workdir,
-                               args.hello_duration)
-        hello_rps.append(hello_result.rps)
+        def measure_hello() -> float:
+            rps = measure("hello", "hello-world", 0, hello.port, lua_get(["/"]), args, workdir,
+                          args.hello_duration).rps
+            hello_rps.append(rps)
+            return rps
+
+        previous_hello = measure_hello()
         anonymous = Client(app.port)
         for page in PAGES:
             if page.key not in wanted:
@@ -408,17 +416,16 @@ def main(argv=None) -> int:
                 result = bench_support(manifest, database_url, env, app.port, page, args, workdir)
             else:
                 result = bench_comment(manifest, database_url, app.port, page, args, workdir)
+            next_hello = measure_hello()
+            result.hello_rps = (previous_hello + next_hello) / 2
+            result.share = 100.0 * result.rps / result.hello_rps
+            log(f"  {result.share:.2f}% of hello-world ({result.hello_rps:.0f} req/s around it)")
+            previous_hello = next_hello
             results.append(result)
-        hello_result = measure("hello", "hello-world (after)", 0, hello.port, lua_get(["/"]), args, workdir,
-                               args.hello_duration)
-        hello_rps.append(hello_result.rps)
     finally:
         app.stop()
         hello.stop()
 
-    baseline = statistics.mean(hello_rps)
-    for result in results:
-        result.share = 100.0 * result.rps / baseline
     print_table(manifest, commit, started_at, hello_rps, results)
     if args.json:
         args.json.write_text(json.dumps({
@@ -485,15 +492,15 @@ def bench_comment(manifest, database_url, port, page, args, workdir) -> Result:
 def print_table(manifest, commit, started_at, hello_rps, results: list[Result]) -> None:
     print()
     print(f"{manifest['scale']}: {manifest['counts']}, main {commit}, {started_at:%Y-%m-%d %H:%M} UTC")
-    print(f"hello-world: {hello_rps[0]:.0f} req/s before, {hello_rps[-1]:.0f} after "
+    print(f"hello-world runs: {', '.join(f'{rps:.0f}' for rps in hello_rps)} req/s "
           f"(mean {statistics.mean(hello_rps):.0f}); overrides: RATELIMIT_ENABLED=0, SESSION_COOKIE_SECURE=0")
     print()
-    print("| page | req/s | p50 ms | p99 ms | max ms | KB | share of hello | goal | load |")
-    print("|---|---:|---:|---:|---:|---:|---:|---|---:|")
+    print("| page | req/s | p50 ms | p99 ms | max ms | KB | hello req/s | share of hello | goal | load |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---|---:|")
     for r in results:
         verdict = "pass" if r.share >= r.goal and not r.errors else "FAIL"
         print(f"| {r.label} | {r.rps:.1f} | {r.p50_ms:.0f} | {r.p99_ms:.0f} | {r.max_ms:.0f} | "
-              f"{r.bytes_per_response / 1024:.0f} | {r.share:.2f}% | ≥ {r.goal:g}% {verdict} | {r.load_before:.1f} |")
+              f"{r.bytes_per_response / 1024:.0f} | {r.hello_rps:.0f} | {r.share:.2f}% | ≥ {r.goal:g}% {verdict} | {r.load_before:.1f} |")
     for r in results:
         for note in r.notes + ([f"errors: {r.errors}"] if r.errors else []):
             print(f"- {r.label}: {note}")
