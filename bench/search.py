@@ -87,7 +87,8 @@ def make_backend(args, workdir: Path):
     if args.engine == "whoosh":
         from forum.search.whoosh.backend import WhooshBackend
 
-        return WhooshBackend(args.index_dir or workdir / "index")
+        # No result page cache: every pass measures the engine, not a dictionary lookup.
+        return WhooshBackend(args.index_dir or workdir / "index", page_cache_size=0)
     if not args.database_url:
         sys.exit("--database-url is required for --engine postgres")
     import sqlalchemy as sa

@@ -91,12 +91,12 @@ class _ProcessState:
             pages.move_to_end(key)
         return page
 
-    def cache_page(self, view: View, key: tuple, page: SearchPage) -> None:
-        if self.view is not view:  # the index moved on while the page was highlighted
+    def cache_page(self, view: View, key: tuple, page: SearchPage, size: int) -> None:
+        if self.view is not view or size <= 0:  # the index moved on while the page was highlighted
             return
         pages = self._pages_of(view)
         pages[key] = page
-        while len(pages) > PAGE_CACHE_SIZE:
+        while len(pages) > size:
             pages.popitem(last=False)
 
     def close(self) -> None:
@@ -167,13 +167,15 @@ class WhooshBackend(SearchBackend):
     name = "whoosh"
 
     def __init__(self, index_dir: str | Path, *, writer_timeout: float = 10.0, procs: int | None = None,
-                 limitmb: int = 256, posting_cache_size: int | None = None):
+                 limitmb: int = 256, posting_cache_size: int | None = None,
+                 page_cache_size: int = PAGE_CACHE_SIZE):
         if posting_cache_size is not None:
             POSTING_CACHE.max_size = posting_cache_size  # one cache per process, shared by indexes
         self.index_dir = Path(index_dir).absolute()
         self.writer_timeout = writer_timeout
         self.procs = procs if procs is not None else min(2, os.cpu_count() or 1)
         self.limitmb = limitmb
+        self.page_cache_size = page_cache_size  # 0: every search is computed (benchmarks)
         self._state = _state_for(self.index_dir)
 
     def close(self) -> None:
@@ -296,7 +298,7 @@ class WhooshBackend(SearchBackend):
             ))
         result = SearchPage(hits=hits, total=total, page=page, per_page=per_page)
         with self._state.lock:
-            self._state.cache_page(view, cache_key, result)
+            self._state.cache_page(view, cache_key, result, self.page_cache_size)
         return result
 
     # Similar proposals -----------------------------------------------------------------------
