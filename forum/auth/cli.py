@@ -23,6 +23,17 @@ def _fail(message: str):
     raise click.ClickException(message)
 
 
+def _apply(change):
+    """Run the service call ``change`` and commit; when the service refuses, roll back
+    and exit with its message."""
+    try:
+        result = change()
+    except DomainError as error:
+        _fail(str(error))
+    db.session.commit()
+    return result
+
+
 def _password_from_prompt(value: str) -> str:
     """Re-ask (instead of failing) when the typed password breaks the length policy."""
     try:
@@ -57,14 +68,12 @@ def create_user(email, full_name, unit, province, role, password):
             confirmation_prompt=_("Nhập lại mật khẩu"),
             value_proc=_password_from_prompt,
         )
-    try:
-        user = services.create_user(
+    user = _apply(
+        lambda: services.create_user(
             email=email, full_name=full_name, unit=unit, province=province,
             role=role, password=password, actor=None,
         )
-    except DomainError as error:
-        _fail(str(error))
-    db.session.commit()
+    )
     click.echo(_("Đã tạo tài khoản %(email)s (%(role)s).", email=user.email, role=user.role_label))
 
 
@@ -74,21 +83,13 @@ def create_user(email, full_name, unit, province, role, password):
 def set_role(email, role):
     """Give the account EMAIL the role ROLE."""
     user = _existing_user(email)
-    try:
-        services.set_user_role(user, role, actor=None)
-    except DomainError as error:
-        _fail(str(error))
-    db.session.commit()
+    _apply(lambda: services.set_user_role(user, role, actor=None))
     click.echo(_("%(email)s giờ có vai trò %(role)s.", email=user.email, role=user.role_label))
 
 
 def _set_active(email: str, active: bool) -> None:
     user = _existing_user(email)
-    try:
-        services.set_user_active(user, active, actor=None)
-    except DomainError as error:
-        _fail(str(error))
-    db.session.commit()
+    _apply(lambda: services.set_user_active(user, active, actor=None))
     if active:
         click.echo(_("Đã mở khoá tài khoản %(email)s.", email=user.email))
     else:
