@@ -53,6 +53,8 @@ class Config:
     # Minutes during which authors may edit their own proposal or comment.
     EDIT_WINDOW_MINUTES = _int("EDIT_WINDOW_MINUTES", 30)
     PROPOSALS_PER_PAGE = _int("PROPOSALS_PER_PAGE", 20)
+    # Top-level comments per page of a proposal's thread (their replies come with them).
+    COMMENTS_PER_PAGE = _int("COMMENTS_PER_PAGE", 50)
 
     BABEL_DEFAULT_LOCALE = "vi"
     BABEL_DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"

@@ -219,6 +219,10 @@ class Comment(db.Model):
     author: so.Mapped["User"] = so.relationship()  # noqa: F821
     parent: so.Mapped["Comment | None"] = so.relationship(remote_side="Comment.id")
 
+    # A page of a thread: the top-level comments of a proposal in order, read in index
+    # order so that the page's LIMIT stops early (replies are found by parent_id).
+    __table_args__ = (sa.Index("ix_comments_thread", "proposal_id", "parent_id", "created_at", "id"),)
+
     def __repr__(self) -> str:
         return f"<Comment {self.id} on {self.proposal_id}>"
 

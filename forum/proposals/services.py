@@ -479,29 +479,87 @@ def get_comment(comment_id: int) -> Comment | None:
     )
 
 
-def comment_thread(proposal: Proposal, viewer) -> list[tuple[Comment, list[Comment]]]:
-    """Top-level comments oldest first, each with its replies oldest first, in one query.
+def _visible_comment(viewer, comment=Comment):
+    """Condition for the comments ``viewer`` may see (None: all of them)."""
+    if is_active_user(viewer) and viewer.is_moderator:
+        return sa.true()
+    visible = sa.not_(comment.is_hidden)
+    if is_active_user(viewer):
+        visible = sa.or_(visible, comment.author_id == viewer.id)
+    return visible
+
+
+def comment_thread(proposal: Proposal, viewer, *, page: int = 1, per_page: int = 50) -> "Page":
+    """One page of the thread: ``per_page`` top-level comments oldest first, each with all
+    its replies oldest first (replies stay with their parent), in one query (the page's
+    top-level comments through ``ix_comments_thread``, their replies, the authors, and
+    the counts as columns); a page past the end costs one more and shows the last page.
+    ``Page.items`` holds (comment, replies) pairs; ``Page.total`` counts top-level
+    comments and ``Page.comment_total`` every comment shown across the pages.
 
     Hidden comments are left out for viewers who may not see them; so are the replies
     under a hidden top-level comment, since the thread they answer is hidden.
     """
-    stmt = (
-        sa.select(Comment)
-        .where(Comment.proposal_id == proposal.id)
+    parent = so.aliased(Comment)
+    top_level = sa.and_(Comment.proposal_id == proposal.id, Comment.parent_id.is_(None), _visible_comment(viewer))
+    total = sa.select(sa.func.count()).select_from(Comment).where(top_level).scalar_subquery()
+    replies_total = (
+        sa.select(sa.func.count()).select_from(Comment).join(parent, Comment.parent_id == parent.id)
+        .where(Comment.proposal_id == proposal.id, _visible_comment(viewer), _visible_comment(viewer, parent))
+        .scalar_subquery()
+    )
+    page = max(1, page)
+    page_ids = (
+        sa.select(Comment.id).where(top_level).order_by(Comment.created_at, Comment.id)
+        .limit(per_page).offset((page - 1) * per_page)
+    )
+    rows = db.session.execute(
+        sa.select(Comment, total, replies_total)
+        .where(sa.or_(
+            Comment.id.in_(page_ids),
+            sa.and_(Comment.parent_id.in_(page_ids), _visible_comment(viewer)),
+        ))
         .options(so.joinedload(Comment.author))
         .order_by(Comment.created_at, Comment.id)
-    )
-    if not (is_active_user(viewer) and viewer.is_moderator):
-        visible = sa.not_(Comment.is_hidden)
-        if is_active_user(viewer):
-            visible = sa.or_(visible, Comment.author_id == viewer.id)
-        stmt = stmt.where(visible)
-    comments = db.session.scalars(stmt).all()
+    ).all()
+    if not rows:
+        top_count, reply_count = db.session.execute(sa.select(total, replies_total)).one()
+        last = -(-top_count // per_page)
+        if page > 1 and last:
+            return comment_thread(proposal, viewer, page=last, per_page=per_page)
+        return Page(items=[], page=1, per_page=per_page, total=0, comment_total=0)
     replies: dict[int, list[Comment]] = {}
-    for comment in comments:
+    for comment, _total, _replies in rows:
         if comment.parent_id is not None:
             replies.setdefault(comment.parent_id, []).append(comment)
-    return [(comment, replies.get(comment.id, [])) for comment in comments if comment.parent_id is None]
+    top_count, reply_count = rows[0][1], rows[0][2]
+    return Page(
+        items=[(comment, replies.get(comment.id, [])) for comment, _t, _r in rows if comment.parent_id is None],
+        page=page,
+        per_page=per_page,
+        total=top_count,
+        comment_total=top_count + reply_count,
+    )
+
+
+def comment_page_number(comment: Comment, viewer, *, per_page: int = 50) -> int:
+    """The page of the thread that shows ``comment`` (a reply: its parent's page) to
+    ``viewer``, by counting the visible top-level comments before it (one query)."""
+    top = comment.parent if comment.parent_id is not None else comment
+    earlier = db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(Comment)
+        .where(
+            Comment.proposal_id == top.proposal_id,
+            Comment.parent_id.is_(None),
+            _visible_comment(viewer),
+            sa.or_(
+                Comment.created_at < top.created_at,
+                sa.and_(Comment.created_at == top.created_at, Comment.id < top.id),
+            ),
+        )
+    )
+    return earlier // per_page + 1
 
 
 # Lists for the forum pages and the profile -------------------------------------------
@@ -560,13 +618,15 @@ CARD_AUTHOR_COLUMNS = (User.id, User.full_name, User.unit, User.province)
 
 
 @dataclass(frozen=True)
-class ProposalPage:
+class Page:
     """One page of a list, with what the pagination links need."""
 
-    items: list[Proposal]
+    items: list
     page: int
     per_page: int
     total: int
+    # Threads only: every comment shown across the pages, replies included.
+    comment_total: int = 0
 
     @property
     def pages(self) -> int:
@@ -598,7 +658,7 @@ def list_proposals(
     page: int = 1,
     per_page: int = 20,
     public_total: int | None = None,
-) -> ProposalPage:
+) -> Page:
     """One page of ``forum``'s proposals as ``user`` may see them, pinned first.
 
     Withdrawn proposals are never listed; hidden ones only for moderators and above.
@@ -643,7 +703,7 @@ def list_proposals(
         )
         .order_by(*order)
     ).all()
-    return ProposalPage(items=list(items), page=page, per_page=per_page, total=total)
+    return Page(items=list(items), page=page, per_page=per_page, total=total)
 
 
 def listed_on_profile(user: User, forum_ids):

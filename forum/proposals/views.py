@@ -4,7 +4,7 @@ Thin views: form → service → one commit → flash → redirect. Services rai
 ``PermissionDenied`` (shown as a 403 page that says why) or ``InvalidAction`` (shown
 next to the form, status 422). Objects the user may not see are a 404.
 """
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -122,24 +122,44 @@ def create(slug: str):
 
 
 # Read ----------------------------------------------------------------------------------
+def _comments_per_page() -> int:
+    return current_app.config["COMMENTS_PER_PAGE"]
+
+
+def _comment_url(comment) -> str:
+    """Where ``comment`` is shown: its page of the thread, at its anchor."""
+    page = services.comment_page_number(comment, current_user, per_page=_comments_per_page())
+    return url_for(
+        "proposals.detail", proposal_id=comment.proposal_id, page=page if page > 1 else None,
+        _anchor=f"comment-{comment.id}",
+    )
+
+
 def _render_detail(proposal, comment_form: CommentForm | None = None, status: int = 200):
-    """The proposal page; also re-shown with the user's comment when it is invalid."""
-    thread = services.comment_thread(proposal, current_user)
-    visible_comments = {comment.id: comment for comment, replies in thread}
+    """The proposal page with one page of its thread (``?page=``); also re-shown with the
+    user's comment when it is invalid, at the page of the comment it answers."""
+    page = request.args.get("page", type=int) or 1
+    reply_to_id = request.args.get("reply_to", type=int) if comment_form is None else comment_form.parent_id.data
+    if comment_form is not None and reply_to_id:
+        parent = services.get_comment(reply_to_id)
+        if parent is not None and parent.proposal_id == proposal.id and parent.is_visible_to(current_user):
+            page = services.comment_page_number(parent, current_user, per_page=_comments_per_page())
+    thread = services.comment_thread(proposal, current_user, page=page, per_page=_comments_per_page())
+    visible_comments = {comment.id: comment for comment, replies in thread.items}
     reply_to = None
     if comment_form is None:
         comment_form = CommentForm()
-        reply_to_id = request.args.get("reply_to", type=int)
         if reply_to_id in visible_comments and visible_comments[reply_to_id].can_reply(current_user):
             reply_to = visible_comments[reply_to_id]
             comment_form.parent_id.data = reply_to.id
-    elif comment_form.parent_id.data in visible_comments:
-        reply_to = visible_comments[comment_form.parent_id.data]
-    page = render_template(
+    elif reply_to_id in visible_comments:
+        reply_to = visible_comments[reply_to_id]
+    html = render_template(
         "proposals/detail.html",
         proposal=proposal,
-        thread=thread,
-        comment_total=sum(1 + len(replies) for _comment, replies in thread),
+        thread=thread.items,
+        comments_page=thread,
+        comment_total=thread.comment_total,
         supported=proposal.id in supported_proposal_ids(current_user, [proposal.id]),
         comment_form=comment_form,
         reply_to=reply_to,
@@ -147,13 +167,23 @@ def _render_detail(proposal, comment_form: CommentForm | None = None, status: in
         can_edit=proposal.can_edit(current_user),
         can_withdraw=proposal.can_withdraw(current_user),
     )
-    return page, status
+    return html, status
 
 
 @bp.route("/proposals/<id:proposal_id>")
 def detail(proposal_id: int):
-    """A proposal with its comment thread; a constant number of queries."""
+    """A proposal with one page of its comment thread; a constant number of queries."""
     return _render_detail(_visible_proposal_or_404(proposal_id))
+
+
+@bp.route("/comments/<id:comment_id>")
+def comment(comment_id: int):
+    """A lasting link to one comment: redirects to the page of the thread that shows it
+    (404 for a reply whose thread the visitor may not see)."""
+    comment = _visible_comment_or_404(comment_id)
+    if comment.parent is not None and not comment.parent.is_visible_to(current_user):
+        abort(404)
+    return redirect(_comment_url(comment))
 
 
 # Edit and withdraw ---------------------------------------------------------------------
@@ -226,7 +256,7 @@ def add_comment(proposal_id: int):
             back_url=_proposal_url(proposal),
             back_label=_("Về hiến kế"),
             success=_("Đã gửi ý kiến của bạn."),
-            redirect_to=lambda comment: _proposal_url(proposal, anchor=f"comment-{comment.id}"),
+            redirect_to=_comment_url,
         )
         if response is not None:
             return response
@@ -239,7 +269,7 @@ def add_comment(proposal_id: int):
 def edit_comment(comment_id: int):
     """The writer corrects a comment within the edit window."""
     comment = _visible_comment_or_404(comment_id)
-    back_url = _proposal_url(comment.proposal, anchor=f"comment-{comment.id}")
+    back_url = _comment_url(comment)
     reason = services.comment_edit_block_reason(comment, current_user)
     if reason:
         return _denied(reason, back_url=back_url, back_label=_("Về hiến kế"))
