@@ -617,6 +617,16 @@ CARD_COLUMNS = (
 CARD_AUTHOR_COLUMNS = (User.id, User.full_name, User.unit, User.province)
 
 
+def card_loader_options() -> tuple:
+    """Loader options for a short list of proposal cards in one statement: the card's
+    columns (never the body), with its author and theme joined."""
+    return (
+        so.load_only(*CARD_COLUMNS),
+        so.joinedload(Proposal.author).load_only(*CARD_AUTHOR_COLUMNS),
+        so.joinedload(Proposal.theme),
+    )
+
+
 @dataclass(frozen=True)
 class Page:
     """One page of a list, with what the pagination links need."""
@@ -716,7 +726,7 @@ def listed_on_profile(user: User, forum_ids):
 
 
 def list_own_proposals(user: User, *, forum_ids) -> list[Proposal]:
-    """The user's proposals in ``forum_ids``, newest first (one query).
+    """The user's proposals in ``forum_ids``, newest first, as cards (one query).
 
     ``proposal.forum`` comes from the session without a query when the caller loaded the
     forums of ``forum_ids`` first (as ``forums.services.list_visible_forums`` does).
@@ -725,6 +735,7 @@ def list_own_proposals(user: User, *, forum_ids) -> list[Proposal]:
         db.session.scalars(
             sa.select(Proposal)
             .where(Proposal.author_id == user.id, listed_on_profile(user, forum_ids))
+            .options(*card_loader_options())
             .order_by(Proposal.created_at.desc(), Proposal.id.desc())
         )
     )

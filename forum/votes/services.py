@@ -21,7 +21,7 @@ from forum.core.permissions import is_active_user
 from forum.extensions import db
 from forum.proposals.models import Listing, Proposal
 from forum.forums.services import change_participation
-from forum.proposals.services import listed_on_profile, register_contribution_source
+from forum.proposals.services import card_loader_options, listed_on_profile, register_contribution_source
 from forum.votes.models import Support
 
 _DIALECT_INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
@@ -61,13 +61,14 @@ register_contribution_source(support_contributions)
 
 
 def list_supported_proposals(user, *, forum_ids) -> list[Proposal]:
-    """Proposals in ``forum_ids`` the user supports, most recently supported first (one
-    query; ``proposal.forum`` as in ``proposals.services.list_own_proposals``)."""
+    """Proposals in ``forum_ids`` the user supports, most recently supported first, as
+    cards (one query; ``proposal.forum`` as in ``proposals.services.list_own_proposals``)."""
     return list(
         db.session.scalars(
             sa.select(Proposal)
             .join(Support, Support.proposal_id == Proposal.id)
             .where(Support.user_id == user.id, listed_on_profile(user, forum_ids))
+            .options(*card_loader_options())
             .order_by(Support.created_at.desc(), Support.id.desc())
         )
     )

@@ -176,5 +176,5 @@ def test_query_count_does_not_grow_with_the_number_of_proposals(app, client, aut
     _add_proposals(app, me.id, other.id, [2, 3, 4], per_forum=4)
     with count_queries() as many:
         html = client.get("/profile").get_data(as_text=True)
-    assert html.count('class="profile-proposal"') == 2 + 3 * 4 * 2
+    assert html.count('class="proposal-item-title"') == 2 + 3 * 4 * 2
     assert many.count == few.count <= 4, many.statements

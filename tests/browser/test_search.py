@@ -64,7 +64,7 @@ def test_the_header_box_leads_to_highlighted_results(live_server, page_factory, 
     page.wait_for_url("**/search?q=doan+vien+nu")
     expect(page.locator(".search-count")).to_have_text("Tìm thấy 3 kết quả")
     first = page.locator(".search-hit").first
-    expect(first.locator(".search-hit-title mark")).to_have_text("đoàn viên nữ")
+    expect(first.locator("h3 mark")).to_have_text("đoàn viên nữ")
     assert page.get_by_role("searchbox", name="Từ khoá").input_value() == "doan vien nu"
     screenshot(page, "search-1-results-desktop")
     assert axe_violations(page) == []
@@ -103,7 +103,7 @@ def test_typing_on_the_search_page_updates_the_results_without_reloading(live_se
     field = page.get_by_role("searchbox", name="Từ khoá")
     field.press_sequentially("chu tich cong doan", delay=30)
     expect(page.locator(".search-hit")).to_have_count(1)
-    expect(page.locator(".search-hit-title")).to_contain_text("Bảo vệ chủ tịch công đoàn cơ sở")
+    expect(page.locator(".search-hit h3")).to_contain_text("Bảo vệ chủ tịch công đoàn cơ sở")
     expect(page.locator("[data-search-status]")).to_have_text("Tìm thấy 1 kết quả")
     assert page.evaluate("window.__marker") == 1  # no reload
     expect(page).to_have_url(re.compile(r"/search\?q=chu\+tich\+cong\+doan$"))  # replaceState
@@ -117,7 +117,7 @@ def test_typing_on_the_search_page_updates_the_results_without_reloading(live_se
     page.get_by_label("Loại").select_option(label="Hiến kế")
     expect(page.locator(".search-count")).to_have_text("Tìm thấy 2 kết quả")
     page.get_by_label("Sắp xếp theo").select_option(label="Nhiều ủng hộ nhất")
-    expect(page.locator(".search-hit-title").first).to_contain_text("Phát triển đoàn viên nữ")
+    expect(page.locator(".search-hit h3").first).to_contain_text("Phát triển đoàn viên nữ")
     expect(page).to_have_url(re.compile(r"/search\?q=doan\+vien\+nu&kind=proposal&sort=supports$"))
     # Choosing a forum offers only its themes.
     page.get_by_label("Diễn đàn").select_option(index=2)  # forum 2
@@ -196,7 +196,7 @@ def test_search_and_the_preview_work_without_javascript(live_app, live_server, c
         with page.expect_navigation():
             page.get_by_role("button", name="Tìm", exact=True).click()
         assert page.locator(".search-count").inner_text() == "Tìm thấy 1 kết quả"
-        assert "Nhà ở xã hội" in page.locator(".search-hit-title").inner_text()
+        assert "Nhà ở xã hội" in page.locator(".search-hit h3").inner_text()
 
         log_in(page, live_server, library["delegate"], factories.DEFAULT_PASSWORD)
         page.goto(f"{live_server}/forums/{library['slug']}/proposals/new")

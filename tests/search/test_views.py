@@ -23,7 +23,7 @@ PARTIAL = {"X-Requested-With": "fetch"}
 
 def result_links(html: str) -> list[str]:
     """The link of every result, in order."""
-    return re.findall(r'class="search-hit-title">\s*<a href="([^"]+)"', html)
+    return re.findall(r'class="(?:search-hit|proposal-item)-title">\s*<a href="([^"]+)"', html)
 
 
 def search(client, query: str = "", headers=None, **params):
@@ -70,7 +70,7 @@ def test_a_comment_hit_names_its_author_and_proposal_and_links_to_the_comment(ap
 
 def test_a_proposal_hit_shows_its_forum_theme_author_date_supports_and_status(app, client, corpus):
     _response, html = search(client, '"chu tich cong doan co so"')
-    card = html[html.index('class="card search-hit'):]
+    card = html[html.index('class="card proposal-item'):]
     for expected in ("Diễn đàn số 1: Đổi mới công tác vận động", "Cán bộ Công đoàn", "Nguyễn Thị Hồng Nhung",
                      "LĐLĐ tỉnh Bình Dương", "06/10/2023", "9 ủng hộ", "Được tiếp thu", "<mark>"):
         assert expected in card, expected
