@@ -38,6 +38,7 @@ nothing.
 """
 import ast
 import functools
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -216,6 +217,70 @@ def upward_table_imports(root: Path) -> list[str]:
                 f"call the services of {domain(target)} instead"
             )
     return problems
+
+
+# Calls whose string arguments name tables or models: relationships, foreign keys, tables, raw SQL.
+NAMING_CALLS = ("relationship", "ForeignKey", "table", "Table", "text")
+# The audit log (core) names its actor's table by string, so that core imports no domain.
+NAMED_UPWARD = {("forum/core/audit.py", "users"), ("forum/core/audit.py", "User")}
+
+
+def table_owners(root: Path) -> dict[str, str]:
+    """Every model class name and table name in a domain's models -> that domain."""
+    owners = {}
+    for module, path in module_files(root, "forum").items():
+        if module.rpartition(".")[2] != "models" or domain(module) not in LAYERS:
+            continue
+        for node in parse(path).body:
+            if isinstance(node, ast.ClassDef):
+                for item in node.body:
+                    if (
+                        isinstance(item, ast.Assign)
+                        and any(isinstance(t, ast.Name) and t.id == "__tablename__" for t in item.targets)
+                        and isinstance(item.value, ast.Constant)
+                    ):
+                        owners[node.name] = owners[item.value.value] = domain(module)
+    return owners
+
+
+def upward_table_names(root: Path) -> list[str]:
+    """Tables of a domain above reached without an import: named in a string given to
+    ``relationship``, ``ForeignKey``, ``table``/``Table`` or ``text`` (raw SQL), or in the
+    string annotation of a relationship."""
+    owners = table_owners(root)
+    problems = []
+    for module, path in module_files(root, "forum").items():
+        if domain(module) not in LAYERS:
+            continue
+        where = path.relative_to(root)
+        for line, text in naming_strings(parse(path)):
+            for word in sorted(set(re.findall(r"[A-Za-z_]\w*", text))):
+                owner = owners.get(word)
+                if owner and rank(module) < LAYERS.index(owner) and (str(where), word) not in NAMED_UPWARD:
+                    problems.append(
+                        f"{where}:{line}: {text!r} names {word}, a table of {owner}, a domain above "
+                        f"{domain(module)}; call the services of {owner} instead"
+                    )
+    return problems
+
+
+def naming_strings(tree: ast.Module):
+    """(line, text) of each string that names a table or model for SQLAlchemy."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and (dotted_name(node.func) or "").rpartition(".")[2] in NAMING_CALLS:
+            for argument in [*node.args, *(keyword.value for keyword in node.keywords)]:
+                pieces = argument.values if isinstance(argument, ast.JoinedStr) else [argument]  # f-strings too
+                for piece in pieces:
+                    if isinstance(piece, ast.Constant) and isinstance(piece.value, str):
+                        yield node.lineno, piece.value
+        elif (
+            isinstance(node, ast.AnnAssign)
+            and isinstance(node.value, ast.Call)
+            and (dotted_name(node.value.func) or "").endswith("relationship")
+        ):
+            for part in ast.walk(node.annotation):
+                if isinstance(part, ast.Constant) and isinstance(part.value, str):
+                    yield node.lineno, part.value
 
 
 def import_cycles(root: Path) -> list[str]:
@@ -406,7 +471,7 @@ def test_each_domain_imports_only_from_below_and_views_and_clis_are_leaves():
 
 
 def test_no_domain_reaches_the_tables_of_a_domain_above_it():
-    problems = upward_table_imports(ROOT)
+    problems = upward_table_imports(ROOT) + upward_table_names(ROOT)
     assert problems == [], report(problems)
 
 
@@ -448,7 +513,7 @@ def write_tree(root: Path, files: dict[str, str]) -> Path:
         "forum/forums/services.py": "from forum.extensions import db\nfrom forum.forums import models\n",
         "forum/forums/views.py": "from forum.proposals.services import list_proposals\n",
         "forum/proposals/__init__.py": "",
-        "forum/proposals/models.py": "from forum.forums import models\n",
+        "forum/proposals/models.py": "from forum.forums import models\n\n\nclass Proposal:\n    __tablename__ = 'proposals'\n",
         "forum/proposals/services.py": "from forum.forums.services import get_forum\n\n\ndef list_proposals():\n    pass\n",
         "forum/proposals/views.py": "from forum.forums.services import get_forum\n",
         "tests/__init__.py": "",
@@ -488,6 +553,26 @@ def write_tree(root: Path, files: dict[str, str]) -> Path:
             upward_table_imports,
             {"forum/forums/cli.py": "from forum.proposals.models import Proposal\n"},
             "forum/forums/cli.py:1: from forum.proposals.models import Proposal: forums reaches the tables of proposals",
+        ),
+        (
+            upward_table_names,
+            {"forum/forums/models.py": "import sqlalchemy.orm as so\n\n\nclass Forum:\n    proposals = so.relationship('Proposal')\n"},
+            "forum/forums/models.py:5: 'Proposal' names Proposal, a table of proposals",
+        ),
+        (
+            upward_table_names,
+            {"forum/auth/models.py": "class User:\n    count: 'Mapped[list[Proposal]]' = relationship()\n"},
+            "forum/auth/models.py:2: 'Mapped[list[Proposal]]' names Proposal, a table of proposals",
+        ),
+        (
+            upward_table_names,
+            {"forum/forums/services.py": "import sqlalchemy as sa\n\nsa.text(f'SELECT {n} FROM proposals')\n"},
+            "forum/forums/services.py:3: ' FROM proposals' names proposals, a table of proposals",
+        ),
+        (
+            upward_table_names,
+            {"forum/forums/models.py": "import sqlalchemy as sa\n\nsa.ForeignKey('proposals.id')\n"},
+            "forum/forums/models.py:3: 'proposals.id' names proposals, a table of proposals",
         ),
         (
             import_cycles,

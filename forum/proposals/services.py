@@ -322,14 +322,14 @@ def comment_edit_deadline(comment: Comment) -> datetime:
 # function of a proposal id returning a select of (forum_id, user_id), one row per
 # contribution on that proposal whatever its state, or with ``None`` one row per
 # contribution on every public proposal (for verification).
-_contribution_sources: list = []
+_contribution_sources: dict = {}  # source -> the table its rows live in
 
 
-def register_contribution_source(source) -> None:
-    """Let ``source`` (see above) count in participation; the votes services register
-    their supports at import."""
-    if source not in _contribution_sources:
-        _contribution_sources.append(source)
+def register_contribution_source(source, table: sa.Table) -> None:
+    """Let ``source`` (see above) count in participation; ``table``, where its rows live,
+    is locked while the counters are repaired. The votes services register their
+    supports at import."""
+    _contribution_sources.setdefault(source, table)
 
 
 def _own_contributions(proposal_id: int | None) -> list[sa.Select]:
@@ -410,9 +410,9 @@ def _lock_counted_rows_against_writers() -> None:
     transaction ends, while reads go on.
     """
     if db.engine.dialect.name == "postgresql":
-        db.session.execute(
-            sa.text("LOCK TABLE proposals, comments, supports, forum_participants, forum_units IN SHARE MODE")
-        )
+        sources = [table.name for table in _contribution_sources.values()]
+        names = ", ".join(["proposals", "comments", *sources, "forum_participants", "forum_units"])
+        db.session.execute(sa.text(f"LOCK TABLE {names} IN SHARE MODE"))
 
 
 def recount_public_counts() -> None:

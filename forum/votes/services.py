@@ -57,7 +57,7 @@ def support_contributions(proposal_id: int | None) -> sa.Select:
     return stmt.where(Support.proposal_id == proposal_id)
 
 
-register_contribution_source(support_contributions)
+register_contribution_source(support_contributions, Support.__table__)
 
 
 def list_supported_proposals(user, *, forum_ids) -> list[Proposal]:
