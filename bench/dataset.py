@@ -492,6 +492,33 @@ def load(scale: Scale, database_url: str, seed: int) -> dict:
     }
 
 
+def repair(env: dict[str, str]) -> None:
+    """Run every repair command of the app (the settings come from ``env``)."""
+    from forum import create_app
+
+    # config.py was read when bench.corpus imported the app: hand the settings over directly.
+    app = create_app(SECRET_KEY=env["SECRET_KEY"], SQLALCHEMY_DATABASE_URI=env["DATABASE_URL"],
+                     SEARCH_BACKEND=env["SEARCH_BACKEND"], SEARCH_INDEX_DIR=env["SEARCH_INDEX_DIR"])
+    for command in repair_commands(app):
+        flask(env, *command)
+
+
+def upgrade(data_dir: Path, commit: str) -> int:
+    """Migrate an existing dataset and repair its counters, as an operator would upgrade."""
+    path = data_dir / "manifest.json"
+    manifest = json.loads(path.read_text())
+    env = app_environment(manifest["database_url"], manifest["search_backend"], Path(manifest["search_dir"]))
+    os.environ.update(env)
+    flask(env, "db", "upgrade")
+    repair(env)
+    flask(env, "search", "sync")
+    manifest.setdefault("upgrades", []).append(
+        {"commit": commit, "at": datetime.now(UTC).isoformat(timespec="seconds")})
+    path.write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n")
+    log(f"dataset in {data_dir} upgraded to {commit}")
+    return 0
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--scale", choices=sorted(SCALES), required=True)
@@ -502,6 +529,9 @@ def main(argv=None) -> int:
     parser.add_argument("--search-dir", type=Path, help="Whoosh index (default: DATA_DIR/search-index)")
     parser.add_argument("--data-dir", type=Path, help=f"where manifest.json goes (default {DATA_ROOT}/SCALE)")
     parser.add_argument("--reset", action="store_true", help="empty the database (and index) first")
+    parser.add_argument("--upgrade", action="store_true",
+                        help="bring the existing dataset in DATA_DIR to this checkout: flask db upgrade, the "
+                             "repair commands and search sync (no new rows, no reindex)")
     parser.add_argument("--seed", type=int, default=2023)
     args = parser.parse_args(argv)
 
@@ -514,6 +544,8 @@ def main(argv=None) -> int:
     began = time.perf_counter()
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
                             text=True).stdout.strip()
+    if args.upgrade:
+        return upgrade(data_dir, commit)
     prepare_database(database_url, search_dir, args.reset)
     env = app_environment(database_url, search_backend, search_dir)
     os.environ.update(env)  # config.py reads the environment when imported
@@ -525,13 +557,7 @@ def main(argv=None) -> int:
         flask(env, "forum", "set-phase", "1", "open")
         targets["forum_phase"] = "open"
 
-    from forum import create_app
-
-    # config.py was read when bench.corpus imported the app: hand the settings over directly.
-    app = create_app(SECRET_KEY=env["SECRET_KEY"], SQLALCHEMY_DATABASE_URI=database_url,
-                     SEARCH_BACKEND=search_backend, SEARCH_INDEX_DIR=str(search_dir))
-    for command in repair_commands(app):
-        flask(env, *command)
+    repair(env)
     flask(env, "search", "reindex")
     flask(env, "search", "sync")
 

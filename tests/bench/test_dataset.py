@@ -121,3 +121,8 @@ def test_tiny_dataset_is_consistent_and_refuses_a_second_load(bench_database, tm
     again = generate(database_url, search_backend, data_dir)
     assert again.returncode != 0
     assert "--reset" in again.stderr
+
+    upgraded = generate(database_url, search_backend, data_dir, "--upgrade")
+    assert upgraded.returncode == 0, upgraded.stdout + upgraded.stderr
+    assert "flask votes verify --repair" in upgraded.stdout
+    assert len(json.loads((data_dir / "manifest.json").read_text())["upgrades"]) == 1
