@@ -22,6 +22,10 @@ metadata) and ``forum/__init__.py`` (``create_app``). The rules, as encoded:
   same public names as the code): no ``from forum.x import _name``, no ``module._name``
   on an imported module, and no import of a name from a module that only re-imports it
   (take it from where it is defined: no re-export shims);
+- views and CLI commands call services: they build no SQL (no ``sqlalchemy`` but its
+  exceptions, no ``Model.query``) and use the session only to commit or roll back;
+- one query language: only ``forum/search/query.py`` defines ``fold``, ``parse_query``
+  and ``clean_query_text`` (both engines translate from it);
 - ``forum/core/audit.py`` holds the audit log (``AuditEntry``, ``record_audit``): no other
   module defines an audit model or writer, or builds an ``AuditEntry`` itself.
 
@@ -424,6 +428,61 @@ def dotted_name(node: ast.expr) -> str | None:
     return None
 
 
+# What a view or CLI command may do with the session itself: end the one transaction.
+SESSION_ENDINGS = ("commit", "rollback")
+
+
+def queries_in_views_and_clis(root: Path) -> list[str]:
+    problems = []
+    for module, path in module_files(root, "forum").items():
+        if not is_view_or_cli(module):
+            continue
+        where = path.relative_to(root)
+        tree = parse(path)
+        sqlalchemy_names = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                sqlalchemy_names |= {
+                    alias.asname or alias.name.partition(".")[0]
+                    for alias in node.names
+                    if alias.name.partition(".")[0] == "sqlalchemy"
+                }
+            elif isinstance(node, ast.ImportFrom) and (node.module or "").partition(".")[0] == "sqlalchemy":
+                if node.module != "sqlalchemy.exc":
+                    names = ", ".join(alias.name for alias in node.names)
+                    problems.append(f"{where}:{node.lineno}: from {node.module} import {names}: {QUERY_ADVICE}")
+        inner = {id(node.value) for node in ast.walk(tree) if isinstance(node, ast.Attribute)}
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Attribute) or id(node) in inner:  # whole chains only
+                continue
+            dotted = dotted_name(node) or ""
+            head, _, rest = dotted.partition(".")
+            if head in sqlalchemy_names and rest and not (rest + ".").startswith(("exc.", "orm.exc.")):
+                problems.append(f"{where}:{node.lineno}: {dotted}: {QUERY_ADVICE}")
+            elif head == "db" and rest not in {f"session.{ending}" for ending in SESSION_ENDINGS}:
+                problems.append(f"{where}:{node.lineno}: {dotted}: {QUERY_ADVICE}")
+            elif node.attr == "query" and head[:1].isupper():  # Model.query
+                problems.append(f"{where}:{node.lineno}: {dotted or '….query'}: {QUERY_ADVICE}")
+    return problems
+
+
+QUERY_ADVICE = "views and CLI commands call services, and only commit or roll back"
+QUERY_LANGUAGE = "forum/search/query.py"
+QUERY_FUNCTIONS = ("fold", "parse_query", "clean_query_text")
+
+
+def query_language_elsewhere(root: Path) -> list[str]:
+    problems = []
+    for path in sorted((root / "forum").rglob("*.py")):
+        where = path.relative_to(root)
+        if str(where) == QUERY_LANGUAGE:
+            continue
+        for node in ast.walk(parse(path)):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name in QUERY_FUNCTIONS:
+                problems.append(f"{where}:{node.lineno}: def {node.name}: the query language lives in {QUERY_LANGUAGE}")
+    return problems
+
+
 AUDIT_MODULE = "forum/core/audit.py"
 
 
@@ -482,6 +541,16 @@ def test_no_import_loop_in_forum():
 
 def test_no_cross_file_private_imports_or_re_exports():
     problems = private_imports(ROOT)
+    assert problems == [], report(problems)
+
+
+def test_views_and_clis_call_services():
+    problems = queries_in_views_and_clis(ROOT)
+    assert problems == [], report(problems)
+
+
+def test_one_query_language_for_both_engines():
+    problems = query_language_elsewhere(ROOT)
     assert problems == [], report(problems)
 
 
@@ -600,6 +669,26 @@ def write_tree(root: Path, files: dict[str, str]) -> Path:
             private_imports,
             {"forum/proposals/views.py": "from forum.forums.services import db\n"},
             "forum/proposals/views.py:1: from forum.forums.services import db: forum.forums.services only re-imports db",
+        ),
+        (
+            queries_in_views_and_clis,
+            {"forum/forums/views.py": "import sqlalchemy as sa\n\nsa.select(1)\n"},
+            "forum/forums/views.py:3: sa.select: views and CLI commands call services",
+        ),
+        (
+            queries_in_views_and_clis,
+            {"forum/forums/cli.py": "from forum.extensions import db\n\ndb.session.execute(1)\ndb.session.commit()\n"},
+            "forum/forums/cli.py:3: db.session.execute: views and CLI commands call services",
+        ),
+        (
+            queries_in_views_and_clis,
+            {"forum/forums/views.py": "from sqlalchemy import select\n"},
+            "forum/forums/views.py:1: from sqlalchemy import select: views and CLI commands call services",
+        ),
+        (
+            query_language_elsewhere,
+            {"forum/search/postgres/tsquery.py": "def fold(text):\n    return text\n"},
+            "forum/search/postgres/tsquery.py:1: def fold: the query language lives in forum/search/query.py",
         ),
         (
             audit_log_elsewhere,
