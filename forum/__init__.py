@@ -3,14 +3,16 @@ Vietnam Trade Union. ``create_app`` reads as the table of contents of the applic
 
 Domains layer from the ground up: ``core`` (database set-up, the audit log, permissions,
 markup, text, errors), then ``auth``, ``forums``, ``proposals``, ``votes``, ``search``
-(later ``moderation``, ``exports``). The rules:
+(later ``moderation`` and ``notifications`` below ``search``, then ``admin``, ``results``
+with the exports, ``api``: DESIGN.md §3). The rules, checked by tests/test_layers.py:
 
 - a domain's models are queried and changed only by its own services; other domains call
   those services, never another domain's tables;
 - a domain's models, forms and services import only from ``core`` and the domains below
   it (``proposals`` uses ``forums``, never the reverse);
 - views and CLI commands may call several domains' services to compose a page or a
-  command, and commit once; ``forum/demo.py``, the demo seeder, sits above every domain.
+  command, and commit once; nothing but ``create_app`` imports them, so composing never
+  closes an import loop; ``forum/demo.py``, the demo seeder, sits above every domain.
 """
 from pathlib import Path
 
