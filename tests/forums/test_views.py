@@ -407,14 +407,16 @@ def test_absurd_page_numbers_are_404(client, paged_forum, page):
     assert client.get(f"/forums/d?page={page}").status_code == 404
 
 
-@pytest.mark.parametrize("query", [
-    "?page=abc", "?page=-1", "?page=999999999999999999999", "?page=1e9", "?page=%00",
-    "?sort=<script>alert(1)</script>", "?sort=", "?theme=xyz", "?theme=1%27%20OR%201=1",
-    "?theme=999999999999999999999999", "?sort=newest&sort=discussed&page=2&page=x",
+@pytest.mark.parametrize("query, status", [
+    ("?page=abc", 200), ("?page=-1", 200), ("?page=1e9", 200), ("?page=%00", 200),
+    ("?page=999999999999999999999", 404),  # absurdly deep: see test_absurd_page_numbers_are_404
+    ("?sort=<script>alert(1)</script>", 200), ("?sort=", 200), ("?theme=xyz", 200),
+    ("?theme=1%27%20OR%201=1", 200), ("?theme=999999999999999999999999", 200),
+    ("?sort=newest&sort=discussed&page=2&page=x", 200),
 ])
-def test_bad_query_arguments_never_cause_a_server_error(client, paged_forum, query):
+def test_bad_query_arguments_never_cause_a_server_error(client, paged_forum, query, status):
     response = client.get(f"/forums/d{query}")
-    assert response.status_code in (200, 404)
+    assert response.status_code == status
     assert "<script>alert(1)</script>" not in response.get_data(as_text=True)
 
 
