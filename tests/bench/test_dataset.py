@@ -70,6 +70,7 @@ def generate(database_url, search_backend, data_dir, *extra):
     )
 
 
+@pytest.mark.slow  # runs bench/dataset.py in a subprocess
 def test_tiny_dataset_is_consistent_and_refuses_a_second_load(bench_database, tmp_path):
     database_url, search_backend = bench_database
     data_dir = tmp_path / "data"

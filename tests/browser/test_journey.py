@@ -13,7 +13,7 @@ from forum.votes.models import Support
 from tests import factories
 from tests.browser.conftest import PHONE, collect_errors, log_in, screenshot
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]  # a live server and Chromium
 
 FORUM_TITLE = "Đổi mới công tác vận động, tập hợp người lao động vào tổ chức Công đoàn"
 TITLE = "Thành lập Công đoàn cơ sở ghép cho các doanh nghiệp nhỏ ở khu công nghiệp"

@@ -9,7 +9,7 @@ from forum.search import engines, indexer
 from tests import factories
 from tests.browser.conftest import DESKTOP, PHONE, collect_errors, log_in, screenshot
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]  # a live server and Chromium
 
 BLOCKING = {"serious", "critical"}
 

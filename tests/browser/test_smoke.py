@@ -4,7 +4,7 @@ import pytest
 from tests import factories
 from tests.browser.conftest import PHONE, screenshot
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]  # a live server and Chromium
 
 
 def test_home_page_has_no_console_errors(live_app, live_server, page_factory):

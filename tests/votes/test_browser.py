@@ -24,7 +24,7 @@ from tests.conftest import build_app, destroy_app, require_service
 from tests.factories import DEFAULT_PASSWORD, make_forum, make_proposal, make_user
 from tests.votes.conftest import count_and_rows
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]  # a live server and Chromium
 
 # A page of our own that includes the partial, so that this test depends only on it.
 TEST_PAGE = """{% extends "base.html" %}

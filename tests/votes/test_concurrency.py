@@ -27,6 +27,8 @@ USERS = 24
 STORM_CLICKS = 10
 BARRIER_TIMEOUT = 120
 
+pytestmark = pytest.mark.slow  # stress runs: many threads and processes at once
+
 
 def create_scene(app, users: int) -> tuple[int, list[str], str]:
     """A voting forum's proposal, ``users`` delegates and one double-clicking delegate."""
