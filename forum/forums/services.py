@@ -194,17 +194,25 @@ def _shift_theme(theme_id: int | None, delta: int) -> None:
 
 def change_public_proposals(forum_id: int, theme_id: int | None, unit: str | None, delta: int) -> None:
     """A public proposal (by an author of ``unit``) appeared (+1) or left (-1): move the
-    forum's and the theme's proposal counts and the unit's tally."""
+    forum's and the theme's proposal counts and the unit's tally.
+
+    Rows are locked in one order by every writer (participants, forum, theme, unit), so
+    concurrent transactions wait for each other instead of deadlocking: call
+    ``change_participation`` first when both change.
+    """
+    _shift_forum(forum_id, proposal_count=delta)
     _shift_theme(theme_id, delta)
     units = _shift_tallies(ForumUnit, "unit", forum_id, {unit: delta}) if unit else 0
-    _shift_forum(forum_id, proposal_count=delta, unit_count=units)
+    _shift_forum(forum_id, unit_count=units)
 
 
 def move_public_proposal(old_theme_id: int | None, new_theme_id: int | None) -> None:
-    """A public proposal moved from one theme to another."""
+    """A public proposal moved from one theme to another (the rows in id order, so two
+    opposite moves do not deadlock)."""
     if old_theme_id != new_theme_id:
-        _shift_theme(old_theme_id, -1)
-        _shift_theme(new_theme_id, +1)
+        moves = {old_theme_id: -1, new_theme_id: +1}
+        for theme_id in sorted((t for t in moves if t is not None)):
+            _shift_theme(theme_id, moves[theme_id])
 
 
 def change_participation(forum_id: int, deltas: dict[int, int]) -> None:

@@ -194,8 +194,8 @@ def create_proposal(forum: Forum, *, title: str, body: str, theme_id: int | None
     )
     db.session.add(proposal)
     db.session.flush()
-    forum_counts.change_public_proposals(forum.id, proposal.theme_id, actor.unit, +1)
     forum_counts.change_participation(forum.id, {actor.id: +1})
+    forum_counts.change_public_proposals(forum.id, proposal.theme_id, actor.unit, +1)
     return proposal
 
 
@@ -233,10 +233,12 @@ def withdraw_proposal(proposal: Proposal, *, actor, reason: str = "", now: datet
     if block:
         raise PermissionDenied(block)
     previous = proposal.status
-    if proposal.listing_is_public:
-        change_publicity(proposal, -1)
+    was_public = proposal.listing_is_public
     proposal.status = ProposalStatus.WITHDRAWN.value
     proposal.withdrawn_at = now or utcnow()
+    db.session.flush()
+    if was_public:
+        change_publicity(proposal, -1)
     record_audit(
         "proposal.withdraw",
         proposal,
@@ -351,9 +353,12 @@ def _contributions(proposal_id: int | None) -> sa.Select:
 
 
 def change_publicity(proposal: Proposal, delta: int) -> None:
-    """``proposal`` enters (+1) or leaves (-1) the public lists (withdrawal, hiding):
-    move its forum's counts by everything it carries, in two queries plus the writes.
-    Call it while the proposal's own row still says what it was."""
+    """``proposal`` entered (+1) or left (-1) the public lists (withdrawal, hiding): move
+    its forum's counts by everything it carries, in two queries plus the writes.
+
+    Call it after flushing the proposal's change: every writer then locks rows in one
+    order (the proposal, the participants by user id, the forum, its theme and unit),
+    as a support or a comment does, so concurrent ones wait instead of deadlocking."""
     rows = _contributions(proposal.id).subquery()
     deltas = dict(
         db.session.execute(
@@ -361,8 +366,8 @@ def change_publicity(proposal: Proposal, delta: int) -> None:
         ).all()
     )
     unit = db.session.scalar(sa.select(User.unit).where(User.id == proposal.author_id))
-    forum_counts.change_public_proposals(proposal.forum_id, proposal.theme_id, unit, delta)
     forum_counts.change_participation(proposal.forum_id, deltas)
+    forum_counts.change_public_proposals(proposal.forum_id, proposal.theme_id, unit, delta)
 
 
 def public_proposals_for_counts() -> sa.Select:

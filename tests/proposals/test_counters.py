@@ -123,3 +123,24 @@ def test_verify_reports_drift_and_repair_fixes_it(app, runner):
     result = runner.invoke(args=["proposals", "verify"])
     assert result.exit_code == 0, result.output
     assert "Không có sai lệch" in result.output
+
+
+def test_participation_stays_exact_when_one_delegate_supports_many_at_once(app):
+    """Six tabs of one delegate support six proposals at the same moment (their first
+    contribution: the participant count must move once), then withdraw them all."""
+    from tests.votes.test_concurrency import fire_at_once, logged_in_client
+
+    with app.app_context():
+        forum = make_forum(phase="voting")
+        forum_id = forum.id
+        proposal_ids = [make_proposal(forum, make_user()).id for _ in range(6)]
+        email = make_user().email
+    tabs = [logged_in_client(app, email) for _ in proposal_ids]
+    answers = fire_at_once([(tab, f"/proposals/{pid}/support") for tab, pid in zip(tabs, proposal_ids)])
+    assert {status for status, _ in answers} == {200}
+    with app.app_context():
+        assert counts(forum_id) == (6, 7, 1, [6, 0])
+    answers = fire_at_once([(tab, f"/proposals/{pid}/unsupport") for tab, pid in zip(tabs, proposal_ids)])
+    assert {status for status, _ in answers} == {200}
+    with app.app_context():
+        assert counts(forum_id) == (6, 6, 1, [6, 0])
