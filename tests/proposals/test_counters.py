@@ -1,6 +1,7 @@
 """The forums' public counts are maintained counters (DESIGN §3): every verb that changes
 what they count moves them in its own transaction, and ``flask proposals verify
 [--repair]`` finds and fixes any drift."""
+import pytest
 import sqlalchemy as sa
 
 from forum.core.audit import AuditEntry
@@ -125,6 +126,7 @@ def test_verify_reports_drift_and_repair_fixes_it(app, runner):
     assert "Không có sai lệch" in result.output
 
 
+@pytest.mark.slow  # a stress run: many threads at once
 def test_participation_stays_exact_when_one_delegate_supports_many_at_once(app):
     """Six tabs of one delegate support six proposals at the same moment (their first
     contribution: the participant count must move once), then withdraw them all."""
