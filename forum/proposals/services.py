@@ -520,10 +520,12 @@ def comment_thread(proposal: Proposal, viewer, *, page: int = 1, per_page: int =
     )
     rows = db.session.execute(
         sa.select(Comment, total, replies_total)
-        .where(sa.or_(
-            Comment.id.in_(page_ids),
-            sa.and_(Comment.parent_id.in_(page_ids), _visible_comment(viewer)),
-        ))
+        .where(
+            # Redundant for the rows, but it gives both databases an index to start from:
+            # without it PostgreSQL scans every comment for the OR below.
+            Comment.proposal_id == proposal.id,
+            sa.or_(Comment.id.in_(page_ids), sa.and_(Comment.parent_id.in_(page_ids), _visible_comment(viewer))),
+        )
         .options(so.joinedload(Comment.author))
         .order_by(Comment.created_at, Comment.id)
     ).all()
