@@ -34,6 +34,9 @@ def main(argv=None) -> int:
     parser.add_argument("path")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--top", type=int, default=25, help="functions to list")
+    parser.add_argument("--explain", action="store_true",
+                        help="also print the plan of the slowest statement (EXPLAIN ANALYZE on PostgreSQL, "
+                             "EXPLAIN QUERY PLAN on SQLite)")
     args = parser.parse_args(argv)
 
     from bench.dataset import app_environment
@@ -50,7 +53,7 @@ def main(argv=None) -> int:
                      .replace("postgresql://", "postgresql+psycopg://", 1),
                      SEARCH_BACKEND=manifest["search_backend"], SEARCH_INDEX_DIR=manifest["search_dir"],
                      RATELIMIT_ENABLED=False)
-    statements: list[tuple[float, str]] = []
+    statements: list[tuple[float, str, object]] = []
     with app.app_context():
         engine = db.engine
 
@@ -60,7 +63,7 @@ def main(argv=None) -> int:
 
     @sa.event.listens_for(engine, "after_cursor_execute")
     def after(conn, cursor, statement, parameters, context, executemany):
-        statements.append((time.perf_counter() - conn.info["started"].pop(), statement))
+        statements.append((time.perf_counter() - conn.info["started"].pop(), statement, parameters))
 
     method, _, path = args.path.partition(" ") if args.path.startswith("POST ") else ("GET", "", args.path)
     client = app.test_client()
@@ -79,11 +82,20 @@ def main(argv=None) -> int:
         fetch()
         profiler.disable()
     wall = (time.perf_counter() - started) / args.repeat
-    sql_total = sum(seconds for seconds, _ in statements)
+    sql_total = sum(seconds for seconds, _, _ in statements)
     print(f"mean {wall * 1000:.0f} ms per request (under cProfile); last request: {len(statements)} statements, "
           f"{sql_total * 1000:.0f} ms in the database driver")
-    for seconds, statement in sorted(statements, reverse=True):
+    slowest = sorted(statements, key=lambda item: item[0], reverse=True)
+    for seconds, statement, _ in slowest:
         print(f"  {seconds * 1000:8.1f} ms  {' '.join(statement.split())[:160]}")
+    if args.explain and slowest:
+        _, statement, parameters = slowest[0]
+        prefix = "EXPLAIN (ANALYZE, BUFFERS) " if engine.dialect.name == "postgresql" else "EXPLAIN QUERY PLAN "
+        print(f"\n{statement}\n{parameters}\n")
+        with engine.connect() as connection:
+            for row in connection.exec_driver_sql(prefix + statement, parameters):
+                print("  " + " ".join(str(value) for value in row))
+        print()
     out = io.StringIO()
     pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(args.top)
     print(out.getvalue())
