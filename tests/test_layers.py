@@ -14,9 +14,12 @@ metadata) and ``forum/__init__.py`` (``create_app``). The rules, as encoded:
   them but ``create_app`` (and a CLI may run the seeder): they are leaves, so composing
   never closes a loop. A view or CLI never imports another view or CLI, and nothing
   imports ``forum`` or ``forum.models`` but ``create_app``;
-- no module imports the models of a domain above its own, views and CLIs included:
-  ``forums`` and ``auth`` never reach ``proposals``' or ``votes``' tables, they call
-  those domains' services;
+- no module reaches the tables of a domain above its own, views and CLIs included:
+  it neither imports that domain's models nor names one of its tables or models in a
+  string given to SQLAlchemy (``relationship``, ``ForeignKey``, ``table``, raw SQL,
+  a relationship's string annotation). ``forums`` and ``auth`` never reach
+  ``proposals``' or ``votes``' tables, they call those domains' services. The one
+  exception (``NAMED_UPWARD``): the audit log in core names its actor's ``users`` table;
 - no import loop anywhere in forum/ (search included);
 - no cross-file private imports, in forum/ and in tests/ alike (tests go through the
   same public names as the code): no ``from forum.x import _name``, no ``module._name``
