@@ -166,6 +166,20 @@ def test_statement_timeout_returns_an_empty_page_and_logs(engine, caplog):
     assert search(backend, "cong doan").total == 1
 
 
+def test_a_repeated_search_is_answered_once_per_generation(backend, monkeypatch):
+    backend.index_documents([make_doc(1, "đoàn viên công đoàn")])
+    computed = []
+    real = backend._search
+    monkeypatch.setattr(backend, "_search", lambda *args: computed.append(1) or real(*args))
+    first = search(backend, "doan vien")
+    assert search(backend, "doan vien") == first and len(computed) == 1
+    search(backend, "doan vien", sort=Sort.SUPPORTS)
+    search(backend, "doan vien", sort=Sort.SUPPORTS)  # count updates keep the generation: never kept
+    assert len(computed) == 3
+    backend.index_documents([make_doc(2, "đoàn viên mới")])
+    assert search(backend, "doan vien").total == 2 and len(computed) == 4
+
+
 @pytest.fixture
 def small_caps(monkeypatch):
     """Small limits, so that a few documents exercise the paths for very common queries."""

@@ -6,6 +6,7 @@ import collections
 import logging
 import math
 import threading
+import time
 from collections.abc import Callable, Iterable
 
 import psycopg
@@ -18,8 +19,9 @@ from forum.search.backend import (
     SearchPage,
     SearchQuery,
     SimilarProposal,
+    Sort,
 )
-from forum.search.postgres.plans import COMMON_SHARE, PostgresPlanner, alternative_share
+from forum.search.postgres.plans import COMMON_SHARE, COUNT_CACHE_SECONDS, PostgresPlanner, alternative_share
 from forum.search.postgres.rebuild import rebuild_table
 from forum.search.postgres.rows import (
     DOCUMENT_COLUMNS,
@@ -42,6 +44,7 @@ from forum.search.query import ParsedQuery, clean_query_text, parse_query
 
 logger = logging.getLogger(__name__)
 
+PAGE_CACHE_SIZE = 256  # result pages kept per process
 SIMILAR_CANDIDATES = 300
 UPSERT_BATCH = 500
 
@@ -62,6 +65,10 @@ class PostgresBackend(PostgresPlanner, SearchBackend):
         self._statistics: tuple[float, _Statistics] | None = None
         self._counts: collections.OrderedDict[tuple, tuple[float, int]] = collections.OrderedDict()
         self._counts_lock = threading.Lock()
+        # Result pages per (index generation, query), like the totals: a popular query is
+        # computed once per generation (bounded in age, like them, by COUNT_CACHE_SECONDS).
+        self._pages: collections.OrderedDict[tuple, tuple[float, SearchPage]] = collections.OrderedDict()
+        self._pages_lock = threading.Lock()
 
     # Writing ----------------------------------------------------------------------------------
 
@@ -159,12 +166,33 @@ class PostgresBackend(PostgresPlanner, SearchBackend):
                 compiled = self._compile(connection, parsed)
                 if compiled is None:
                     return empty
-                return self._search(connection, query, compiled, page_number, per_page)
+                # Count updates do not bump the generation: pages in supports order are not kept.
+                key = (compiled.generation, query) if query.sort != Sort.SUPPORTS else None
+                result = self._cached_page(key) if key else None
+                if result is None:
+                    result = self._search(connection, query, compiled, page_number, per_page)
+                    if key:
+                        self._cache_page(key, result)
+                return result
         except sa.exc.OperationalError as error:
             if not _is_timeout(error):
                 raise
             logger.warning("search timed out after %s ms: %r", self.statement_timeout_ms, clean_query_text(query.text))
             return empty
+
+    def _cached_page(self, key: tuple) -> SearchPage | None:
+        with self._pages_lock:
+            entry = self._pages.get(key)
+            if entry is None or time.monotonic() - entry[0] > COUNT_CACHE_SECONDS:
+                return None
+            self._pages.move_to_end(key)
+            return entry[1]
+
+    def _cache_page(self, key: tuple, page: SearchPage) -> None:
+        with self._pages_lock:
+            self._pages[key] = (time.monotonic(), page)
+            while len(self._pages) > PAGE_CACHE_SIZE:
+                self._pages.popitem(last=False)
 
     def _compile(self, connection: sa.Connection, parsed: ParsedQuery) -> CompiledQuery | None:
         """Let PostgreSQL turn the parsed units into tsquery texts (one round trip)."""
