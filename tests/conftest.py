@@ -1,23 +1,27 @@
 """Shared fixtures: an app per test on SQLite (always) and PostgreSQL (when
 ``TEST_DATABASE_URL`` is set), a client, a CLI runner, login helpers, query counting.
+What they are built from lives in tests/helpers.py (tests import from there, never
+from a conftest.py).
 
 In CI (``CI=true``) a missing PostgreSQL or Chromium fails the run instead of skipping.
 """
-import os
-import uuid
 from contextlib import contextmanager
 
 import pytest
 import sqlalchemy as sa
 
-from config import TestingConfig
-from forum import create_app
 from forum.extensions import db
-from forum.search.postgres.schema import ensure_schema as ensure_search_schema
-from tests import factories
+from tests.helpers import (
+    IN_CI,
+    TEST_DATABASE_URL,
+    AuthActions,
+    QueryCounter,
+    build_app,
+    destroy_app,
+    require_service,
+    temporary_postgres_database,
+)
 
-IN_CI = os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
-TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "").strip()
 DB_BACKENDS = ["sqlite", "postgresql"] if TEST_DATABASE_URL else ["sqlite"]
 
 
@@ -27,33 +31,6 @@ def pytest_configure(config):
             "CI=true but TEST_DATABASE_URL is not set: the PostgreSQL tests must run in CI "
             "(e.g. TEST_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/postgres)."
         )
-
-
-def require_service(reason: str):
-    """Skip outside CI, fail in CI: CI must run every test."""
-    if IN_CI:
-        pytest.fail(f"required in CI: {reason}")
-    pytest.skip(reason)
-
-
-@contextmanager
-def temporary_postgres_database(server_url: str):
-    """Create a throw-away database on the server of ``server_url``; drop it afterwards."""
-    server = sa.make_url(server_url).set(drivername="postgresql+psycopg")
-    name = f"hienke_test_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(server, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
-    try:
-        with admin.connect() as connection:
-            connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    except sa.exc.OperationalError as error:
-        admin.dispose()
-        require_service(f"PostgreSQL at {server.render_as_string(hide_password=True)} is unreachable: {error}")
-    try:
-        yield server.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
 
 
 @pytest.fixture(scope="session")
@@ -78,28 +55,6 @@ def database_url(request, tmp_path):
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'test.sqlite3'}"
     return request.getfixturevalue("postgres_database")
-
-
-def build_app(database_url: str, tmp_path, **overrides):
-    """A testing app on ``database_url`` with its tables created."""
-    app = create_app(
-        TestingConfig,
-        SQLALCHEMY_DATABASE_URI=database_url,
-        SEARCH_INDEX_DIR=str(tmp_path / "search-index"),
-        **overrides,
-    )
-    with app.app_context():
-        db.create_all()
-        with db.engine.begin() as connection:
-            ensure_search_schema(connection)
-    return app
-
-
-def destroy_app(app) -> None:
-    with app.app_context():
-        db.session.remove()
-        db.drop_all()  # also drops the PostgreSQL-only search columns with their table
-        db.engine.dispose()
 
 
 @pytest.fixture
@@ -133,32 +88,9 @@ def runner(app):
     return app.test_cli_runner()
 
 
-class AuthActions:
-    """Log a test client in and out through the real login form."""
-
-    def __init__(self, client):
-        self._client = client
-
-    def login(self, user_or_email, password: str = factories.DEFAULT_PASSWORD):
-        email = getattr(user_or_email, "email", user_or_email)
-        return self._client.post("/login", data={"email": email, "password": password})
-
-    def logout(self):
-        return self._client.post("/logout")
-
-
 @pytest.fixture
 def auth(client):
     return AuthActions(client)
-
-
-class QueryCounter:
-    def __init__(self):
-        self.statements: list[str] = []
-
-    @property
-    def count(self) -> int:
-        return len(self.statements)
 
 
 @pytest.fixture

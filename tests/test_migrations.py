@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from config import TestingConfig
 from forum import create_app
 from forum.extensions import db
-from tests.conftest import temporary_postgres_database
+from tests.helpers import temporary_postgres_database
 
 
 def upgrade_then_check(database_url: str, tmp_path) -> None:

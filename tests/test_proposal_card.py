@@ -8,7 +8,7 @@ import pytest
 
 from forum.proposals.models import ProposalStatus
 from forum.search import engines, indexer
-from tests.conftest import AuthActions
+from tests.helpers import AuthActions
 from tests.factories import make_forum, make_proposal, make_support, make_user
 
 STYLESHEET = Path(__file__).resolve().parent.parent / "static" / "css" / "app.css"

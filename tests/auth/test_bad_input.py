@@ -3,7 +3,7 @@ import unicodedata
 
 import pytest
 
-from tests.auth.conftest import is_logged_in, new_user
+from tests.auth.helpers import is_logged_in, new_user
 from tests.factories import DEFAULT_PASSWORD
 
 

@@ -5,7 +5,7 @@ import pytest
 
 from forum.auth.models import User
 from forum.extensions import db
-from tests.auth.conftest import csrf_token_from, is_logged_in, new_user
+from tests.auth.helpers import csrf_token_from, is_logged_in, new_user
 from tests.factories import DEFAULT_PASSWORD, make_user
 
 GENERIC_ERROR = "Email hoặc mật khẩu không đúng."

@@ -5,8 +5,8 @@ import sqlalchemy as sa
 from forum.auth.models import User
 from forum.core.audit import AuditEntry
 from forum.extensions import db
-from tests.auth.conftest import is_logged_in, new_user
-from tests.conftest import AuthActions
+from tests.auth.helpers import is_logged_in, new_user
+from tests.helpers import AuthActions
 from tests.factories import DEFAULT_PASSWORD
 
 NEW_PASSWORD = "một câu mật khẩu mới"

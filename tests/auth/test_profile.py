@@ -3,7 +3,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from tests.auth.conftest import new_user, ref
+from tests.auth.helpers import new_user, ref
 from tests.factories import make_forum, make_proposal, make_support, make_user
 
 

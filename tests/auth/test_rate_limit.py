@@ -2,7 +2,7 @@
 import pytest
 
 from forum.auth.views import LOGIN_LIMIT_PER_ACCOUNT, LOGIN_LIMIT_PER_ADDRESS, PASSWORD_CHANGE_LIMIT
-from tests.auth.conftest import new_user
+from tests.auth.helpers import new_user
 from tests.factories import DEFAULT_PASSWORD
 
 

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from forum.auth.models import User
 from forum.core.audit import AuditEntry
 from forum.extensions import db
-from tests.auth.conftest import is_logged_in, new_user
+from tests.auth.helpers import is_logged_in, new_user
 
 VALID = {
     "email": "Moi.DangKy@CongDoan.vn",

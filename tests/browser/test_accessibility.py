@@ -7,7 +7,7 @@ Violations of impact "serious" or "critical" fail the test; the others are print
 import pytest
 
 from tests import factories
-from tests.browser.conftest import DESKTOP, PHONE, collect_errors, log_in, screenshot
+from tests.browser.helpers import DESKTOP, PHONE, collect_errors, log_in, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]  # a live server and Chromium
 

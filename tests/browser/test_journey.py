@@ -11,7 +11,7 @@ from forum.forums.models import Forum
 from forum.proposals.models import Proposal
 from forum.votes.models import Support
 from tests import factories
-from tests.browser.conftest import PHONE, collect_errors, log_in, screenshot
+from tests.browser.helpers import PHONE, collect_errors, log_in, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]  # a live server and Chromium
 

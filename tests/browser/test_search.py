@@ -7,7 +7,7 @@ import pytest
 
 from forum.search import engines, indexer
 from tests import factories
-from tests.browser.conftest import DESKTOP, PHONE, collect_errors, log_in, screenshot
+from tests.browser.helpers import DESKTOP, PHONE, collect_errors, log_in, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]  # a live server and Chromium
 

@@ -2,7 +2,7 @@
 import pytest
 
 from tests import factories
-from tests.browser.conftest import PHONE, screenshot
+from tests.browser.helpers import PHONE, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]  # a live server and Chromium
 

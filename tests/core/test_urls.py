@@ -9,7 +9,7 @@ import pytest
 from werkzeug.exceptions import NotFound
 
 from forum.core.ids import MAX_ID, parse_id
-from tests.conftest import AuthActions
+from tests.helpers import AuthActions
 from tests.factories import make_user
 
 # Above PostgreSQL's INTEGER, above SQLite's 64-bit INTEGER, and far above both.

@@ -8,7 +8,7 @@ from forum.extensions import db
 from forum.forums.models import Forum
 from forum.forums.services import list_participating_units
 from forum.proposals.models import ProposalStatus
-from tests.conftest import AuthActions
+from tests.helpers import AuthActions
 from tests.factories import make_forum, make_proposal, make_user
 
 # Code-point order would put "Dầu khí" before "Điện lực" but "Điện lực" after "Giáo dục",

@@ -8,7 +8,7 @@ from forum.core.database import utcnow
 from forum.extensions import db
 from forum.proposals.models import Comment, Proposal
 from tests.factories import make_comment, make_forum, make_proposal, make_user
-from tests.proposals.conftest import assert_no_live_markup, comment_count, get_comment, set_fields
+from tests.proposals.helpers import assert_no_live_markup, comment_count, get_comment, set_fields
 
 
 @pytest.fixture

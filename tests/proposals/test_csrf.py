@@ -5,7 +5,7 @@ import pytest
 
 from forum.proposals.models import ProposalStatus
 from tests.factories import DEFAULT_PASSWORD
-from tests.proposals.conftest import build_world, comment_count, get_comment, get_proposal, proposal_count
+from tests.proposals.helpers import build_world, comment_count, get_comment, get_proposal, proposal_count
 
 
 def _token(client, url: str) -> str:

@@ -9,7 +9,7 @@ from forum.core.database import utcnow
 from forum.extensions import db
 from forum.proposals.models import Comment, Proposal
 from tests.factories import make_comment, make_proposal, make_support, make_user
-from tests.proposals.conftest import set_fields
+from tests.proposals.helpers import set_fields
 
 
 def _page(client, url):

@@ -1,7 +1,7 @@
 """With EDIT_WINDOW_MINUTES=0 the window has closed by the time the author comes back."""
 import pytest
 
-from tests.proposals.conftest import get_comment, get_proposal
+from tests.proposals.helpers import get_comment, get_proposal
 
 
 @pytest.fixture

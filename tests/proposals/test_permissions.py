@@ -7,7 +7,7 @@ everyone else who may not act gets a 403 page that says why, and nothing changes
 import pytest
 
 from forum.proposals.models import ProposalStatus
-from tests.proposals.conftest import (
+from tests.proposals.helpers import (
     PHASES,
     ROLES,
     comment_count,

@@ -2,7 +2,7 @@
 import pytest
 
 from forum.proposals.views import POSTING_LIMIT
-from tests.conftest import AuthActions
+from tests.helpers import AuthActions
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from forum.forums.models import Forum
 from forum.proposals import services
 from forum.proposals.models import Comment, Proposal, ProposalStatus
 from tests.factories import make_comment, make_forum, make_proposal, make_support, make_user
-from tests.proposals.conftest import PHASES, ROLES
+from tests.proposals.helpers import PHASES, ROLES
 
 MATRIX = [(role, phase) for role in ROLES for phase in PHASES]
 

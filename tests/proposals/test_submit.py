@@ -10,7 +10,7 @@ from forum.extensions import db
 from forum.forums.models import Forum
 from forum.proposals.models import Proposal
 from tests.factories import make_forum
-from tests.proposals.conftest import assert_no_live_markup, get_proposal, proposal_count
+from tests.proposals.helpers import assert_no_live_markup, get_proposal, proposal_count
 
 def free_forum_number() -> int:
     """A forum number not taken yet: the world's forum gets its number from a shared sequence."""

@@ -4,7 +4,7 @@ import sqlalchemy as sa
 from forum.core.audit import AuditEntry
 from forum.extensions import db
 from forum.proposals.models import ProposalStatus
-from tests.proposals.conftest import get_proposal, user_id
+from tests.proposals.helpers import get_proposal, user_id
 
 
 def test_get_asks_for_confirmation_and_changes_nothing(app, client, world, login_as):

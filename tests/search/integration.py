@@ -24,7 +24,7 @@ from forum.search import engines, indexer
 from forum.search.documents import iter_all_documents
 from forum.search.models import SearchOutbox
 from forum.votes import services as votes
-from tests.conftest import TEST_DATABASE_URL, build_app, destroy_app
+from tests.helpers import TEST_DATABASE_URL, build_app, destroy_app
 from tests.factories import make_forum, make_user
 from tests.search.memory_backend import MemoryBackend
 

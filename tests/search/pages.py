@@ -10,7 +10,7 @@ import pytest
 
 from forum.extensions import db
 from forum.search import engines, indexer
-from tests.conftest import AuthActions, build_app, destroy_app
+from tests.helpers import AuthActions, build_app, destroy_app
 from tests.factories import make_comment, make_forum, make_proposal, make_support, make_user
 from tests.search.integration import ENGINE_PAIRS, database_url_for
 

@@ -18,7 +18,7 @@ from forum.search.backend import (
     Sort,
     Visibility,
 )
-from tests.conftest import TEST_DATABASE_URL, build_app, destroy_app
+from tests.helpers import TEST_DATABASE_URL, build_app, destroy_app
 
 ENGINES = ["whoosh"] + (["postgres"] if TEST_DATABASE_URL else [])
 PUBLIC = frozenset({Visibility.PUBLIC})

@@ -15,7 +15,7 @@ from forum.search.postgres import plans as postgres_plans
 from forum.search.backend import Kind, SearchDocument, SearchQuery, Sort, Visibility
 from forum.search.postgres.backend import PostgresBackend
 from forum.search.postgres.tsquery import syllable_pairs, words
-from tests.conftest import build_app, destroy_app
+from tests.helpers import build_app, destroy_app
 
 PUBLIC = frozenset({Visibility.PUBLIC})
 BASE_TIME = datetime(2023, 11, 20, 8, 0, tzinfo=UTC)

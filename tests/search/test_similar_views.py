@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from forum.extensions import db
 from forum.proposals.models import Proposal
-from tests.conftest import build_app, destroy_app
+from tests.helpers import build_app, destroy_app
 from tests.factories import DEFAULT_PASSWORD, make_forum, make_proposal, make_user
 from tests.search.pages import ROLES, app, build_corpus, client_as, corpus, index_now  # noqa: F401
 

@@ -14,7 +14,7 @@ from markupsafe import Markup
 from forum.extensions import db
 from forum.search import engines, services
 from forum.search.services import ResultHit, SearchResults
-from tests.conftest import AuthActions, build_app, destroy_app
+from tests.helpers import AuthActions, build_app, destroy_app
 from tests.factories import make_comment, make_forum, make_proposal, make_user
 from tests.search.pages import ROLES, app, client_as, corpus, index_now, utc  # noqa: F401  (fixtures)
 

@@ -19,10 +19,10 @@ from forum.extensions import db
 from forum.forums.models import Forum
 from forum.proposals.models import Proposal
 from forum.votes.services import supported_proposal_ids
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, PHONE, screenshot
-from tests.conftest import build_app, destroy_app, require_service
+from tests.browser.helpers import CHROMIUM, CHROMIUM_ARGS, PHONE, screenshot
+from tests.helpers import build_app, destroy_app, require_service
 from tests.factories import DEFAULT_PASSWORD, make_forum, make_proposal, make_user
-from tests.votes.conftest import count_and_rows
+from tests.votes.helpers import count_and_rows
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]  # a live server and Chromium
 

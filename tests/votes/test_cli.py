@@ -5,7 +5,7 @@ from forum.core.audit import AuditEntry
 from forum.extensions import db
 from forum.proposals.models import Proposal
 from tests.factories import make_forum, make_proposal, make_support, make_user
-from tests.votes.conftest import count_and_rows
+from tests.votes.helpers import count_and_rows
 
 
 def create_proposals(app) -> tuple[int, int, int]:

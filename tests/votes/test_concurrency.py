@@ -19,9 +19,9 @@ from forum.extensions import db
 from forum.proposals.models import Proposal
 from forum.votes import services
 from forum.votes.models import Support
-from tests.conftest import AuthActions
+from tests.helpers import AuthActions
 from tests.factories import make_forum, make_proposal, make_user
-from tests.votes.conftest import JSON, count_and_rows
+from tests.votes.helpers import JSON, count_and_rows
 
 USERS = 24
 STORM_CLICKS = 10

@@ -6,7 +6,7 @@ import pytest
 from forum.extensions import db
 from forum.proposals.models import Proposal
 from tests.factories import DEFAULT_PASSWORD, make_forum, make_proposal, make_user
-from tests.votes.conftest import JSON, count_and_rows
+from tests.votes.helpers import JSON, count_and_rows
 
 CSRF_INPUT = re.compile(r'<input[^>]*name="csrf_token"[^>]*value="([^"]+)"')
 

@@ -7,7 +7,7 @@ from forum.extensions import db
 from forum.proposals.models import Proposal
 from forum.votes import services
 from tests.factories import make_forum, make_proposal, make_user
-from tests.votes.conftest import count_and_rows
+from tests.votes.helpers import count_and_rows
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from forum.auth.models import User
 from forum.extensions import db
 from forum.proposals.models import Proposal
-from tests.votes.conftest import JSON, count_and_rows, supports_of
+from tests.votes.helpers import JSON, count_and_rows, supports_of
 
 OTHER_ROLES = ["delegate", "moderator", "organizer", "admin"]
 ACTIONS = ["support", "unsupport"]
