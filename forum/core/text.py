@@ -2,6 +2,7 @@
 import html
 import re
 import unicodedata
+from functools import lru_cache
 
 # C0/C1 control characters, except tab and newline, plus Unicode format characters
 # that are invisible and mostly used to disguise text (bidi overrides, zero-widths).
@@ -71,6 +72,7 @@ _TONES = {"\u0300": 1, "\u0309": 2, "\u0303": 3, "\u0301": 4, "\u0323": 5}  # hu
 _BASE_LETTER = {"\u0306": "ă", "\u0302": "â", "\u031b": "ơ"}
 
 
+@lru_cache(maxsize=4096)  # a page sorts the same few hundred characters again and again
 def _split_letter(char: str) -> tuple[str, int]:
     """One letter → (base letter of the Vietnamese alphabet, tone rank)."""
     decomposed = unicodedata.normalize("NFD", char.lower())
@@ -87,6 +89,7 @@ def _split_letter(char: str) -> tuple[str, int]:
     return base, tone
 
 
+@lru_cache(maxsize=8192)  # the forum page sorts the same unit names on every request
 def vietnamese_sort_key(value: str) -> tuple:
     """Sort key following Vietnamese alphabetical order (a ă â b c d đ e ê …).
 
