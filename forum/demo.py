@@ -32,7 +32,7 @@ from forum.core.text import normalize_text
 from forum.extensions import db
 from forum.forums.models import Forum, Theme
 from forum.proposals.models import Comment, Proposal
-from forum.proposals.services import recount_public_counts
+from forum.proposals.counts import recount_public_counts
 from forum.votes.models import Support
 
 PACKAGE_DIR = Path(__file__).resolve().parent

@@ -15,7 +15,7 @@ from forum.core.markup import render_markup
 from forum.extensions import db
 from forum.forums.models import Forum, Theme
 from forum.proposals.models import Comment, Proposal
-from forum.proposals.services import recount_public_counts
+from forum.proposals.counts import recount_public_counts
 from forum.votes.models import Support
 
 DEFAULT_PASSWORD = "mat-khau-thu-nghiem"

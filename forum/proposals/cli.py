@@ -1,4 +1,4 @@
-"""``flask proposals ...``: counter maintenance, through the proposals services."""
+"""``flask proposals ...``: counter maintenance, through the proposals counts service."""
 import sys
 
 import click
@@ -6,13 +6,13 @@ from flask.cli import AppGroup
 from flask_babel import gettext as _
 
 from forum.extensions import db
-from forum.proposals import services
+from forum.proposals import counts
 
 proposals_cli = AppGroup("proposals", help="Hiến kế: kiểm tra các bộ đếm (verify).")
 
 
 def _describe(item) -> str:
-    if isinstance(item, services.CommentCountDrift):
+    if isinstance(item, counts.CommentCountDrift):
         return _(
             "Hiến kế #%(id)s: số ý kiến lưu %(stored)s, số bản ghi thực tế %(actual)s",
             id=item.proposal_id, stored=item.stored, actual=item.actual,
@@ -29,9 +29,9 @@ def verify_command(repair: bool) -> None:
     """So sánh các bộ đếm (số ý kiến của hiến kế; số hiến kế, người tham gia, đơn vị của
     diễn đàn và nhóm vấn đề) với các bản ghi."""
     if repair:
-        drift = services.repair_counters(actor=None, reason="flask proposals verify --repair")
+        drift = counts.repair_counters(actor=None, reason="flask proposals verify --repair")
     else:
-        drift = services.find_counter_drift()
+        drift = counts.find_counter_drift()
     for item in drift:
         click.echo(_describe(item))
     if not drift:

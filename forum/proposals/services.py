@@ -1,5 +1,5 @@
 """Proposal and comment verbs, plus the queries the proposal page, the forum page's list
-and the home page's counts need (this domain's tables are queried here only).
+and the profile need (with ``counts``, the only modules that query this domain's tables).
 
 Verbs check permission with the models' ``can_*`` predicates and raise
 ``PermissionDenied`` (with a message saying *why*, taken from the ``*_block_reason``
@@ -26,6 +26,7 @@ from forum.core.text import is_visually_blank, normalize_text
 from forum.extensions import db
 from forum.forums import services as forum_counts
 from forum.forums.models import Forum, Phase, Theme
+from forum.proposals.counts import change_publicity
 from forum.proposals.models import Comment, Listing, Proposal, ProposalStatus
 
 
@@ -315,151 +316,6 @@ def comment_edit_deadline(comment: Comment) -> datetime:
     """Until when the writer may edit ``comment`` (the same window as proposals)."""
     created = comment.created_at if comment.created_at.tzinfo else comment.created_at.replace(tzinfo=UTC)
     return created + timedelta(minutes=current_app.config["EDIT_WINDOW_MINUTES"])
-
-
-# The forums' public counts ---------------------------------------------------------------
-# A forum's participants are the users with a public contribution there: a proposal
-# every reader sees (``Listing.PUBLIC``), a comment that is not hidden on one, and what
-# the domains above add (supports). Those domains register a *contribution source*: a
-# function of a proposal id returning a select of (forum_id, user_id), one row per
-# contribution on that proposal whatever its state, or with ``None`` one row per
-# contribution on every public proposal (for verification).
-_contribution_sources: dict = {}  # source -> the table its rows live in
-
-
-def register_contribution_source(source, table: sa.Table) -> None:
-    """Let ``source`` (see above) count in participation; ``table``, where its rows live,
-    is locked while the counters are repaired. The votes services register their
-    supports at import."""
-    _contribution_sources.setdefault(source, table)
-
-
-def _own_contributions(proposal_id: int | None) -> list[sa.Select]:
-    forum_id = Proposal.forum_id.label("forum_id")
-    comments = sa.select(forum_id, Comment.author_id.label("user_id")).join(Proposal, Comment.proposal_id == Proposal.id)
-    comments = comments.where(Comment.is_hidden.is_(False))
-    authors = sa.select(forum_id, Proposal.author_id.label("user_id"))
-    if proposal_id is None:
-        return [
-            authors.where(Proposal.listing == Listing.PUBLIC),
-            comments.where(Proposal.listing == Listing.PUBLIC),
-        ]
-    return [authors.where(Proposal.id == proposal_id), comments.where(Comment.proposal_id == proposal_id)]
-
-
-def _contributions(proposal_id: int | None) -> sa.Select:
-    selects = _own_contributions(proposal_id) + [source(proposal_id) for source in _contribution_sources]
-    return sa.union_all(*selects).subquery().select()
-
-
-def change_publicity(proposal: Proposal, delta: int) -> None:
-    """``proposal`` entered (+1) or left (-1) the public lists (withdrawal, hiding): move
-    its forum's counts by everything it carries, in two queries plus the writes.
-
-    Call it after flushing the proposal's change: every writer then locks rows in one
-    order (the proposal, the participants by user id, the forum, its theme and unit),
-    as a support or a comment does, so concurrent ones wait instead of deadlocking."""
-    rows = _contributions(proposal.id).subquery()
-    deltas = dict(
-        db.session.execute(
-            sa.select(rows.c.user_id, sa.func.count() * delta).group_by(rows.c.user_id)
-        ).all()
-    )
-    unit = db.session.scalar(sa.select(User.unit).where(User.id == proposal.author_id))
-    forum_counts.change_participation(proposal.forum_id, deltas)
-    forum_counts.change_public_proposals(proposal.forum_id, proposal.theme_id, unit, delta)
-
-
-def public_proposals_for_counts() -> sa.Select:
-    """(forum_id, theme_id, unit of the author) once per public proposal."""
-    return (
-        sa.select(Proposal.forum_id, Proposal.theme_id, User.unit)
-        .join(User, User.id == Proposal.author_id)
-        .where(Proposal.listing == Listing.PUBLIC)
-    )
-
-
-@dataclass(frozen=True)
-class CommentCountDrift:
-    proposal_id: int
-    stored: int
-    actual: int
-
-
-def find_comment_count_drift() -> list[CommentCountDrift]:
-    """Proposals whose ``comment_count`` differs from their comment rows (one query)."""
-    actual = sa.func.count(Comment.id)
-    rows = db.session.execute(
-        sa.select(Proposal.id, Proposal.comment_count, actual)
-        .outerjoin(Comment, Comment.proposal_id == Proposal.id)
-        .group_by(Proposal.id, Proposal.comment_count)
-        .having(Proposal.comment_count != actual)
-        .order_by(Proposal.id)
-    )
-    return [CommentCountDrift(*row) for row in rows]
-
-
-def find_counter_drift() -> list:
-    """Every counter of proposals and forums that differs from the rows: comment counts
-    (``CommentCountDrift``) and the forums' public counts (``forums.CounterDrift``)."""
-    return find_comment_count_drift() + forum_counts.find_counter_drift(
-        public_proposals_for_counts(), _contributions(None)
-    )
-
-
-def _lock_counted_rows_against_writers() -> None:
-    """Hold off every write that moves these counters while they are rebuilt.
-
-    SQLite: the CLI transaction already began with BEGIN IMMEDIATE (forum.core.database).
-    PostgreSQL: SHARE mode waits for in-flight writers and blocks new ones until this
-    transaction ends, while reads go on.
-    """
-    if db.engine.dialect.name == "postgresql":
-        sources = [table.name for table in _contribution_sources.values()]
-        names = ", ".join(["proposals", "comments", *sources, "forum_participants", "forum_units"])
-        db.session.execute(sa.text(f"LOCK TABLE {names} IN SHARE MODE"))
-
-
-def recount_public_counts() -> None:
-    """Set the forums' public counts from the rows, without audit: for whoever has just
-    written the rows in bulk (the demo seeder); repairs go through ``repair_counters``."""
-    forum_counts.repair_counters(public_proposals_for_counts(), _contributions(None))
-
-
-def repair_counters(*, actor, reason: str = "") -> list:
-    """Find the drift, rebuild the counters from the rows and write one audit entry per
-    wrong counter; returns the drift found (empty: nothing was wrong, nothing written)."""
-    _lock_counted_rows_against_writers()
-    drift = find_counter_drift()
-    if not drift:
-        return []
-    comment_drift = [d for d in drift if isinstance(d, CommentCountDrift)]
-    if comment_drift:
-        counted = (
-            sa.select(sa.func.count(Comment.id)).where(Comment.proposal_id == Proposal.id)
-            .correlate(Proposal).scalar_subquery()
-        )
-        db.session.execute(
-            sa.update(Proposal)
-            .where(Proposal.id.in_([d.proposal_id for d in comment_drift]))
-            # updated_at set to itself: a repair is not an edit.
-            .values(comment_count=counted, updated_at=Proposal.updated_at)
-            .execution_options(synchronize_session=False)
-        )
-    recount_public_counts()
-    targets = {"theme": Theme, "forum": Forum}
-    for item in drift:
-        if isinstance(item, CommentCountDrift):
-            target, counter = db.session.get(Proposal, item.proposal_id), "comment_count"
-        else:
-            kind, _dot, counter = item.counter.partition(".")
-            target = db.session.get(targets.get(kind, Forum), item.object_id)
-            counter = counter or kind
-        record_audit(
-            "proposals.repair_counter", target, actor=actor, reason=reason,
-            before={counter: item.stored}, after={counter: item.actual},
-        )
-    return drift
 
 
 # Queries for the pages -------------------------------------------------------------------

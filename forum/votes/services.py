@@ -21,7 +21,8 @@ from forum.core.permissions import is_active_user
 from forum.extensions import db
 from forum.proposals.models import Listing, Proposal
 from forum.forums.services import change_participation
-from forum.proposals.services import card_loader_options, listed_on_profile, register_contribution_source
+from forum.proposals.counts import find_proposal_counter_drift, recount_proposal_counter, register_contribution_source
+from forum.proposals.services import card_loader_options, listed_on_profile
 from forum.votes.models import Support
 
 _DIALECT_INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
@@ -50,7 +51,7 @@ def supported_proposal_ids(user, proposal_ids) -> set[int]:
 def support_contributions(proposal_id: int | None) -> sa.Select:
     """Supports as contributions to their forum's participation: (forum_id, user_id) per
     support on ``proposal_id``, or with None on every public proposal (see
-    ``proposals.services.register_contribution_source``)."""
+    ``proposals.counts.register_contribution_source``)."""
     stmt = sa.select(Proposal.forum_id, Support.user_id).join(Proposal, Support.proposal_id == Proposal.id)
     if proposal_id is None:
         return stmt.where(Proposal.listing == Listing.PUBLIC)
@@ -159,14 +160,7 @@ class SupportCountDrift(NamedTuple):
 def find_support_count_drift() -> list[SupportCountDrift]:
     """Every proposal whose counter is wrong, by id, in one GROUP BY query (the LEFT
     JOIN keeps proposals without any support row)."""
-    actual = sa.func.count(Support.id)
-    rows = db.session.execute(
-        sa.select(Proposal.id, Proposal.support_count, actual)
-        .outerjoin(Support, Support.proposal_id == Proposal.id)
-        .group_by(Proposal.id, Proposal.support_count)
-        .having(Proposal.support_count != actual)
-        .order_by(Proposal.id)
-    )
+    rows = find_proposal_counter_drift(Proposal.support_count, Support.proposal_id)
     return [SupportCountDrift(*row) for row in rows]
 
 
@@ -182,19 +176,7 @@ def repair_support_counts(*, actor, reason: str = "") -> list[SupportCountDrift]
     drift = find_support_count_drift()
     if not drift:
         return drift
-    counted = (
-        sa.select(sa.func.count(Support.id))
-        .where(Support.proposal_id == Proposal.id)
-        .correlate(Proposal)
-        .scalar_subquery()
-    )
-    db.session.execute(
-        sa.update(Proposal)
-        .where(Proposal.support_count != counted)
-        # Setting updated_at to itself keeps a repair from looking like an edit.
-        .values(support_count=counted, updated_at=Proposal.updated_at)
-        .execution_options(synchronize_session=False)
-    )
+    recount_proposal_counter(Proposal.support_count, Support.proposal_id, [item.proposal_id for item in drift])
     proposals = db.session.scalars(sa.select(Proposal).where(Proposal.id.in_([item.proposal_id for item in drift])))
     by_id = {proposal.id: proposal for proposal in proposals}
     for item in drift:

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from forum.extensions import db
 from forum.forums.models import Forum
 from forum.proposals.models import Proposal
-from forum.proposals.services import recount_public_counts
+from forum.proposals.counts import recount_public_counts
 from tests.helpers import AuthActions
 from tests.factories import make_comment, make_forum, make_proposal, make_support, make_user
 

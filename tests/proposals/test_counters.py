@@ -7,6 +7,7 @@ import sqlalchemy as sa
 from forum.core.audit import AuditEntry
 from forum.extensions import db
 from forum.forums.models import Forum, ForumParticipant, ForumUnit, Theme
+from forum.proposals import counts as proposal_counts
 from forum.proposals import services
 from forum.proposals.models import Proposal
 from forum.votes.services import support_proposal, withdraw_support
@@ -17,7 +18,7 @@ def counts(forum_id: int) -> tuple[int, int, int, list[int]]:
     """(public proposals, participants, units, [public proposals per theme]) of a forum,
     as stored, after checking that every counter equals the rows."""
     db.session.expire_all()
-    assert services.find_counter_drift() == []
+    assert proposal_counts.find_counter_drift() == []
     forum = db.session.get(Forum, forum_id)
     return forum.proposal_count, forum.participant_count, forum.unit_count, [t.proposal_count for t in forum.themes]
 

@@ -1,0 +1,171 @@
+"""The counts a proposal's rows feed: each proposal's comment count, and the forums'
+public counts (proposals per forum, theme and unit; participants), kept by the forums
+services and described here by the rows that make them up; their verification and
+repair (``flask proposals verify [--repair]``).
+"""
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from forum.auth.models import User
+from forum.core.audit import record_audit
+from forum.extensions import db
+from forum.forums import services as forum_counts
+from forum.forums.models import Forum, Theme
+from forum.proposals.models import Comment, Listing, Proposal
+
+# A forum's participants are the users with a public contribution there: a proposal
+# every reader sees (``Listing.PUBLIC``), a comment that is not hidden on one, and what
+# the domains above add (supports). Those domains register a *contribution source*: a
+# function of a proposal id returning a select of (forum_id, user_id), one row per
+# contribution on that proposal whatever its state, or with ``None`` one row per
+# contribution on every public proposal (for verification).
+_contribution_sources: dict = {}  # source -> the table its rows live in
+
+
+def register_contribution_source(source, table: sa.Table) -> None:
+    """Let ``source`` (see above) count in participation; ``table``, where its rows live,
+    is locked while the counters are repaired. The votes services register their
+    supports at import."""
+    _contribution_sources.setdefault(source, table)
+
+
+def _own_contributions(proposal_id: int | None) -> list[sa.Select]:
+    forum_id = Proposal.forum_id.label("forum_id")
+    comments = sa.select(forum_id, Comment.author_id.label("user_id")).join(Proposal, Comment.proposal_id == Proposal.id)
+    comments = comments.where(Comment.is_hidden.is_(False))
+    authors = sa.select(forum_id, Proposal.author_id.label("user_id"))
+    if proposal_id is None:
+        return [
+            authors.where(Proposal.listing == Listing.PUBLIC),
+            comments.where(Proposal.listing == Listing.PUBLIC),
+        ]
+    return [authors.where(Proposal.id == proposal_id), comments.where(Comment.proposal_id == proposal_id)]
+
+
+def _contributions(proposal_id: int | None) -> sa.Select:
+    selects = _own_contributions(proposal_id) + [source(proposal_id) for source in _contribution_sources]
+    return sa.union_all(*selects).subquery().select()
+
+
+def change_publicity(proposal: Proposal, delta: int) -> None:
+    """``proposal`` entered (+1) or left (-1) the public lists (withdrawal, hiding): move
+    its forum's counts by everything it carries, in two queries plus the writes.
+
+    Call it after flushing the proposal's change: every writer then locks rows in one
+    order (the proposal, the participants by user id, the forum, its theme and unit),
+    as a support or a comment does, so concurrent ones wait instead of deadlocking."""
+    rows = _contributions(proposal.id).subquery()
+    deltas = dict(
+        db.session.execute(
+            sa.select(rows.c.user_id, sa.func.count() * delta).group_by(rows.c.user_id)
+        ).all()
+    )
+    unit = db.session.scalar(sa.select(User.unit).where(User.id == proposal.author_id))
+    forum_counts.change_participation(proposal.forum_id, deltas)
+    forum_counts.change_public_proposals(proposal.forum_id, proposal.theme_id, unit, delta)
+
+
+def public_proposals_for_counts() -> sa.Select:
+    """(forum_id, theme_id, unit of the author) once per public proposal."""
+    return (
+        sa.select(Proposal.forum_id, Proposal.theme_id, User.unit)
+        .join(User, User.id == Proposal.author_id)
+        .where(Proposal.listing == Listing.PUBLIC)
+    )
+
+
+@dataclass(frozen=True)
+class CommentCountDrift:
+    proposal_id: int
+    stored: int
+    actual: int
+
+
+def find_proposal_counter_drift(counter, counted_fk) -> list[tuple[int, int, int]]:
+    """(proposal id, stored, actual) for every proposal whose ``counter`` column differs
+    from the number of rows whose ``counted_fk`` points at it, by id, in one GROUP BY
+    query (the LEFT JOIN keeps proposals without any such row). Comments use it here,
+    supports in the votes services."""
+    actual = sa.func.count(counted_fk)
+    return db.session.execute(
+        sa.select(Proposal.id, counter, actual)
+        .outerjoin(counted_fk.table, counted_fk == Proposal.id)
+        .group_by(Proposal.id, counter)
+        .having(counter != actual)
+        .order_by(Proposal.id)
+    ).all()
+
+
+def recount_proposal_counter(counter, counted_fk, proposal_ids) -> None:
+    """Set ``counter`` of ``proposal_ids`` from the rows whose ``counted_fk`` points at
+    each (see ``find_proposal_counter_drift``)."""
+    counted = (
+        sa.select(sa.func.count()).select_from(counted_fk.table).where(counted_fk == Proposal.id)
+        .correlate(Proposal).scalar_subquery()
+    )
+    db.session.execute(
+        sa.update(Proposal)
+        .where(Proposal.id.in_(list(proposal_ids)))
+        # updated_at set to itself: a repair is not an edit.
+        .values({counter.key: counted, "updated_at": Proposal.updated_at})
+        .execution_options(synchronize_session=False)
+    )
+
+
+def find_comment_count_drift() -> list[CommentCountDrift]:
+    """Proposals whose ``comment_count`` differs from their comment rows (one query)."""
+    return [CommentCountDrift(*row) for row in find_proposal_counter_drift(Proposal.comment_count, Comment.proposal_id)]
+
+
+def find_counter_drift() -> list:
+    """Every counter of proposals and forums that differs from the rows: comment counts
+    (``CommentCountDrift``) and the forums' public counts (``forums.CounterDrift``)."""
+    return find_comment_count_drift() + forum_counts.find_counter_drift(
+        public_proposals_for_counts(), _contributions(None)
+    )
+
+
+def _lock_counted_rows_against_writers() -> None:
+    """Hold off every write that moves these counters while they are rebuilt.
+
+    SQLite: the CLI transaction already began with BEGIN IMMEDIATE (forum.core.database).
+    PostgreSQL: SHARE mode waits for in-flight writers and blocks new ones until this
+    transaction ends, while reads go on.
+    """
+    if db.engine.dialect.name == "postgresql":
+        sources = [table.name for table in _contribution_sources.values()]
+        names = ", ".join(["proposals", "comments", *sources, "forum_participants", "forum_units"])
+        db.session.execute(sa.text(f"LOCK TABLE {names} IN SHARE MODE"))
+
+
+def recount_public_counts() -> None:
+    """Set the forums' public counts from the rows, without audit: for whoever has just
+    written the rows in bulk (the demo seeder); repairs go through ``repair_counters``."""
+    forum_counts.repair_counters(public_proposals_for_counts(), _contributions(None))
+
+
+def repair_counters(*, actor, reason: str = "") -> list:
+    """Find the drift, rebuild the counters from the rows and write one audit entry per
+    wrong counter; returns the drift found (empty: nothing was wrong, nothing written)."""
+    _lock_counted_rows_against_writers()
+    drift = find_counter_drift()
+    if not drift:
+        return []
+    comment_drift = [d for d in drift if isinstance(d, CommentCountDrift)]
+    if comment_drift:
+        recount_proposal_counter(Proposal.comment_count, Comment.proposal_id, [d.proposal_id for d in comment_drift])
+    recount_public_counts()
+    targets = {"theme": Theme, "forum": Forum}
+    for item in drift:
+        if isinstance(item, CommentCountDrift):
+            target, counter = db.session.get(Proposal, item.proposal_id), "comment_count"
+        else:
+            kind, _dot, counter = item.counter.partition(".")
+            target = db.session.get(targets.get(kind, Forum), item.object_id)
+            counter = counter or kind
+        record_audit(
+            "proposals.repair_counter", target, actor=actor, reason=reason,
+            before={counter: item.stored}, after={counter: item.actual},
+        )
+    return drift
