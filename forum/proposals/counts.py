@@ -6,9 +6,12 @@ repair (``flask proposals verify [--repair]``).
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
 from forum.auth.models import User
 from forum.core.audit import record_audit
+from forum.core.errors import PermissionDenied
+from forum.core.permissions import is_active_user
 from forum.extensions import db
 from forum.forums import services as forum_counts
 from forum.forums.models import Forum, Theme
@@ -147,7 +150,10 @@ def recount_public_counts() -> None:
 
 def repair_counters(*, actor, reason: str = "") -> list:
     """Find the drift, rebuild the counters from the rows and write one audit entry per
-    wrong counter; returns the drift found (empty: nothing was wrong, nothing written)."""
+    wrong counter; returns the drift found (empty: nothing was wrong, nothing written).
+    Admins only; ``actor=None`` is the operator at the console (as for supports)."""
+    if actor is not None and not (is_active_user(actor) and actor.is_admin):
+        raise PermissionDenied(_("Chỉ quản trị hệ thống mới được sửa các bộ đếm."))
     _lock_counted_rows_against_writers()
     drift = find_counter_drift()
     if not drift:

@@ -5,6 +5,7 @@ import pytest
 import sqlalchemy as sa
 
 from forum.core.audit import AuditEntry
+from forum.core.errors import PermissionDenied
 from forum.extensions import db
 from forum.forums.models import Forum, ForumParticipant, ForumUnit, Theme
 from forum.proposals import counts as proposal_counts
@@ -147,3 +148,17 @@ def test_participation_stays_exact_when_one_delegate_supports_many_at_once(app):
     assert {status for status, _ in answers} == {200}
     with app.app_context():
         assert counts(forum_id) == (6, 6, 1, [6, 0])
+
+
+@pytest.mark.parametrize("role", ["delegate", "moderator", "organizer"])
+def test_only_admins_and_the_console_repair_counters(app, role):
+    with app.app_context():
+        proposal = make_proposal(make_forum(phase="open"), make_user())
+        db.session.execute(sa.update(Proposal).where(Proposal.id == proposal.id).values(comment_count=7))
+        db.session.commit()
+        with pytest.raises(PermissionDenied):
+            proposal_counts.repair_counters(actor=make_user(role=role))
+        assert db.session.scalar(sa.select(Proposal.comment_count).where(Proposal.id == proposal.id)) == 7
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEntry)) == 0
+        assert proposal_counts.repair_counters(actor=make_user(role="admin"))
+        assert db.session.scalar(sa.select(Proposal.comment_count).where(Proposal.id == proposal.id)) == 0
