@@ -101,6 +101,15 @@ def register_blueprints(app: Flask) -> None:
 
     for bp in (auth_bp, forums_bp, proposals_bp, votes_bp, search_bp):
         app.register_blueprint(bp)
+    register_organizer_area(app)
+
+
+def register_organizer_area(app: Flask) -> None:
+    """The organizer area is one blueprint; each of its parts adds its routes on import."""
+    from forum.admin.area import bp
+    from forum.admin.home import views as _home  # noqa: F401
+
+    app.register_blueprint(bp)
 
 
 def register_error_handlers(app: Flask) -> None:
