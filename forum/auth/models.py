@@ -48,6 +48,10 @@ class User(UserMixin, db.Model):
     FULL_NAME_MAX_LENGTH = 120
     UNIT_MAX_LENGTH = 200
     PROVINCE_MAX_LENGTH = 100
+    PHONE_MAX_LENGTH = 30
+    SECTOR_MAX_LENGTH = 200
+    UNION_LEVEL_MAX_LENGTH = 100
+    DELEGATION_MAX_LENGTH = 200
     PASSWORD_MIN_LENGTH = 10  # the password as typed (only its hash is stored)
     PASSWORD_MAX_LENGTH = 200
 
@@ -56,6 +60,15 @@ class User(UserMixin, db.Model):
     full_name: so.Mapped[str] = so.mapped_column(sa.String(FULL_NAME_MAX_LENGTH))
     unit: so.Mapped[str] = so.mapped_column(sa.String(UNIT_MAX_LENGTH), default="")
     province: so.Mapped[str] = so.mapped_column(sa.String(PROVINCE_MAX_LENGTH), default="")
+    # The delegate roster (imported by the organizers): shown to staff only.
+    phone: so.Mapped[str] = so.mapped_column(sa.String(PHONE_MAX_LENGTH), default="", server_default="")
+    sector: so.Mapped[str] = so.mapped_column(sa.String(SECTOR_MAX_LENGTH), default="", server_default="")  # ngành
+    union_level: so.Mapped[str] = so.mapped_column(  # cấp công đoàn
+        sa.String(UNION_LEVEL_MAX_LENGTH), default="", server_default=""
+    )
+    delegation: so.Mapped[str] = so.mapped_column(  # đoàn đại biểu
+        sa.String(DELEGATION_MAX_LENGTH), default="", server_default="", index=True
+    )
     role: so.Mapped[str] = so.mapped_column(sa.String(20), default=Role.DELEGATE.value, index=True)
     is_active_account: so.Mapped[bool] = so.mapped_column("is_active", default=True)
     password_hash: so.Mapped[str] = so.mapped_column(sa.String(256), default="")
