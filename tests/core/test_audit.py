@@ -80,3 +80,39 @@ def test_the_actors_role_at_the_time_stays_when_the_role_changes(app):
         entry = db.session.scalars(sa.select(AuditEntry)).one()
         assert (entry.actor_id, entry.actor_role) == (user.id, "moderator")
         assert db.session.get(User, user.id).role == "delegate"
+
+
+def test_an_event_about_no_object_by_a_visitor_is_recorded_as_anonymous(app):
+    with app.test_request_context("/login", environ_base={"REMOTE_ADDR": "198.51.100.7"}):
+        from flask_login import AnonymousUserMixin
+
+        record_audit("auth.login_failed", None, actor=AnonymousUserMixin(), after={"email": "x@congdoan.vn"})
+        db.session.commit()
+    entry = only_entry(app)
+    assert (entry.actor_id, entry.actor_role, entry.target_type, entry.target_id) == (None, "anonymous", "", None)
+    assert entry.client_address == "198.51.100.7"
+
+
+def test_a_console_entry_has_no_role_and_says_cli(app):
+    with app.app_context():
+        record_audit("forum.set_phase", None, actor=None)
+        db.session.commit()
+    entry = only_entry(app)
+    assert (entry.actor_role, entry.client_address) == ("", "cli")
+
+
+def test_entries_name_the_forum_of_their_target(app):
+    from tests.factories import make_forum, make_proposal
+
+    with app.app_context():
+        forum = make_forum()
+        user = make_user()
+        proposal = make_proposal(forum, user)
+        record_audit("forum.set_phase", forum, actor=user)
+        record_audit("proposal.hidden", proposal, actor=user)
+        record_audit("user.role_changed", user, actor=user)
+        db.session.commit()
+        forum_ids = db.session.execute(sa.select(AuditEntry.action, AuditEntry.forum_id).order_by(AuditEntry.id)).all()
+        assert [tuple(row) for row in forum_ids] == [
+            ("forum.set_phase", forum.id), ("proposal.hidden", forum.id), ("user.role_changed", None)
+        ]
