@@ -1,0 +1,154 @@
+"""Every staff endpoint × every kind of actor × forum scope, GET and POST (issue 7 item 9).
+
+Each staff endpoint of the app (the organizer area's ``admin`` blueprint, and every
+later staff blueprint listed in STAFF_BLUEPRINTS) must appear in CASES, once per method it
+accepts: a test fails for any endpoint that does not, so a new staff page cannot be
+forgotten. For each case and each actor the test asserts the exact status, and that a
+refused request changed nothing in the database (security events in the audit log
+aside: a refusal is itself recorded).
+
+Refusals: an anonymous visitor is sent to the login page (302), anyone else logged in
+but not allowed gets 403. An allowed actor gets the case's ``allowed_status``.
+"""
+from dataclasses import dataclass, field
+from types import SimpleNamespace
+from typing import Callable
+
+import pytest
+import sqlalchemy as sa
+
+from forum.extensions import db
+from tests.factories import make_forum, make_proposal, make_user
+
+STAFF_BLUEPRINTS = ("admin",)
+
+ANONYMOUS = "anonymous"
+DELEGATE = "delegate"
+MODERATOR_HERE = "moderator of this forum"
+MODERATOR_ELSEWHERE = "moderator of another forum"
+ORGANIZER = "organizer"
+ADMIN = "admin"
+ACTORS = (ANONYMOUS, DELEGATE, MODERATOR_HERE, MODERATOR_ELSEWHERE, ORGANIZER, ADMIN)
+
+ORGANIZERS = frozenset({ORGANIZER, ADMIN})
+ADMINS = frozenset({ADMIN})
+
+# Audit actions that a request may write even when it is refused: the refusal itself.
+SECURITY_ACTIONS = ("security.",)
+
+
+@dataclass(frozen=True)
+class Case:
+    """One endpoint and method: who may, what to send, and what the allowed get."""
+
+    endpoint: str
+    method: str
+    allowed: frozenset[str]
+    path: Callable[[SimpleNamespace], str]
+    allowed_status: int = 200
+    data: Callable[[SimpleNamespace], dict] = field(default=lambda world: {})
+
+    @property
+    def id(self) -> str:
+        return f"{self.endpoint}-{self.method}"
+
+
+CASES = [
+    Case("admin.index", "GET", ORGANIZERS, lambda w: "/organizer/"),
+]
+
+
+def build_world(app) -> SimpleNamespace:
+    """Two forums ("here" is the one the scoped moderator moderates), one account per
+    kind of actor, a proposal, and a delegate for the people pages to act on."""
+    with app.app_context():
+        here = make_forum(number=1, phase="open")
+        elsewhere = make_forum(number=2, phase="open")
+        users = {
+            DELEGATE: make_user(role="delegate"),
+            MODERATOR_HERE: make_user(role="moderator"),
+            MODERATOR_ELSEWHERE: make_user(role="moderator"),
+            ORGANIZER: make_user(role="organizer"),
+            ADMIN: make_user(role="admin"),
+        }
+        person = make_user(role="delegate", full_name="Lê Thị Hoa")
+        proposal = make_proposal(here, users[DELEGATE])
+        return SimpleNamespace(
+            forum_here=here.id,
+            forum_elsewhere=elsewhere.id,
+            theme_here=here.themes[0].id,
+            person=person.id,
+            proposal=proposal.id,
+            emails={actor: user.email for actor, user in users.items()},
+        )
+
+
+def database_state(app) -> dict:
+    """Every row of every table, in primary-key order; refusals must leave it as it was."""
+    state = {}
+    with app.app_context():
+        for table in db.metadata.sorted_tables:
+            query = sa.select(table).order_by(*table.primary_key.columns)
+            if table.name == "audit_entries":
+                query = query.where(sa.not_(sa.or_(*(table.c.action.startswith(p) for p in SECURITY_ACTIONS))))
+            state[table.name] = [tuple(row) for row in db.session.execute(query)]
+        db.session.remove()
+    return state
+
+
+def staff_routes(app) -> set[tuple[str, str]]:
+    routes = set()
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint.partition(".")[0] in STAFF_BLUEPRINTS:
+            routes |= {(rule.endpoint, method) for method in rule.methods - {"HEAD", "OPTIONS"}}
+    return routes
+
+
+def test_every_staff_endpoint_is_in_the_matrix(app):
+    declared = {(case.endpoint, case.method) for case in CASES}
+    missing = sorted(staff_routes(app) - declared)
+    assert not missing, (
+        "staff endpoints missing from CASES in tests/admin/test_permission_matrix.py "
+        f"(add one Case per endpoint and method, with who may and the exact status): {missing}"
+    )
+    assert not declared - staff_routes(app), "CASES names endpoints the app does not have"
+
+
+@pytest.mark.parametrize("actor", ACTORS)
+@pytest.mark.parametrize("case", CASES, ids=lambda case: case.id)
+def test_who_may_use_each_staff_endpoint(app, client, auth, case, actor):
+    world = build_world(app)
+    if actor != ANONYMOUS:
+        assert auth.login(world.emails[actor]).status_code == 302
+    before = database_state(app)
+    path = case.path(world)
+    if case.method == "GET":
+        response = client.get(path)
+    else:
+        response = client.open(path, method=case.method, data=case.data(world))
+
+    if actor in case.allowed:
+        assert response.status_code == case.allowed_status, response.get_data(as_text=True)[:2000]
+        return
+    if actor == ANONYMOUS:
+        assert response.status_code == 302
+        assert response.headers["Location"].startswith("/login?next=")
+    else:
+        assert response.status_code == 403
+    assert database_state(app) == before
+
+
+def test_the_state_comparison_sees_a_change_and_ignores_only_security_events(app):
+    from forum.auth.models import User
+    from forum.core.audit import record_audit
+
+    world = build_world(app)
+    before = database_state(app)
+    with app.app_context():
+        record_audit("security.forbidden", None, actor=None)
+        db.session.commit()
+    assert database_state(app) == before
+    with app.app_context():
+        db.session.get(User, world.person).full_name = "Lê Thị Hoa Đổi"
+        db.session.commit()
+    assert database_state(app) != before
