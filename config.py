@@ -41,6 +41,9 @@ class Config:
     SEARCH_INLINE_DRAIN = _bool("SEARCH_INLINE_DRAIN", True)
     SEARCH_INLINE_BATCH_SIZE = _int("SEARCH_INLINE_BATCH_SIZE", 100)
     SEARCH_WORKER_POLL_SECONDS = float(os.environ.get("SEARCH_WORKER_POLL_SECONDS") or 1.0)
+    # Pages of visitors who are not logged in, kept per process and keyed by the
+    # database's content version (forum/core/pagecache.py): on, off or verify.
+    PAGE_CACHE = os.environ.get("PAGE_CACHE", "on")
     REDIS_URL = os.environ.get("REDIS_URL")
     RATELIMIT_STORAGE_URI = os.environ.get("REDIS_URL") or "memory://"
     RATELIMIT_ENABLED = _bool("RATELIMIT_ENABLED", True)
@@ -78,6 +81,8 @@ class Config:
 class DevelopmentConfig(Config):
     # Not DEBUG: `make run` should show the real (Vietnamese) error pages.
     TEMPLATES_AUTO_RELOAD = True
+    # Edited templates must show at once: no stored pages (unless asked for).
+    PAGE_CACHE = os.environ.get("PAGE_CACHE", "off")
 
 
 class TestingConfig(Config):
@@ -92,6 +97,9 @@ class TestingConfig(Config):
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # fast hashing: tests create many users
     # Most tests do not search: they leave the outbox alone (search tests drain it or turn this on).
     SEARCH_INLINE_DRAIN = False
+    # Every page is rendered and compared with its stored copy: a test that reads a page
+    # twice fails if the cache would have shown it stale.
+    PAGE_CACHE = "verify"
 
 
 class ProductionConfig(Config):

@@ -75,11 +75,12 @@ def register_url_converters(app: Flask) -> None:
 
 
 def register_extensions(app: Flask) -> None:
-    from forum.core import database, i18n, request_id, security
+    from forum.core import database, i18n, pagecache, request_id, security
     from forum.extensions import db, limiter, login_manager, migrate
 
     db.init_app(app)
     database.configure_engine(app)
+    pagecache.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True, compare_type=True)
     login_manager.init_app(app)
     limiter.init_app(app)

@@ -88,6 +88,13 @@ class Forum(db.Model):
     def accepts_supports(self) -> bool:
         return self.phase in (Phase.OPEN, Phase.VOTING)
 
+    @property
+    def page_state(self) -> tuple:
+        """What a page shows of this forum that could change while the database does
+        not: the phase it is in now. Stored pages (forum.core.pagecache) are keyed on
+        it, so a phase that ever follows a clock must be computed here too."""
+        return (self.phase,)
+
     def is_visible_to(self, user) -> bool:
         """Draft forums are visible to organizers and admins only."""
         if self.phase != Phase.DRAFT:

@@ -17,6 +17,7 @@ from flask_babel import gettext as _
 from sqlalchemy.dialects import postgresql, sqlite
 
 from forum.core.audit import record_audit
+from forum.core.pagecache import version_column
 from forum.core.errors import InvalidAction, PermissionDenied
 from forum.core.permissions import is_active_user
 from forum.extensions import db
@@ -38,6 +39,15 @@ def get_visible_forum(slug: str, user) -> Forum | None:
     if forum is None or not forum.is_visible_to(user):
         return None
     return forum
+
+
+def get_visible_forum_for_page(slug: str, user) -> tuple[Forum | None, int | None]:
+    """The forum at ``slug`` (None when missing or not visible to ``user``) and the
+    content version, in one query; the themes load when first used (one more)."""
+    row = db.session.execute(sa.select(Forum, version_column()).where(Forum.slug == slug)).first()
+    if row is None or not row[0].is_visible_to(user):
+        return None, None if row is None else row[1]
+    return row[0], row[1]
 
 
 def parse_theme_id(forum: Forum, value: str | None) -> int | None:
@@ -103,9 +113,18 @@ class ForumSummary:
 def list_forums_with_counts(user) -> list[ForumSummary]:
     """The forums ``user`` may see, in number order, with their public counts: one
     query, the counters being columns of the forum rows."""
-    return [
-        ForumSummary(forum, forum.proposal_count, forum.participant_count) for forum in list_visible_forums(user)
+    return list_forums_with_counts_for_page(user)[0]
+
+
+def list_forums_with_counts_for_page(user) -> tuple[list[ForumSummary], int | None]:
+    """``list_forums_with_counts`` and the content version, in the same one query."""
+    rows = db.session.execute(sa.select(Forum, version_column()).order_by(Forum.number)).all()
+    summaries = [
+        ForumSummary(forum, forum.proposal_count, forum.participant_count)
+        for forum, _version in rows
+        if forum.is_visible_to(user)
     ]
+    return summaries, rows[0][1] if rows else None
 
 
 def count_public_proposals_by_theme(forum: Forum) -> dict[int, int]:

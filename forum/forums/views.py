@@ -6,6 +6,7 @@ and counts, and the supports.
 from flask import Blueprint, abort, current_app, render_template, request
 from flask_login import current_user
 
+from forum.core.pagecache import cached_page
 from forum.forums import services
 from forum.proposals import services as proposals
 from forum.proposals.services import ProposalSort
@@ -17,11 +18,15 @@ bp = Blueprint("forums", __name__)
 @bp.route("/")
 def index():
     """The forums the visitor may see, with their public counts."""
-    summaries = services.list_forums_with_counts(current_user)
-    return render_template(
-        "forums/index.html",
-        summaries=summaries,
-        has_sample=any(summary.forum.is_sample for summary in summaries),
+    summaries, version = services.list_forums_with_counts_for_page(current_user)
+    return cached_page(
+        version,
+        lambda: render_template(
+            "forums/index.html",
+            summaries=summaries,
+            has_sample=any(summary.forum.is_sample for summary in summaries),
+        ),
+        *(summary.forum.page_state for summary in summaries),
     )
 
 
@@ -36,9 +41,14 @@ def _page_arg() -> int:
 @bp.route("/forums/<slug>")
 def detail(slug: str):
     """One forum: what it is about, what is possible now, and its proposals."""
-    forum = services.get_visible_forum(slug, current_user)
+    forum, version = services.get_visible_forum_for_page(slug, current_user)
     if forum is None:
         abort(404)
+    page = _page_arg()
+    return cached_page(version, lambda: _render_detail(forum, page), forum.page_state)
+
+
+def _render_detail(forum, page: int) -> str:
     sort = ProposalSort.parse(request.args.get("sort"))
     theme_id = services.parse_theme_id(forum, request.args.get("theme"))
     theme_counts = services.count_public_proposals_by_theme(forum)
@@ -47,7 +57,7 @@ def detail(slug: str):
         user=current_user,
         sort=sort,
         theme_id=theme_id,
-        page=_page_arg(),
+        page=page,
         per_page=current_app.config["PROPOSALS_PER_PAGE"],
         public_total=forum.proposal_count if theme_id is None else theme_counts.get(theme_id, 0),
     )

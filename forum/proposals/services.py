@@ -20,6 +20,7 @@ from forum.core.audit import record_audit
 from forum.core.database import utcnow
 from forum.core.errors import InvalidAction, PermissionDenied
 from forum.core.markup import render_markup
+from forum.core.pagecache import version_column
 from forum.core.permissions import is_active_user
 from forum.auth.models import User
 from forum.core.text import is_visually_blank, normalize_text
@@ -326,6 +327,16 @@ def get_proposal(proposal_id: int) -> Proposal | None:
         .where(Proposal.id == proposal_id)
         .options(so.joinedload(Proposal.forum), so.joinedload(Proposal.theme), so.joinedload(Proposal.author))
     )
+
+
+def get_proposal_for_page(proposal_id: int) -> tuple[Proposal | None, int | None]:
+    """``get_proposal`` and the content version, in the same one query."""
+    row = db.session.execute(
+        sa.select(Proposal, version_column())
+        .where(Proposal.id == proposal_id)
+        .options(so.joinedload(Proposal.forum), so.joinedload(Proposal.theme), so.joinedload(Proposal.author))
+    ).first()
+    return (row[0], row[1]) if row else (None, None)
 
 
 def get_comment(comment_id: int) -> Comment | None:

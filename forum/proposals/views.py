@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from forum.core.errors import InvalidAction, PermissionDenied
+from forum.core.pagecache import cached_page
 from forum.core.markup import render_markup
 from forum.core.rate_limits import user_or_address_key
 from forum.extensions import db, limiter
@@ -147,12 +148,15 @@ def _render_detail(proposal, comment_form: CommentForm | None = None, status: in
     thread = services.comment_thread(proposal, current_user, page=page, per_page=_comments_per_page())
     visible_comments = {comment.id: comment for comment, replies in thread.items}
     reply_to = None
-    if comment_form is None:
+    block_reason = services.comment_block_reason(proposal, current_user)
+    if comment_form is None and block_reason is None:
+        # Only a visitor who may comment gets the form (and with it a CSRF token and a
+        # session): the page of one who may not is the same for every such visitor.
         comment_form = CommentForm()
         if reply_to_id in visible_comments and visible_comments[reply_to_id].can_reply(current_user):
             reply_to = visible_comments[reply_to_id]
             comment_form.parent_id.data = reply_to.id
-    elif reply_to_id in visible_comments:
+    elif comment_form is not None and reply_to_id in visible_comments:
         reply_to = visible_comments[reply_to_id]
     html = render_template(
         "proposals/detail.html",
@@ -163,7 +167,7 @@ def _render_detail(proposal, comment_form: CommentForm | None = None, status: in
         supported=proposal.id in supported_proposal_ids(current_user, [proposal.id]),
         comment_form=comment_form,
         reply_to=reply_to,
-        comment_block_reason=services.comment_block_reason(proposal, current_user),
+        comment_block_reason=block_reason,
         can_edit=proposal.can_edit(current_user),
         can_withdraw=proposal.can_withdraw(current_user),
     )
@@ -173,7 +177,10 @@ def _render_detail(proposal, comment_form: CommentForm | None = None, status: in
 @bp.route("/proposals/<id:proposal_id>")
 def detail(proposal_id: int):
     """A proposal with one page of its comment thread; a constant number of queries."""
-    return _render_detail(_visible_proposal_or_404(proposal_id))
+    proposal, version = services.get_proposal_for_page(proposal_id)
+    if proposal is None or not proposal.is_visible_to(current_user):
+        abort(404)
+    return cached_page(version, lambda: _render_detail(proposal)[0], proposal.forum.page_state)
 
 
 @bp.route("/comments/<id:comment_id>")
