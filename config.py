@@ -77,6 +77,29 @@ class Config:
     # Scrypt with OWASP's minimum cost (N = 2**17, r = 8, p = 1).
     PASSWORD_HASH_METHOD = os.environ.get("PASSWORD_HASH_METHOD", "scrypt:131072:8:1")
 
+    # The site's public address (``https://hienke.congdoan.vn``): links in mails and on the
+    # printed activation sheets. Unset: pages use the address the request came to, and no
+    # mail is sent (a mail's link must never come from a request's Host header).
+    SITE_URL = os.environ.get("SITE_URL", "").strip().rstrip("/")
+    # Activation codes: the ones organizers print or send (and per-person reset codes) live
+    # ACTIVATION_CODE_TTL_HOURS; the ones delegates request by mail, PASSWORD_RESET_TTL_MINUTES.
+    ACTIVATION_CODE_TTL_HOURS = _int("ACTIVATION_CODE_TTL_HOURS", 14 * 24)
+    PASSWORD_RESET_TTL_MINUTES = _int("PASSWORD_RESET_TTL_MINUTES", 60)
+
+    # Outgoing mail (activation codes, password resets). Mail is on when MAIL_SERVER,
+    # MAIL_DEFAULT_SENDER and SITE_URL are set; `flask mail deliver --watch` sends it.
+    MAIL_SERVER = os.environ.get("MAIL_SERVER", "").strip()
+    MAIL_PORT = _int("MAIL_PORT", 587)
+    MAIL_USE_TLS = _bool("MAIL_USE_TLS", False)  # STARTTLS on a plain connection (port 587)
+    MAIL_USE_SSL = _bool("MAIL_USE_SSL", False)  # TLS from the first byte (port 465)
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME", "")
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD", "")
+    MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "").strip()  # "Ban tổ chức <bantochuc@...>"
+    MAIL_TIMEOUT_SECONDS = float(os.environ.get("MAIL_TIMEOUT_SECONDS") or 20.0)
+    MAIL_BATCH_SIZE = _int("MAIL_BATCH_SIZE", 50)  # mails per SMTP connection
+    MAIL_MAX_ATTEMPTS = _int("MAIL_MAX_ATTEMPTS", 8)  # then the mail is marked failed
+    MAIL_WORKER_POLL_SECONDS = float(os.environ.get("MAIL_WORKER_POLL_SECONDS") or 5.0)
+
 
 class DevelopmentConfig(Config):
     # Not DEBUG: `make run` should show the real (Vietnamese) error pages.
@@ -100,6 +123,10 @@ class TestingConfig(Config):
     # Every page is rendered and compared with its stored copy: a test that reads a page
     # twice fails if the cache would have shown it stale.
     PAGE_CACHE = "verify"
+    # Mail is off unless a test turns it on (with its own local SMTP server).
+    SITE_URL = ""
+    MAIL_SERVER = ""
+    MAIL_DEFAULT_SENDER = ""
 
 
 class ProductionConfig(Config):

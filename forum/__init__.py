@@ -94,13 +94,14 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from forum.auth.activation.views import bp as activation_bp
     from forum.auth.views import bp as auth_bp
     from forum.forums.views import bp as forums_bp
     from forum.proposals.views import bp as proposals_bp
     from forum.search.views import bp as search_bp
     from forum.votes.views import bp as votes_bp
 
-    for bp in (auth_bp, forums_bp, proposals_bp, votes_bp, search_bp):
+    for bp in (auth_bp, activation_bp, forums_bp, proposals_bp, votes_bp, search_bp):
         app.register_blueprint(bp)
     register_organizer_area(app)
 
@@ -108,6 +109,7 @@ def register_blueprints(app: Flask) -> None:
 def register_organizer_area(app: Flask) -> None:
     """The organizer area is one blueprint; each of its parts adds its routes on import."""
     from forum.admin.area import bp
+    from forum.admin.activation import views as _activation  # noqa: F401
     from forum.admin.home import views as _home  # noqa: F401
 
     app.register_blueprint(bp)
@@ -121,17 +123,20 @@ def register_error_handlers(app: Flask) -> None:
 
 def register_template_helpers(app: Flask) -> None:
     from forum.core import formatting, markup
+    from forum.notifications import services as notifications
 
     markup.init_app(app)
     formatting.init_app(app)
+    notifications.init_app(app)  # mail_enabled() for the login page
 
 
 def register_commands(app: Flask) -> None:
     from forum.auth.cli import users_cli
     from forum.forums.cli import forum_cli
     from forum.proposals.cli import proposals_cli
+    from forum.notifications.cli import mail_cli
     from forum.search.cli import search_cli
     from forum.votes.cli import votes_cli
 
-    for group in (users_cli, forum_cli, proposals_cli, votes_cli, search_cli):
+    for group in (users_cli, forum_cli, proposals_cli, votes_cli, search_cli, mail_cli):
         app.cli.add_command(group)

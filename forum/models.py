@@ -3,7 +3,9 @@
 from forum.core.audit import AuditEntry  # noqa: F401
 from forum.core.pagecache import ContentVersion  # noqa: F401
 from forum.auth.models import User  # noqa: F401
+from forum.auth.activation.models import ActivationCode, PasswordResetRequest  # noqa: F401
 from forum.forums.models import Forum, Theme  # noqa: F401
 from forum.proposals.models import Comment, Proposal  # noqa: F401
 from forum.votes.models import Support  # noqa: F401
 from forum.search.models import SearchEntry, SearchOutbox  # noqa: F401
+from forum.notifications.models import OutgoingMail  # noqa: F401

@@ -39,3 +39,25 @@ def new_user(app, **fields) -> UserRef:
     """Create a user in a short app context and return its plain values."""
     with app.app_context():
         return ref(make_user(**fields))
+
+
+def new_unactivated_user(app, **fields) -> UserRef:
+    """An account as the roster import leaves it: no password, cannot log in yet."""
+    from forum.extensions import db
+
+    with app.app_context():
+        user = make_user(**fields)
+        user.password_hash = ""
+        db.session.commit()
+        return ref(user)
+
+
+def issue_code_for(app, user_id: int, **options) -> str:
+    """A fresh code for the account ``user_id``, issued at the console; its clear text."""
+    from forum.auth.activation.services import get_account, issue_code
+    from forum.extensions import db
+
+    with app.app_context():
+        issued = issue_code(get_account(user_id), actor=None, **options)
+        db.session.commit()
+        return issued.code
