@@ -321,12 +321,35 @@ def seed_content(content: dict, forums: dict[int, Forum], users: dict[str, User]
     db.session.flush()
 
 
+# An account as the roster import leaves it (no password): `flask forum demo-logins`
+# prints an activation code for it while it has none, to try /activate.
+UNACTIVATED_DEMO_ACCOUNT = {
+    "email": "chuakichhoat@demo.hienke.vn",
+    "full_name": "Phan Thị Thu Trang",
+    "unit": "Công đoàn Khu công nghiệp Bá Thiện, tỉnh Vĩnh Phúc",
+    "province": "Vĩnh Phúc",
+    "delegation": "Đoàn LĐLĐ tỉnh Vĩnh Phúc",
+}
+
+
+def seed_unactivated_account(report: SeedReport) -> User:
+    """The demo account without a password (created once; never given one here)."""
+    values = dict(UNACTIVATED_DEMO_ACCOUNT)
+    user = db.session.scalar(sa.select(User).where(User.email == values["email"]))
+    if user is None:
+        user = User(role=Role.DELEGATE.value, password_hash="", is_active_account=True, **values)
+        db.session.add(user)
+        report.users_created += 1
+    return user
+
+
 def seed_demo() -> SeedReport:
     """Create or complete the whole demo data set; never commits."""
     report = SeedReport()
     forums = seed_forums(load_forum_facts(), report)
     content = load_demo_content()
     users = seed_users(content, report)
+    seed_unactivated_account(report)
     seed_content(content, forums, users, report)
     db.session.flush()
     if report.proposals_created:

@@ -137,6 +137,10 @@ def test_demo_accounts_one_per_role_sharing_one_hash(app):
             assert roles[email] == role
         assert sum(1 for role in roles.values() if role == "delegate") >= 20
         assert report.users_created == len(users)
+        # One account is left without a password, as the roster import leaves them, to try activation.
+        [unactivated] = [user for user in users if not user.password_hash]
+        assert unactivated.email == demo.UNACTIVATED_DEMO_ACCOUNT["email"]
+        users.remove(unactivated)
         # Hashed once: the same (valid) hash for every demo user.
         assert len({user.password_hash for user in users}) == 1
         assert users[0].check_password(DEMO_PASSWORD)

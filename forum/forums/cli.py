@@ -9,7 +9,8 @@ from flask.cli import AppGroup
 from flask_babel import gettext as _
 
 from forum import demo
-from forum.auth.services import existing_emails
+from forum.auth.activation.services import issue_code
+from forum.auth.services import existing_emails, get_user_by_email
 from forum.extensions import db
 from forum.forums import services
 from forum.forums.models import Phase
@@ -65,6 +66,19 @@ def demo_logins_command():
         click.echo(line)
     if present is not None and len(present) < len(logins):
         click.echo(_("Chưa có các tài khoản này trong cơ sở dữ liệu: hãy chạy «flask forum seed-demo»."))
+    if present is not None:
+        _print_demo_activation_code()
+
+
+def _print_demo_activation_code() -> None:
+    """A fresh code for the demo account without a password, while it has none."""
+    account = get_user_by_email(demo.UNACTIVATED_DEMO_ACCOUNT["email"])
+    if account is None or account.password_hash:
+        return
+    issued = issue_code(account, actor=None)
+    db.session.commit()
+    click.echo(_("Thử kích hoạt tài khoản chưa có mật khẩu %(email)s: mở /activate/%(code)s (mã %(code)s).",
+                 email=account.email, code=issued.code))
 
 
 @forum_cli.command("list")

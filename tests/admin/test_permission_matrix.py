@@ -55,6 +55,15 @@ class Case:
 
 CASES = [
     Case("admin.index", "GET", ORGANIZERS, lambda w: "/organizer/"),
+    # Activation codes (forum/admin/activation/views.py); mail is off in tests: 404.
+    Case("admin.activation", "GET", ORGANIZERS, lambda w: "/organizer/activation"),
+    Case("admin.activation_confirm", "GET", ORGANIZERS, lambda w: "/organizer/activation/new?scope=all"),
+    Case("admin.activation_sheet", "POST", ORGANIZERS, lambda w: "/organizer/activation/sheet",
+         data=lambda w: {"scope": "all", "include_activated": "y"}),
+    Case("admin.activation_mail", "POST", ORGANIZERS, lambda w: "/organizer/activation/mail", allowed_status=404,
+         data=lambda w: {"scope": "all"}),
+    Case("admin.activation_person_code", "POST", ORGANIZERS,
+         lambda w: f"/organizer/activation/people/{w.person}/code"),
 ]
 
 

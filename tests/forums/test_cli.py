@@ -5,6 +5,7 @@ is no role check to test; what matters is input validation, the audit entry and 
 nothing changes on bad input.
 """
 import json
+import re
 
 import pytest
 import sqlalchemy as sa
@@ -68,6 +69,16 @@ def test_demo_logins_prints_the_four_accounts_with_password_and_role(app, runner
         line = next(line for line in lines if email in line)
         assert role in line and "hienke-demo-2023" in line
     assert "seed-demo" not in result.output
+
+
+def test_demo_logins_prints_a_working_code_for_the_account_without_password(app, runner, client):
+    invoke(runner, "seed-demo")
+    output = invoke(runner, "demo-logins").output
+    code = re.search(r"/activate/([0-9A-Z-]{14})", output).group(1)
+    assert "chuakichhoat@demo.hienke.vn" in output
+    assert client.post("/activate", data={"code": code, "new_password": "mat-khau-demo-moi",
+                                          "confirm_password": "mat-khau-demo-moi"}).status_code == 302
+    assert "/activate/" not in invoke(runner, "demo-logins").output  # activated: no code any more
 
 
 def test_demo_logins_before_seeding_says_how_to_create_them(app, runner):
