@@ -19,7 +19,7 @@ from tests.auth.helpers import issue_code_for, new_unactivated_user
 from tests.factories import make_user
 
 ROLES = ("delegate", "moderator", "organizer", "admin")
-CODE = re.compile(r'<dd class="code-card-code">([0-9A-Z-]{14})</dd>')
+CODE = re.compile(r'<strong class="code-card-code">([0-9A-Z-]{14})</strong>')
 XLSX_LINK = re.compile(r'href="data:application/vnd\.openxmlformats-officedocument\.spreadsheetml\.sheet;base64,([^"]+)"')
 
 
