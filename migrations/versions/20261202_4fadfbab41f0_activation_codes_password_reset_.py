@@ -1,7 +1,7 @@
 """Activation codes (stored hashed), password reset requests by mail, and the mail outbox
 
 Revision ID: 4fadfbab41f0
-Revises: cba89132e1c2
+Revises: 73f11f32264c
 Create Date: 2026-12-02 16:46:51.011274
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '4fadfbab41f0'
-down_revision = 'cba89132e1c2'
+down_revision = '73f11f32264c'
 branch_labels = None
 depends_on = None
 
