@@ -1,9 +1,10 @@
 """Forums, their phases and their themes."""
 import enum
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from forum.core.database import utcnow
@@ -31,6 +32,31 @@ PHASE_LABELS = {
     Phase.CLOSED: _l("Đã kết thúc"),
 }
 
+# The roles whose supports a forum counts unless its organizers allow others.
+DEFAULT_SUPPORTING_ROLES = ("delegate",)
+
+# The schedule's moments and the phase each one starts (supports_open_at starts no phase:
+# it only gates supports inside the open and voting phases).
+SCHEDULE_EVENTS = (
+    ("proposals_open_at", Phase.OPEN),
+    ("proposals_close_at", Phase.VOTING),
+    ("supports_close_at", Phase.CLOSED),
+)
+
+
+def _as_utc(moment: datetime | None) -> datetime | None:
+    """SQLite hands timezone-aware columns back naive (they are stored in UTC)."""
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=UTC)
+
+
+class PhaseSource(enum.StrEnum):
+    """What put a forum in its current phase."""
+
+    MANUAL = "manual"  # an organizer's choice (or the phase the forum was created with)
+    SCHEDULE = "schedule"  # a moment of the schedule that has passed
+
 
 class Forum(db.Model):
     __tablename__ = "forums"
@@ -46,7 +72,27 @@ class Forum(db.Model):
     # [{"name": ..., "position": ...}, ...] in the order the organizers list them.
     chairs: so.Mapped[list] = so.mapped_column(sa.JSON, default=list)
     keynote: so.Mapped[str] = so.mapped_column(sa.String(500), default="")
+    # The phase organizers set by hand, and when; ``effective_phase`` combines it with the
+    # schedule. Read the phase in force through ``current_phase``, never this column.
     phase: so.Mapped[str] = so.mapped_column(sa.String(20), default=Phase.DRAFT.value)
+    phase_set_at: so.Mapped[datetime | None] = so.mapped_column(sa.DateTime(timezone=True))
+    # Schedule (UTC; entered and shown in Asia/Ho_Chi_Minh). Each is optional.
+    proposals_open_at: so.Mapped[datetime | None] = so.mapped_column(sa.DateTime(timezone=True))
+    proposals_close_at: so.Mapped[datetime | None] = so.mapped_column(sa.DateTime(timezone=True))
+    supports_open_at: so.Mapped[datetime | None] = so.mapped_column(sa.DateTime(timezone=True))
+    supports_close_at: so.Mapped[datetime | None] = so.mapped_column(sa.DateTime(timezone=True))
+    # Rules. None: no limit / the site's EDIT_WINDOW_MINUTES.
+    max_supports_per_user: so.Mapped[int | None] = so.mapped_column()
+    supports_withdrawable: so.Mapped[bool] = so.mapped_column(default=True, server_default=sa.true())
+    hide_tallies_until_closed: so.Mapped[bool] = so.mapped_column(default=False, server_default=sa.false())
+    edit_window_minutes: so.Mapped[int | None] = so.mapped_column()
+    comments_open: so.Mapped[bool] = so.mapped_column(default=True, server_default=sa.true())
+    # Stored and editable; the moderation queue that holds such posts comes with moderation.
+    premoderate_new_accounts: so.Mapped[bool] = so.mapped_column(default=False, server_default=sa.false())
+    # The roles whose supports count here (role codes of forum.auth.models.Role).
+    supporting_roles: so.Mapped[list] = so.mapped_column(
+        sa.JSON, default=lambda: list(DEFAULT_SUPPORTING_ROLES), server_default='["delegate"]'
+    )
     # Sample forums carry demonstration titles until organizers enter the official ones.
     is_sample: so.Mapped[bool] = so.mapped_column(default=False)
     # Public counts (DESIGN §3): maintained by forum.forums.services in the transaction
@@ -66,27 +112,96 @@ class Forum(db.Model):
     __table_args__ = (
         sa.CheckConstraint("number BETWEEN 1 AND 10", name="number_range"),
         sa.CheckConstraint("phase IN ('draft', 'open', 'voting', 'closed')", name="phase_known"),
+        sa.CheckConstraint("max_supports_per_user IS NULL OR max_supports_per_user >= 1", name="max_supports_positive"),
+        sa.CheckConstraint("edit_window_minutes IS NULL OR edit_window_minutes >= 0", name="edit_window_not_negative"),
     )
 
     def __repr__(self) -> str:
         return f"<Forum {self.number} {self.slug}>"
 
+    # The phase in force -------------------------------------------------------------
+    def phase_decision(self, now: datetime | None = None) -> tuple[Phase, PhaseSource, datetime | None]:
+        """The phase in force at ``now``, what set it, and since when.
+
+        The rule: the most recent change that has happened wins. The changes are the
+        organizers' last choice by hand (``phase`` at ``phase_set_at``; a forum never
+        changed by hand has it since always) and each moment of the schedule that has
+        passed (``SCHEDULE_EVENTS``: proposals open → open, proposals close → voting,
+        supports close → closed). So without a schedule the manual phase applies; with
+        one, the forum moves at each moment by itself, at the moment of each request
+        (no scheduler process); and a choice by hand after a moment overrides it until
+        the next moment. A tie goes to the schedule.
+        """
+        now = now or utcnow()
+        phase, source, since = Phase(self.phase), PhaseSource.MANUAL, _as_utc(self.phase_set_at)
+        for column, scheduled in SCHEDULE_EVENTS:
+            moment = _as_utc(getattr(self, column))
+            if moment is not None and moment <= now and (since is None or moment >= since):
+                phase, source, since = scheduled, PhaseSource.SCHEDULE, moment
+        return phase, source, since
+
+    def effective_phase(self, now: datetime | None = None) -> Phase:
+        return self.phase_decision(now)[0]
+
+    def next_scheduled_change(self, now: datetime | None = None) -> tuple[str, datetime] | None:
+        """(schedule column, moment) of the next moment still to come, or None."""
+        now = now or utcnow()
+        upcoming = [
+            (column, _as_utc(getattr(self, column)))
+            for column in ("proposals_open_at", "supports_open_at", "proposals_close_at", "supports_close_at")
+            if getattr(self, column) is not None and _as_utc(getattr(self, column)) > now
+        ]
+        return min(upcoming, key=lambda item: item[1]) if upcoming else None
+
+    @property
+    def has_schedule(self) -> bool:
+        return any(getattr(self, column) is not None for column in SCHEDULE_COLUMNS)
+
+    @property
+    def current_phase(self) -> Phase:
+        """The phase in force now (what every page and check reads)."""
+        return self.effective_phase()
+
     @property
     def phase_label(self) -> str:
-        return Phase(self.phase).label
+        return self.current_phase.label
 
-    # What the phase allows ------------------------------------------------------------
+    # What the phase and the rules allow -----------------------------------------------
+    def accepts_proposals_at(self, now: datetime | None = None) -> bool:
+        return self.effective_phase(now) == Phase.OPEN
+
+    def accepts_comments_at(self, now: datetime | None = None) -> bool:
+        return bool(self.comments_open) and self.effective_phase(now) == Phase.OPEN
+
+    def accepts_supports_at(self, now: datetime | None = None) -> bool:
+        now = now or utcnow()
+        if self.effective_phase(now) not in (Phase.OPEN, Phase.VOTING):
+            return False
+        opens = _as_utc(self.supports_open_at)
+        return opens is None or opens <= now
+
     @property
     def accepts_proposals(self) -> bool:
-        return self.phase == Phase.OPEN
+        return self.accepts_proposals_at()
 
     @property
     def accepts_comments(self) -> bool:
-        return self.phase == Phase.OPEN
+        return self.accepts_comments_at()
 
     @property
     def accepts_supports(self) -> bool:
-        return self.phase in (Phase.OPEN, Phase.VOTING)
+        return self.accepts_supports_at()
+
+    def counts_supports_of(self, user) -> bool:
+        """Whether ``user``'s role is one whose supports this forum counts."""
+        return is_active_user(user) and user.role in (self.supporting_roles or DEFAULT_SUPPORTING_ROLES)
+
+    def edit_window(self) -> timedelta:
+        """How long authors may edit a proposal or comment here."""
+        minutes = self.edit_window_minutes
+        if minutes is None:
+            minutes = current_app.config["EDIT_WINDOW_MINUTES"]
+        return timedelta(minutes=minutes)
 
     @property
     def page_state(self) -> tuple:
@@ -96,10 +211,18 @@ class Forum(db.Model):
         return (self.phase,)
 
     def is_visible_to(self, user) -> bool:
-        """Draft forums are visible to organizers and admins only."""
-        if self.phase != Phase.DRAFT:
+        """Forums in draft (in force now) are visible to organizers and admins only."""
+        if self.current_phase != Phase.DRAFT:
             return True
         return is_active_user(user) and user.is_organizer
+
+    @property
+    def active_themes(self) -> list["Theme"]:
+        """The themes that take new proposals."""
+        return [theme for theme in self.themes if not theme.is_retired]
+
+
+SCHEDULE_COLUMNS = ("proposals_open_at", "proposals_close_at", "supports_open_at", "supports_close_at")
 
 
 class Theme(db.Model):
@@ -114,6 +237,8 @@ class Theme(db.Model):
     description: so.Mapped[str] = so.mapped_column(sa.Text, default="")
     # Public proposals in this theme, maintained like the forum's counts.
     proposal_count: so.Mapped[int] = so.mapped_column(default=0, server_default="0")
+    # A retired theme takes no new proposals and keeps those it has.
+    is_retired: so.Mapped[bool] = so.mapped_column(default=False, server_default=sa.false())
 
     forum: so.Mapped[Forum] = so.relationship(back_populates="themes")
 
