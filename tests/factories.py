@@ -49,7 +49,9 @@ def _free_forum_number() -> int:
 
 
 def make_forum(*, number=None, phase="open", title=None, slug=None, themes=("Phát triển đoàn viên", "Cán bộ Công đoàn"),
-               is_sample=False) -> Forum:
+               is_sample=False, **settings) -> Forum:
+    """An open forum where delegates may support, unless ``phase`` or ``settings`` (any
+    column of Forum: schedule, rules) say otherwise."""
     n = number or _free_forum_number()
     forum = Forum(
         number=n,
@@ -61,6 +63,7 @@ def make_forum(*, number=None, phase="open", title=None, slug=None, themes=("Ph�
         chairs=[{"name": "Nguyễn Đình Khang", "position": "Chủ tịch Tổng LĐLĐ Việt Nam"}],
         phase=phase,
         is_sample=is_sample,
+        **settings,
     )
     forum.themes = [Theme(title=title_, position=i) for i, title_ in enumerate(themes)]
     db.session.add(forum)

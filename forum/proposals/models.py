@@ -1,10 +1,9 @@
 """Proposals and comments, with the per-object permission predicates (``can_*``)."""
 import enum
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
-from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from forum.core.database import utcnow
@@ -50,10 +49,6 @@ class Listing(enum.IntEnum):
 # (PostgreSQL's only kind); the migration adds it VIRTUAL to an existing SQLite table,
 # which can add only those (its indexes store the value all the same).
 LISTING_SQL = "CASE WHEN status = 'withdrawn' THEN 2 WHEN is_hidden THEN 1 ELSE 0 END"
-
-
-def _edit_window() -> timedelta:
-    return timedelta(minutes=current_app.config["EDIT_WINDOW_MINUTES"])
 
 
 def _as_utc(moment: datetime) -> datetime:
@@ -158,7 +153,7 @@ class Proposal(db.Model):
         return self.is_author(user) or (is_active_user(user) and user.is_moderator)
 
     def edit_deadline(self) -> datetime:
-        return _as_utc(self.created_at) + _edit_window()
+        return _as_utc(self.created_at) + self.forum.edit_window()
 
     def can_edit(self, user, now: datetime | None = None) -> bool:
         """Authors edit within the window, while the forum is open and nobody supports it yet."""
@@ -171,7 +166,7 @@ class Proposal(db.Model):
         )
 
     def can_withdraw(self, user) -> bool:
-        return self.is_author(user) and self.is_active and self.forum.phase != "closed"
+        return self.is_author(user) and self.is_active and self.forum.current_phase != "closed"
 
     def can_comment(self, user) -> bool:
         return (
@@ -182,13 +177,19 @@ class Proposal(db.Model):
         )
 
     def can_support(self, user) -> bool:
-        """Any logged-in user but the author, while the forum takes supports."""
+        """Any logged-in user of a role the forum counts, but the author, while the forum
+        takes supports. (The forum's limit per user is checked by the votes services.)"""
         return (
             is_active_user(user)
             and not self.is_author(user)
             and self.is_active
+            and self.forum.counts_supports_of(user)
             and self.forum.accepts_supports
         )
+
+    def can_withdraw_support(self, user) -> bool:
+        """As ``can_support``, where the forum lets supports be withdrawn."""
+        return self.forum.supports_withdrawable and self.can_support(user)
 
 
 class Comment(db.Model):
@@ -240,7 +241,7 @@ class Comment(db.Model):
             self.is_author(user)
             and not self.is_hidden
             and self.proposal.can_comment(user)
-            and (now or utcnow()) <= _as_utc(self.created_at) + _edit_window()
+            and (now or utcnow()) <= _as_utc(self.created_at) + self.proposal.forum.edit_window()
         )
 
     def can_reply(self, user) -> bool:

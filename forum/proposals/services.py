@@ -8,11 +8,10 @@ does, once per request.
 """
 import enum
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
-from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -33,13 +32,18 @@ from forum.proposals.models import Comment, Listing, Proposal, ProposalStatus
 
 # Why an action is not allowed ------------------------------------------------------------
 def _phase_reason(forum: Forum) -> str:
-    if forum.phase == Phase.DRAFT:
+    phase = forum.current_phase
+    if phase == Phase.DRAFT:
         return _("Diễn đàn chưa mở.")
-    if forum.phase == Phase.VOTING:
+    if phase == Phase.VOTING:
         return _("Diễn đàn đang trong giai đoạn bình chọn, không nhận thêm hiến kế và ý kiến.")
-    if forum.phase == Phase.CLOSED:
+    if phase == Phase.CLOSED:
         return _("Diễn đàn đã kết thúc.")
     return _("Diễn đàn hiện không nhận hiến kế.")
+
+
+def _edit_window_minutes(forum: Forum) -> int:
+    return int(forum.edit_window().total_seconds() // 60)
 
 
 def _inactive_proposal_reason(proposal: Proposal) -> str:
@@ -76,7 +80,7 @@ def edit_block_reason(proposal: Proposal, user, now: datetime | None = None) -> 
         return _("Hiến kế đã có người ủng hộ nên không thể sửa nữa.")
     return _(
         "Đã hết thời hạn sửa hiến kế (%(minutes)s phút sau khi gửi).",
-        minutes=current_app.config["EDIT_WINDOW_MINUTES"],
+        minutes=_edit_window_minutes(proposal.forum),
     )
 
 
@@ -99,6 +103,8 @@ def comment_block_reason(proposal: Proposal, user) -> str | None:
         return _inactive_proposal_reason(proposal) + " " + _("Không nhận thêm ý kiến.")
     if proposal.is_locked:
         return _("Thảo luận về hiến kế này đã bị khóa.")
+    if not proposal.forum.comments_open and proposal.forum.current_phase == Phase.OPEN:
+        return _("Diễn đàn này không nhận ý kiến.")
     return _phase_reason(proposal.forum) + " " + _("Không nhận thêm ý kiến.")
 
 
@@ -114,7 +120,7 @@ def comment_edit_block_reason(comment: Comment, user, now: datetime | None = Non
         return reason
     return _(
         "Đã hết thời hạn sửa ý kiến (%(minutes)s phút sau khi gửi).",
-        minutes=current_app.config["EDIT_WINDOW_MINUTES"],
+        minutes=_edit_window_minutes(comment.proposal.forum),
     )
 
 
@@ -165,15 +171,20 @@ def _clean_comment(body: str | None) -> str:
     )
 
 
-def _theme_for(forum: Forum, theme_id: int | None) -> Theme | None:
-    """The chosen theme, which must belong to ``forum``; required when the forum has themes."""
+def _theme_for(forum: Forum, theme_id: int | None, *, current: Theme | None = None) -> Theme | None:
+    """The chosen theme, which must belong to ``forum``; required when the forum has themes
+    that take proposals. A retired theme takes no new proposals: only a proposal already
+    in it (``current``) may stay there."""
     if theme_id is None:
-        if forum.themes:
+        if forum.active_themes:
             raise InvalidAction(_("Vui lòng chọn nhóm vấn đề."))
         return None
     theme = db.session.get(Theme, theme_id)
     if theme is None or theme.forum_id != forum.id:
         raise InvalidAction(_("Nhóm vấn đề không thuộc diễn đàn này. Vui lòng chọn lại."))
+    if theme.is_retired and theme != current:
+        raise InvalidAction(_("Nhóm vấn đề «%(theme)s» đã ngừng nhận hiến kế mới. Vui lòng chọn nhóm khác.",
+                              theme=theme.title))
     return theme
 
 
@@ -214,7 +225,7 @@ def update_proposal(
     reason = edit_block_reason(proposal, actor, now=now)
     if reason:
         raise PermissionDenied(reason)
-    theme = _theme_for(proposal.forum, theme_id)
+    theme = _theme_for(proposal.forum, theme_id, current=proposal.theme)
     title, body = _clean_title(title), _clean_body(body)
     if (title, body, theme) == (proposal.title, proposal.body, proposal.theme):
         return proposal  # nothing changed: no "đã chỉnh sửa" marker
@@ -316,7 +327,7 @@ def update_comment(comment: Comment, *, body: str, actor, now: datetime | None =
 def comment_edit_deadline(comment: Comment) -> datetime:
     """Until when the writer may edit ``comment`` (the same window as proposals)."""
     created = comment.created_at if comment.created_at.tzinfo else comment.created_at.replace(tzinfo=UTC)
-    return created + timedelta(minutes=current_app.config["EDIT_WINDOW_MINUTES"])
+    return created + comment.proposal.forum.edit_window()
 
 
 # Queries for the pages -------------------------------------------------------------------

@@ -94,7 +94,7 @@ def create(slug: str):
     reason = services.submit_block_reason(forum, current_user)
     if reason:
         return _denied(reason, back_url=forum_url, back_label=_("Về trang diễn đàn"))
-    form = ProposalForm(themes=forum.themes)
+    form = ProposalForm(themes=forum.active_themes)
     previewing = request.method == "POST" and PREVIEW_BUTTON in request.form
     preview_html = None
     valid = form.validate_on_submit()
@@ -203,7 +203,9 @@ def edit(proposal_id: int):
     reason = services.edit_block_reason(proposal, current_user)
     if reason:
         return _denied(reason, back_url=_proposal_url(proposal), back_label=_("Về hiến kế"))
-    form = ProposalForm(obj=proposal, themes=proposal.forum.themes)
+    # A proposal may stay in its theme after the theme is retired, not move into another.
+    themes = [theme for theme in proposal.forum.themes if not theme.is_retired or theme == proposal.theme]
+    form = ProposalForm(obj=proposal, themes=themes)
     if form.validate_on_submit():
         response = _run_service(
             form,

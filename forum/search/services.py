@@ -125,13 +125,13 @@ def _load_comments(ids) -> dict[int, Comment]:
 
 
 def _current_proposal_visibility(proposal: Proposal) -> str:
-    return proposal_visibility(forum_phase=proposal.forum.phase, is_hidden=proposal.is_hidden,
+    return proposal_visibility(forum_phase=proposal.forum.current_phase, is_hidden=proposal.is_hidden,
                                status=proposal.status)
 
 
 def _current_comment_visibility(comment: Comment, proposal: Proposal) -> str:
     return comment_visibility(
-        forum_phase=proposal.forum.phase, proposal_hidden=proposal.is_hidden, status=proposal.status,
+        forum_phase=proposal.forum.current_phase, proposal_hidden=proposal.is_hidden, status=proposal.status,
         is_hidden=comment.is_hidden, parent_hidden=comment.parent.is_hidden if comment.parent else None,
     )
 

@@ -17,8 +17,11 @@ from sqlalchemy.orm.attributes import set_committed_value
 from forum.core.audit import record_audit
 from forum.core.database import utcnow
 from forum.core.errors import InvalidAction, PermissionDenied
+from forum.core.formatting import datetime_filter
 from forum.core.permissions import is_active_user
+from forum.auth.models import Role
 from forum.extensions import db
+from forum.forums.models import Phase
 from forum.proposals.models import Listing, Proposal
 from forum.forums.services import change_participation
 from forum.proposals.counts import find_proposal_counter_drift, recount_proposal_counter, register_contribution_source
@@ -76,8 +79,10 @@ def list_supported_proposals(user, *, forum_ids) -> list[Proposal]:
 
 
 def support_proposal(proposal: Proposal, *, actor) -> SupportState:
-    """Add ``actor``'s support; supporting twice keeps one row and counts once."""
+    """Add ``actor``'s support; supporting twice keeps one row and counts once. The
+    forum's rules decide who may support and how many proposals each (checked here)."""
     _check_may_change_support(proposal, actor, withdrawing=False)
+    _check_support_limit(proposal, actor)
     insert = _DIALECT_INSERTS[db.engine.dialect.name]
     supports = Support.__table__
     # RETURNING tells whether this statement inserted the row. Not rowcount: SQLAlchemy
@@ -96,8 +101,11 @@ def support_proposal(proposal: Proposal, *, actor) -> SupportState:
 
 
 def withdraw_support(proposal: Proposal, *, actor) -> SupportState:
-    """Remove ``actor``'s support; withdrawing when not supporting changes nothing."""
+    """Remove ``actor``'s support; withdrawing when not supporting changes nothing.
+    Refused where the forum's rules keep supports once given."""
     _check_may_change_support(proposal, actor, withdrawing=True)
+    if not proposal.forum.supports_withdrawable:
+        raise InvalidAction(_("Diễn đàn này không cho rút lại lượt ủng hộ đã gửi."))
     supports = Support.__table__
     deleted = db.session.execute(
         sa.delete(supports).where(supports.c.proposal_id == proposal.id, supports.c.user_id == actor.id)
@@ -116,13 +124,60 @@ def _check_may_change_support(proposal: Proposal, actor, *, withdrawing: bool) -
         raise PermissionDenied(_("Bạn không thể ủng hộ hiến kế của chính mình."))
     if not is_active_user(actor):
         raise PermissionDenied(_("Vui lòng đăng nhập bằng tài khoản đang hoạt động để ủng hộ hiến kế."))
-    if not proposal.forum.accepts_supports:
+    forum = proposal.forum
+    if not forum.counts_supports_of(actor):
+        roles = ", ".join(_role_label(role) for role in forum.supporting_roles or ())
+        raise PermissionDenied(_("Trong diễn đàn này, chỉ %(roles)s được ủng hộ hiến kế.", roles=roles))
+    if forum.current_phase in (Phase.OPEN, Phase.VOTING) and not forum.accepts_supports:
+        raise InvalidAction(_("Diễn đàn nhận ủng hộ từ %(moment)s.", moment=datetime_filter(forum.supports_open_at)))
+    if not forum.accepts_supports:
         if withdrawing:
             raise InvalidAction(_("Diễn đàn hiện không cho phép rút ủng hộ."))
         raise InvalidAction(_("Diễn đàn hiện không nhận ủng hộ."))
     if withdrawing:
         raise InvalidAction(_("Hiến kế này đã được rút hoặc tạm ẩn nên không thể rút ủng hộ."))
     raise InvalidAction(_("Hiến kế này đã được rút hoặc tạm ẩn nên không nhận ủng hộ."))
+
+
+def _role_label(role: str) -> str:
+    try:
+        return Role(role).label.lower()
+    except ValueError:
+        return role
+
+
+def _check_support_limit(proposal: Proposal, actor) -> None:
+    """Refuse a new support beyond the forum's limit per user (a repeated click on a
+    proposal already supported is not a new one). Supports on proposals that left the
+    public list (withdrawn, hidden) do not count: their supporters cannot take them back.
+
+    Two concurrent supports by one user must not both pass: SQLite write transactions
+    are already serial (BEGIN IMMEDIATE); PostgreSQL takes an advisory lock per user."""
+    limit = proposal.forum.max_supports_per_user
+    if limit is None:
+        return
+    if db.engine.dialect.name == "postgresql":
+        db.session.execute(
+            sa.select(sa.func.pg_advisory_xact_lock(SUPPORT_LIMIT_LOCK, actor.id))
+        )
+    supports = (
+        sa.select(sa.func.count())
+        .select_from(Support)
+        .join(Proposal, Support.proposal_id == Proposal.id)
+        .where(Support.user_id == actor.id, Proposal.forum_id == proposal.forum_id, Proposal.listing == Listing.PUBLIC)
+    )
+    already = sa.exists().where(Support.proposal_id == proposal.id, Support.user_id == actor.id)
+    given, supported = db.session.execute(sa.select(supports.scalar_subquery(), already)).one()
+    if not supported and given >= limit:
+        raise InvalidAction(
+            _("Bạn đã ủng hộ đủ %(limit)s hiến kế trong diễn đàn này.", limit=limit)
+            + (" " + _("Hãy rút một lượt ủng hộ nếu muốn ủng hộ hiến kế khác.")
+               if proposal.forum.supports_withdrawable else "")
+        )
+
+
+# The first key of the (key, user id) advisory lock that serialises one user's supports.
+SUPPORT_LIMIT_LOCK = 7_301
 
 
 def _shift_support_count(proposal: Proposal, delta: int) -> int:

@@ -13,6 +13,7 @@ from forum.core.errors import DomainError, PermissionDenied, wants_json
 from forum.core.rate_limits import user_or_address_key
 from forum.core.urls import safe_next_url
 from forum.extensions import db, limiter
+from forum.forums.services import tallies_visible
 from forum.proposals.models import Proposal
 from forum.proposals.services import get_proposal
 from forum.votes import services
@@ -56,7 +57,10 @@ def _change_support(proposal_id: int, change):
         return redirect(back)
     db.session.commit()
     if wants_json():
-        return {"supported": state.supported, "support_count": state.support_count}
+        answer = {"supported": state.supported}
+        if tallies_visible(proposal.forum, current_user):
+            answer["support_count"] = state.support_count
+        return answer
     flash(*_outcome_message(state))
     return redirect(back)
 

@@ -29,11 +29,12 @@ class Setting:
 
 @pytest.fixture
 def setting(app):
-    """``setting(phase="open", **proposal_fields)`` → a proposal by its own author."""
+    """``setting(phase="open", forum_settings=None, **proposal_fields)`` → a proposal by
+    its own author (``forum_settings``: columns of the forum, e.g. its rules)."""
 
-    def create(phase="open", **proposal_fields) -> Setting:
+    def create(phase="open", forum_settings=None, **proposal_fields) -> Setting:
         with app.app_context():
-            forum = make_forum(phase=phase)
+            forum = make_forum(phase=phase, **(forum_settings or {}))
             author = make_user()
             proposal = make_proposal(forum, author, **proposal_fields)
             return Setting(proposal.id, forum.id, author.email)

@@ -24,8 +24,9 @@ def flashes(client) -> list[tuple[str, str]]:
 # Who may ---------------------------------------------------------------------------------
 @pytest.mark.parametrize("phase", ["open", "voting"])
 @pytest.mark.parametrize("role", OTHER_ROLES)
-def test_any_other_user_may_support_then_withdraw(setting, new_user, login_client, app, role, phase):
-    s = setting(phase=phase)
+def test_any_other_user_of_a_supporting_role_may_support_then_withdraw(setting, new_user, login_client, app, role,
+                                                                       phase):
+    s = setting(phase=phase, forum_settings={"supporting_roles": [role]})
     client = login_client(new_user(role=role))
 
     response = client.post(s.support_url, headers=JSON)
@@ -36,6 +37,17 @@ def test_any_other_user_may_support_then_withdraw(setting, new_user, login_clien
     response = client.post(s.unsupport_url, headers=JSON)
     assert response.status_code == 200
     assert response.get_json() == {"supported": False, "support_count": 0}
+    assert count_and_rows(app, s.proposal_id) == (0, 0)
+
+
+@pytest.mark.parametrize("role", ["moderator", "organizer", "admin"])
+@pytest.mark.parametrize("action", ACTIONS)
+def test_by_default_only_delegates_supports_count(setting, new_user, login_client, app, role, action):
+    s = setting()
+    client = login_client(new_user(role=role))
+    response = client.post(url_of(s, action), headers=JSON)
+    assert response.status_code == 403
+    assert response.get_json()["message"] == "Trong diễn đàn này, chỉ đại biểu được ủng hộ hiến kế."
     assert count_and_rows(app, s.proposal_id) == (0, 0)
 
 
@@ -119,7 +131,7 @@ def test_draft_forum_is_404_for_those_who_cannot_see_it(setting, new_user, login
 @pytest.mark.parametrize("role", ["organizer", "admin"])
 @pytest.mark.parametrize("action", ACTIONS)
 def test_draft_forum_takes_no_supports_even_from_organizers(setting, new_user, login_client, app, role, action):
-    s = setting(phase="draft")
+    s = setting(phase="draft", forum_settings={"supporting_roles": ["delegate", role]})
     client = login_client(new_user(role=role))
     response = client.post(url_of(s, action), headers=JSON)
     assert response.status_code == 409
@@ -164,7 +176,7 @@ def test_hidden_proposal_is_404_for_delegates(setting, new_user, login_client, a
 
 @pytest.mark.parametrize("action", ACTIONS)
 def test_hidden_proposal_takes_no_supports_from_moderators_who_see_it(setting, new_user, login_client, app, action):
-    s = setting(is_hidden=True)
+    s = setting(is_hidden=True, forum_settings={"supporting_roles": ["delegate", "moderator"]})
     client = login_client(new_user(role="moderator"))
     response = client.post(url_of(s, action), headers=JSON)
     assert response.status_code == 409
