@@ -10,6 +10,7 @@ Lists of proposals live with the proposals (``forum.proposals.services``) and su
 (``forum.votes.services``); the views compose them with these.
 """
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
@@ -17,11 +18,13 @@ from flask_babel import gettext as _
 from sqlalchemy.dialects import postgresql, sqlite
 
 from forum.core.audit import record_audit
+from forum.core.database import utcnow
 from forum.core.pagecache import version_column
 from forum.core.errors import InvalidAction, PermissionDenied
+from forum.auth.models import Role
 from forum.core.permissions import is_active_user
 from forum.extensions import db
-from forum.core.text import sort_vietnamese
+from forum.core.text import normalize_text, sort_vietnamese
 from forum.forums.models import Forum, ForumParticipant, ForumUnit, Phase, Theme
 
 
@@ -70,22 +73,42 @@ def get_forum_by_number(number: int) -> Forum | None:
     return db.session.scalar(sa.select(Forum).where(Forum.number == number))
 
 
-def set_forum_phase(forum: Forum, phase: str, *, actor) -> bool:
-    """Move ``forum`` to ``phase`` and record it in the audit log; False when it already
-    is in that phase (nothing changes, nothing is recorded).
+def set_forum_phase(forum: Forum, phase: str, *, actor, now: datetime | None = None) -> bool:
+    """Put ``forum`` in ``phase`` by hand from ``now`` on and record it in the audit log;
+    False when that phase is already in force (nothing changes, nothing is recorded).
 
-    Organizers and admins only; ``actor=None`` is the operator at the console.
+    A choice by hand is the most recent change, so it applies until the next moment of
+    the schedule (``Forum.phase_decision``). Organizers and admins only; ``actor=None``
+    is the operator at the console.
     """
-    if actor is not None and not (is_active_user(actor) and actor.is_organizer):
-        raise PermissionDenied(_("Chỉ Ban tổ chức mới được chuyển giai đoạn của diễn đàn."))
+    _check_organizer(actor, _("Chỉ Ban tổ chức mới được chuyển giai đoạn của diễn đàn."))
     if phase not in {known.value for known in Phase}:
         raise InvalidAction(_("Giai đoạn không hợp lệ: %(phase)s", phase=phase))
-    if forum.phase == phase:
+    now = now or utcnow()
+    in_force = forum.effective_phase(now)
+    if in_force == phase:
         return False
-    record_audit("forum.set_phase", forum, actor=actor, before={"phase": forum.phase}, after={"phase": phase})
+    record_audit("forum.set_phase", forum, actor=actor, before={"phase": in_force.value}, after={"phase": phase})
     forum.phase = phase
+    forum.phase_set_at = now
     db.session.flush()
     return True
+
+
+def _check_organizer(actor, message: str) -> None:
+    if actor is not None and not (is_active_user(actor) and actor.is_organizer):
+        raise PermissionDenied(message)
+
+
+# Hidden tallies -----------------------------------------------------------------------
+def tallies_visible(forum: Forum, user, now: datetime | None = None) -> bool:
+    """Whether ``user`` may see support counts of ``forum``'s proposals, and any order or
+    figure derived from them. The one place that decides (DESIGN §6): organizers and
+    admins always; everyone else unless the forum hides its tallies until it closes and
+    has not closed yet."""
+    if is_active_user(user) and user.is_organizer:
+        return True
+    return not forum.hide_tallies_until_closed or forum.effective_phase(now) == Phase.CLOSED
 
 
 def list_visible_forums_with_themes(user) -> list[Forum]:
@@ -381,3 +404,223 @@ def repair_counters(public_proposals: sa.Select, contributions: sa.Select) -> No
         .execution_options(synchronize_session=False)
     )
     db.session.expire_all()
+
+
+# Forum settings (the organizer area and ``flask forum ...``) --------------------------------
+# Each verb changes the fields given, records only those that changed (before/after) in one
+# audit entry, and returns the names of the changed fields (empty: nothing was recorded).
+DETAIL_FIELDS = ("title", "description", "held_on", "time_of_day", "venue", "chairs", "keynote")
+RULE_FIELDS = (
+    "max_supports_per_user", "supports_withdrawable", "hide_tallies_until_closed", "edit_window_minutes",
+    "comments_open", "premoderate_new_accounts", "supporting_roles",
+)
+TITLE_MAX_LENGTH = 300
+# Longer windows are typos (a week is already generous for correcting a text).
+EDIT_WINDOW_MAX_MINUTES = 7 * 24 * 60
+MAX_SUPPORTS_LIMIT = 10_000
+
+
+def _audit_value(value):
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def _apply_changes(target, action: str, values: dict, *, actor, audit_target=None) -> list[str]:
+    """Set ``values`` on ``target``; one audit entry with the changed fields only."""
+    changed = {name: value for name, value in values.items() if _comparable(getattr(target, name)) != _comparable(value)}
+    if not changed:
+        return []
+    record_audit(
+        action,
+        audit_target or target,
+        actor=actor,
+        before={name: _audit_value(getattr(target, name)) for name in changed},
+        after={name: _audit_value(value) for name, value in changed.items()},
+    )
+    for name, value in changed.items():
+        setattr(target, name, value)
+    db.session.flush()
+    return list(changed)
+
+
+def _comparable(value):
+    if isinstance(value, datetime) and value.tzinfo is None:  # SQLite hands back naive UTC
+        return value.replace(tzinfo=UTC)
+    return value
+
+
+def _required_text(value: str | None, *, max_length: int, empty: str, too_long: str, multiline=False) -> str:
+    text = normalize_text(value, multiline=multiline)
+    if not text:
+        raise InvalidAction(empty)
+    if len(text) > max_length:
+        raise InvalidAction(too_long)
+    return text
+
+
+def _clean_chairs(chairs) -> list[dict]:
+    rows = []
+    for chair in chairs or ():
+        name = normalize_text(chair.get("name"), multiline=False)
+        position = normalize_text(chair.get("position"), multiline=False)
+        if not name and not position:
+            continue
+        if not name:
+            raise InvalidAction(_("Vui lòng nhập họ tên người chủ trì có chức vụ «%(position)s».", position=position))
+        if len(name) > 200 or len(position) > 300:
+            raise InvalidAction(_("Họ tên hoặc chức vụ của người chủ trì quá dài."))
+        rows.append({"name": name, "position": position})
+    return rows
+
+
+def update_forum_details(forum: Forum, *, title: str, description: str, held_on: date | None, time_of_day: str,
+                         venue: str, chairs, keynote: str, actor) -> list[str]:
+    """Title, description, date, time of day, venue, chairs ([{"name", "position"}]) and
+    keynote. A new title replaces a sample one: the forum is no longer a sample."""
+    _check_organizer(actor, _("Chỉ Ban tổ chức mới được sửa thông tin diễn đàn."))
+    values = {
+        "title": _required_text(title, max_length=TITLE_MAX_LENGTH, empty=_("Vui lòng nhập tên diễn đàn."),
+                                too_long=_("Tên diễn đàn quá dài (tối đa %(max)s ký tự).", max=TITLE_MAX_LENGTH)),
+        "description": normalize_text(description, multiline=True),
+        "held_on": held_on,
+        "time_of_day": normalize_text(time_of_day, multiline=False)[:50],
+        "venue": normalize_text(venue, multiline=False)[:300],
+        "chairs": _clean_chairs(chairs),
+        "keynote": normalize_text(keynote, multiline=False)[:500],
+    }
+    if forum.is_sample and values["title"] != forum.title:
+        values["is_sample"] = False
+    return _apply_changes(forum, "forum.update_details", values, actor=actor)
+
+
+def check_schedule(*, proposals_open_at, proposals_close_at, supports_open_at, supports_close_at) -> None:
+    """Refuse a schedule whose moments are out of order (each one is optional)."""
+    def before(first, second):
+        return first is None or second is None or first < second
+
+    def not_after(first, second):
+        return first is None or second is None or first <= second
+
+    if not before(proposals_open_at, proposals_close_at):
+        raise InvalidAction(_("Thời điểm ngừng nhận hiến kế phải sau thời điểm mở nhận hiến kế."))
+    if not before(supports_open_at, supports_close_at):
+        raise InvalidAction(_("Thời điểm ngừng nhận ủng hộ phải sau thời điểm bắt đầu nhận ủng hộ."))
+    if not not_after(proposals_open_at, supports_open_at):
+        raise InvalidAction(_("Không thể nhận ủng hộ trước khi diễn đàn mở nhận hiến kế."))
+    if not not_after(supports_open_at, proposals_close_at):
+        raise InvalidAction(_("Phải bắt đầu nhận ủng hộ trước hoặc đúng lúc ngừng nhận hiến kế, để giai đoạn bình "
+                              "chọn luôn nhận ủng hộ."))
+    if not before(proposals_open_at, supports_close_at) or not not_after(proposals_close_at, supports_close_at):
+        raise InvalidAction(_("Thời điểm ngừng nhận ủng hộ không được trước thời điểm ngừng nhận hiến kế."))
+
+
+def update_forum_schedule(forum: Forum, *, proposals_open_at: datetime | None, proposals_close_at: datetime | None,
+                          supports_open_at: datetime | None, supports_close_at: datetime | None, actor) -> list[str]:
+    """The opening and closing moments (timezone-aware; None: no such moment). From then
+    on the phase follows them (``Forum.phase_decision``)."""
+    _check_organizer(actor, _("Chỉ Ban tổ chức mới được đặt lịch cho diễn đàn."))
+    values = {
+        "proposals_open_at": proposals_open_at, "proposals_close_at": proposals_close_at,
+        "supports_open_at": supports_open_at, "supports_close_at": supports_close_at,
+    }
+    for value in values.values():
+        if value is not None and value.tzinfo is None:
+            raise InvalidAction(_("Thời điểm trong lịch phải kèm múi giờ."))
+    check_schedule(**values)
+    return _apply_changes(forum, "forum.update_schedule", {k: v and v.astimezone(UTC) for k, v in values.items()},
+                          actor=actor)
+
+
+def update_forum_rules(forum: Forum, *, max_supports_per_user: int | None, supports_withdrawable: bool,
+                       hide_tallies_until_closed: bool, edit_window_minutes: int | None, comments_open: bool,
+                       premoderate_new_accounts: bool, supporting_roles, actor) -> list[str]:
+    """The forum's rules; the services of each domain enforce them."""
+    _check_organizer(actor, _("Chỉ Ban tổ chức mới được đặt quy định của diễn đàn."))
+    if max_supports_per_user is not None and not 1 <= max_supports_per_user <= MAX_SUPPORTS_LIMIT:
+        raise InvalidAction(_("Số hiến kế mỗi người được ủng hộ phải từ 1 đến %(max)s, hoặc để trống nếu không giới "
+                              "hạn.", max=MAX_SUPPORTS_LIMIT))
+    if edit_window_minutes is not None and not 0 <= edit_window_minutes <= EDIT_WINDOW_MAX_MINUTES:
+        raise InvalidAction(_("Thời hạn sửa phải từ 0 đến %(max)s phút, hoặc để trống để dùng mặc định.",
+                              max=EDIT_WINDOW_MAX_MINUTES))
+    roles = [role.value for role in Role if role.value in set(supporting_roles or ())]
+    if not roles:
+        raise InvalidAction(_("Vui lòng chọn ít nhất một vai trò được ủng hộ hiến kế."))
+    values = {
+        "max_supports_per_user": max_supports_per_user,
+        "supports_withdrawable": bool(supports_withdrawable),
+        "hide_tallies_until_closed": bool(hide_tallies_until_closed),
+        "edit_window_minutes": edit_window_minutes,
+        "comments_open": bool(comments_open),
+        "premoderate_new_accounts": bool(premoderate_new_accounts),
+        "supporting_roles": roles,
+    }
+    return _apply_changes(forum, "forum.update_rules", values, actor=actor)
+
+
+# Themes -----------------------------------------------------------------------------------
+def get_forum_theme(forum: Forum, theme_id: int) -> Theme | None:
+    """One of ``forum``'s themes (retired ones included), or None."""
+    return next((theme for theme in forum.themes if theme.id == theme_id), None)
+
+
+def _clean_theme(title: str | None, description: str | None) -> dict:
+    return {
+        "title": _required_text(title, max_length=300, empty=_("Vui lòng nhập tên nhóm vấn đề."),
+                                too_long=_("Tên nhóm vấn đề quá dài (tối đa %(max)s ký tự).", max=300)),
+        "description": normalize_text(description, multiline=True),
+    }
+
+
+def add_theme(forum: Forum, *, title: str, description: str = "", actor) -> Theme:
+    """A new theme, last in the forum's order."""
+    _check_organizer(actor, _("Chỉ Ban tổ chức mới được sửa nhóm vấn đề."))
+    values = _clean_theme(title, description)
+    theme = Theme(forum=forum, position=max((t.position for t in forum.themes), default=-1) + 1, **values)
+    db.session.add(theme)
+    db.session.flush()
+    record_audit("forum.add_theme", forum, actor=actor, after={"theme_id": theme.id, **values})
+    return theme
+
+
+def update_theme(theme: Theme, *, title: str, description: str = "", actor) -> list[str]:
+    """Rename a theme or change its description; its proposals stay with it."""
+    _check_organizer(actor, _("Chỉ Ban tổ chức mới được sửa nhóm vấn đề."))
+    return _apply_changes(theme, "forum.update_theme", _clean_theme(title, description), actor=actor)
+
+
+def set_theme_retired(theme: Theme, retired: bool, *, actor) -> bool:
+    """Retire a theme (it takes no new proposals, keeps those it has) or restore it."""
+    _check_organizer(actor, _("Chỉ Ban tổ chức mới được sửa nhóm vấn đề."))
+    return bool(_apply_changes(theme, "forum.retire_theme" if retired else "forum.restore_theme",
+                               {"is_retired": bool(retired)}, actor=actor))
+
+
+def move_theme(theme: Theme, offset: int, *, actor) -> bool:
+    """Move a theme one place up (-1) or down (+1) in its forum's order; False at an end."""
+    _check_organizer(actor, _("Chỉ Ban tổ chức mới được sửa nhóm vấn đề."))
+    if offset not in (-1, 1):
+        raise InvalidAction(_("Hướng di chuyển không hợp lệ."))
+    themes = sorted(theme.forum.themes, key=lambda t: (t.position, t.id))
+    index = themes.index(theme)
+    other = index + offset
+    if not 0 <= other < len(themes):
+        return False
+    before = [t.id for t in themes]
+    themes[index], themes[other] = themes[other], themes[index]
+    for position, item in enumerate(themes):
+        item.position = position
+    record_audit("forum.reorder_themes", theme.forum, actor=actor, before={"theme_order": before},
+                 after={"theme_order": [t.id for t in themes]})
+    db.session.flush()
+    theme.forum.themes.sort(key=lambda t: t.position)
+    return True
+
+
+def get_forum_for_staff(forum_id: int) -> Forum | None:
+    """The forum with id ``forum_id`` and its themes, whatever its phase; for staff tools."""
+    return db.session.scalar(
+        sa.select(Forum).where(Forum.id == forum_id).options(so.selectinload(Forum.themes))
+    )

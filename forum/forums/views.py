@@ -4,6 +4,7 @@ The views compose services of several domains: the forums' own rows, the proposa
 and counts, and the supports.
 """
 from flask import Blueprint, abort, current_app, render_template, request
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from forum.core.pagecache import cached_page
@@ -13,6 +14,12 @@ from forum.proposals.services import ProposalSort
 from forum.votes import services as votes
 
 bp = Blueprint("forums", __name__)
+
+
+@bp.app_template_global("tallies_visible")
+def tallies_visible_to_viewer(forum) -> bool:
+    """For templates: may the visitor see ``forum``'s support counts (services.tallies_visible)?"""
+    return services.tallies_visible(forum, current_user)
 
 
 @bp.route("/")
@@ -50,6 +57,16 @@ def detail(slug: str):
 
 def _render_detail(forum, page: int) -> str:
     sort = ProposalSort.parse(request.args.get("sort"))
+    sorts = list(ProposalSort)
+    sort_note = None
+    show_tallies = services.tallies_visible(forum, current_user)
+    if not show_tallies:
+        # An order by supports would reveal the hidden counts.
+        sorts.remove(ProposalSort.SUPPORTS)
+        if sort is ProposalSort.SUPPORTS:
+            sort = ProposalSort.NEWEST
+            if "sort" in request.args:
+                sort_note = _("Số ủng hộ đang được giữ kín nên hiến kế được xếp theo thời gian gửi.")
     theme_id = services.parse_theme_id(forum, request.args.get("theme"))
     theme_counts = services.count_public_proposals_by_theme(forum)
     pagination = proposals.list_proposals(
@@ -68,7 +85,9 @@ def _render_detail(forum, page: int) -> str:
         units=services.list_participating_units(forum),
         pagination=pagination,
         sort=sort,
-        sorts=list(ProposalSort),
+        sorts=sorts,
+        sort_note=sort_note,
+        show_tallies=show_tallies,
         theme_id=theme_id,
         supported_ids=votes.supported_proposal_ids(current_user, [p.id for p in pagination.items]),
     )

@@ -5,16 +5,19 @@ Both only read: no commit. Visibility is decided by the search services.
 """
 from __future__ import annotations
 
+import dataclasses
 import re
 
 from flask import Blueprint, make_response, render_template, request
+from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
 
 from forum.core.rate_limits import user_or_address_key
 from forum.extensions import limiter
-from forum.forums.services import list_visible_forums_with_themes
+from forum.forums.services import list_visible_forums_with_themes, tallies_visible
 from forum.search import services
+from forum.search.backend import Sort
 from forum.search.forms import SearchForm
 from forum.search.query import clean_query_text
 
@@ -68,6 +71,15 @@ def index():
     form = SearchForm(request.args, forums=list_visible_forums_with_themes(current_user))
     valid = form.validate()
     criteria = form.criteria()
+    sort_note = None
+    if criteria.sort == Sort.SUPPORTS:
+        # An order by supports would reveal the counts of forums that keep them hidden.
+        hiding = {forum.id for forum in form.forums if not tallies_visible(forum, current_user)}
+        if hiding and (criteria.forum_id is None or criteria.forum_id in hiding):
+            criteria = dataclasses.replace(criteria, sort=Sort.RELEVANCE.value)
+            form.sort.data = Sort.RELEVANCE.value
+            sort_note = _("Số ủng hộ đang được giữ kín ở diễn đàn này hoặc ở một số diễn đàn, nên kết quả được "
+                          "xếp theo mức liên quan.")
     results = None
     if criteria.text:
         results = services.search_contributions(
@@ -90,7 +102,8 @@ def index():
         status = 200
     template = "search/_results.html" if wants_fragment() else "search/index.html"
     return _fragment_response(
-        render_template(template, form=form, criteria=criteria, results=results, max_page=services.MAX_PAGE),
+        render_template(template, form=form, criteria=criteria, results=results, max_page=services.MAX_PAGE,
+                        sort_note=sort_note),
         status,
     )
 
