@@ -110,6 +110,7 @@ def register_organizer_area(app: Flask) -> None:
     """The organizer area is one blueprint; each of its parts adds its routes on import."""
     from forum.admin.area import bp
     from forum.admin.activation import views as _activation  # noqa: F401
+    from forum.admin.forums import views as _forums  # noqa: F401
     from forum.admin.home import views as _home  # noqa: F401
 
     app.register_blueprint(bp)

@@ -27,6 +27,7 @@ from flask import current_app
 from werkzeug.security import generate_password_hash
 
 from forum.auth.models import Role, User
+from forum.core.database import utcnow
 from forum.core.markup import render_markup
 from forum.core.text import normalize_text
 from forum.extensions import db
@@ -138,6 +139,20 @@ def _forum_values(item: dict) -> dict:
     }
 
 
+# Settings a demo forum gets when it is created (like its phase, never reset afterwards, so
+# organizers may change them): forum 7 runs on a schedule around the day of seeding, and
+# forum 8 keeps its support tallies hidden until it closes.
+DEMO_SCHEDULES = {7: {"proposals_open_at": -10, "supports_open_at": -10, "proposals_close_at": 5,
+                      "supports_close_at": 12}}  # days from the moment of seeding
+DEMO_RULES = {8: {"hide_tallies_until_closed": True, "max_supports_per_user": 5}}
+
+
+def _demo_settings(number: int) -> dict:
+    now = utcnow().replace(minute=0, second=0, microsecond=0)
+    settings = {column: now + timedelta(days=days) for column, days in DEMO_SCHEDULES.get(number, {}).items()}
+    return settings | DEMO_RULES.get(number, {})
+
+
 def seed_forums(facts: dict, report: SeedReport) -> dict[int, Forum]:
     """Upsert the forums by number and their themes by position; returns them by number."""
     existing = {forum.number: forum for forum in db.session.scalars(sa.select(Forum))}
@@ -146,7 +161,7 @@ def seed_forums(facts: dict, report: SeedReport) -> dict[int, Forum]:
         values = _forum_values(item)
         forum = existing.get(item["number"])
         if forum is None:
-            forum = Forum(number=item["number"], phase=item["phase"], **values)
+            forum = Forum(number=item["number"], phase=item["phase"], **values, **_demo_settings(item["number"]))
             db.session.add(forum)
             report.forums_created += 1
         elif _assign(forum, values):

@@ -3,6 +3,9 @@
 Console commands are for organizers and IT staff with shell access; like views, they call
 the domains' services and commit once.
 """
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
 import click
 import sqlalchemy as sa
 from flask.cli import AppGroup
@@ -11,14 +14,25 @@ from flask_babel import gettext as _
 from forum import demo
 from forum.auth.activation.services import issue_code
 from forum.auth.services import existing_emails, get_user_by_email
+from forum.core.errors import DomainError
+from forum.core.formatting import datetime_filter
 from forum.extensions import db
 from forum.forums import services
 from forum.forums.models import Phase
 from forum.proposals.services import count_all_proposals_by_forum
 
 forum_cli = AppGroup(
-    "forum", help="Diễn đàn: dữ liệu mẫu (seed-demo, demo-logins), danh sách (list), giai đoạn (set-phase)."
+    "forum",
+    help="Diễn đàn: dữ liệu mẫu (seed-demo, demo-logins), danh sách (list), giai đoạn (set-phase), lịch (schedule).",
 )
+
+VIETNAM_TIME = ZoneInfo("Asia/Ho_Chi_Minh")
+SCHEDULE_OPTIONS = {
+    "proposals_open_at": "--proposals-open",
+    "proposals_close_at": "--proposals-close",
+    "supports_open_at": "--supports-open",
+    "supports_close_at": "--supports-close",
+}
 
 TITLE_WIDTH = 80
 
@@ -122,3 +136,62 @@ def set_phase_command(number: int, phase: str):
     db.session.commit()
     click.echo(_("Diễn đàn số %(number)s: «%(old)s» → «%(new)s».", number=number, old=old_label,
                  new=forum.phase_label))
+
+
+_KEEP = object()
+
+
+def _parse_moment(value: str | None, option: str):
+    """``2026-12-01 08:00`` (Vietnam time) → aware datetime; ``none`` → None (no such
+    moment); an option not given → ``_KEEP``."""
+    if value is None:
+        return _KEEP
+    if value.strip().lower() == "none":
+        return None
+    for pattern in ("%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M", "%d/%m/%Y %H:%M"):
+        try:
+            return datetime.strptime(value.strip(), pattern).replace(tzinfo=VIETNAM_TIME)
+        except ValueError:
+            continue
+    raise click.BadParameter(_("Thời điểm không hợp lệ: «%(value)s» (ví dụ 2026-12-01 08:00).", value=value),
+                             param_hint=option)
+
+
+@forum_cli.command("schedule")
+@click.argument("number", type=click.IntRange(1, 10))
+@click.option("--proposals-open", help="Mở nhận hiến kế, giờ Việt Nam: 2026-12-01 08:00 (none: bỏ mốc).")
+@click.option("--proposals-close", help="Ngừng nhận hiến kế (giờ Việt Nam; none: bỏ mốc).")
+@click.option("--supports-open", help="Bắt đầu nhận ủng hộ (giờ Việt Nam; none: bỏ mốc).")
+@click.option("--supports-close", help="Ngừng nhận ủng hộ và kết thúc (giờ Việt Nam; none: bỏ mốc).")
+def schedule_command(number: int, **options):
+    """Xem hoặc đặt lịch của diễn đàn số NUMBER; mốc không nêu giữ nguyên."""
+    forum = services.get_forum_by_number(number)
+    if forum is None:
+        raise click.ClickException(_("Không có diễn đàn số %(number)s.", number=number))
+    values = {}
+    for column, option in SCHEDULE_OPTIONS.items():
+        given = _parse_moment(options[option.lstrip("-").replace("-", "_")], option)
+        values[column] = _aware(getattr(forum, column)) if given is _KEEP else given
+    if any(value is not None for value in options.values()):
+        try:
+            changed = services.update_forum_schedule(forum, **values, actor=None)
+        except DomainError as error:
+            raise click.ClickException(str(error)) from error
+        db.session.commit()
+        if not changed:
+            click.echo(_("Lịch không thay đổi."))
+    labels = {
+        "proposals_open_at": _("Mở nhận hiến kế"), "proposals_close_at": _("Ngừng nhận hiến kế"),
+        "supports_open_at": _("Bắt đầu nhận ủng hộ"), "supports_close_at": _("Ngừng nhận ủng hộ và kết thúc"),
+    }
+    for column, label in labels.items():
+        moment = getattr(forum, column)
+        click.echo(f"  {label}: {datetime_filter(_aware(moment)) if moment else '—'}")
+    click.echo(_("Giai đoạn đang áp dụng: %(phase)s", phase=forum.phase_label))
+
+
+def _aware(moment):
+    """SQLite hands stored moments back without their (UTC) time zone."""
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=ZoneInfo("UTC"))

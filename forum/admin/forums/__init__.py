@@ -1,0 +1,1 @@
+"""Organizer area: forum settings, schedule, rules and themes."""
