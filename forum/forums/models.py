@@ -51,6 +51,18 @@ def _as_utc(moment: datetime | None) -> datetime | None:
     return moment.replace(tzinfo=UTC)
 
 
+def decide_phase(phase: str, phase_set_at: datetime | None, moments: dict, now: datetime | None = None):
+    """``Forum.phase_decision`` on plain values (the search index computes it from rows):
+    ``moments`` maps the columns of ``SCHEDULE_EVENTS`` to their datetimes or None."""
+    now = now or utcnow()
+    decided, source, since = Phase(phase), PhaseSource.MANUAL, _as_utc(phase_set_at)
+    for column, scheduled in SCHEDULE_EVENTS:
+        moment = _as_utc(moments.get(column))
+        if moment is not None and moment <= now and (since is None or moment >= since):
+            decided, source, since = scheduled, PhaseSource.SCHEDULE, moment
+    return decided, source, since
+
+
 class PhaseSource(enum.StrEnum):
     """What put a forum in its current phase."""
 
@@ -132,13 +144,9 @@ class Forum(db.Model):
         (no scheduler process); and a choice by hand after a moment overrides it until
         the next moment. A tie goes to the schedule.
         """
-        now = now or utcnow()
-        phase, source, since = Phase(self.phase), PhaseSource.MANUAL, _as_utc(self.phase_set_at)
-        for column, scheduled in SCHEDULE_EVENTS:
-            moment = _as_utc(getattr(self, column))
-            if moment is not None and moment <= now and (since is None or moment >= since):
-                phase, source, since = scheduled, PhaseSource.SCHEDULE, moment
-        return phase, source, since
+        return decide_phase(
+            self.phase, self.phase_set_at, {column: getattr(self, column) for column, _phase in SCHEDULE_EVENTS}, now
+        )
 
     def effective_phase(self, now: datetime | None = None) -> Phase:
         return self.phase_decision(now)[0]

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from forum.extensions import db
-from forum.forums.models import Forum, Phase
+from forum.forums.models import SCHEDULE_EVENTS, Forum, Phase, decide_phase
 from forum.proposals.models import Comment, Proposal, ProposalStatus
 from forum.search.backend import Kind, SearchDocument, Visibility, document_key
 
@@ -81,7 +81,7 @@ def _proposal_select() -> sa.Select:
     return sa.select(
         Proposal.id, Proposal.forum_id, Proposal.theme_id, Proposal.author_id, Proposal.status,
         Proposal.is_hidden, Proposal.created_at, Proposal.support_count, Proposal.title, Proposal.body,
-        Forum.phase,
+        *_forum_phase_columns(),
     ).join(Forum, Forum.id == Proposal.forum_id)
 
 
@@ -91,7 +91,7 @@ def _comment_select() -> sa.Select:
         sa.select(
             Comment.id, Comment.proposal_id, Comment.author_id, Comment.is_hidden, Comment.created_at,
             Comment.body, parent.is_hidden, Proposal.forum_id, Proposal.theme_id, Proposal.status,
-            Proposal.is_hidden, Forum.phase,
+            Proposal.is_hidden, *_forum_phase_columns(),
         )
         .join(Proposal, Proposal.id == Comment.proposal_id)
         .join(Forum, Forum.id == Proposal.forum_id)
@@ -99,9 +99,19 @@ def _comment_select() -> sa.Select:
     )
 
 
+def _forum_phase_columns() -> tuple:
+    return (Forum.phase, Forum.phase_set_at, *(getattr(Forum, column) for column, _phase in SCHEDULE_EVENTS))
+
+
+def _phase_in_force(phase, phase_set_at, *moments) -> str:
+    """The forum's phase when the document is built (its schedule may have moved it)."""
+    return decide_phase(phase, phase_set_at, dict(zip((c for c, _p in SCHEDULE_EVENTS), moments)))[0].value
+
+
 def _proposal_document(row) -> SearchDocument:
     (id_, forum_id, theme_id, author_id, status, is_hidden, created_at, support_count, title, body,
-     phase) = row
+     *forum_phase) = row
+    phase = _phase_in_force(*forum_phase)
     return SearchDocument(
         kind=Kind.PROPOSAL.value, entity_id=id_, proposal_id=id_, forum_id=forum_id, theme_id=theme_id,
         author_id=author_id, status=status,
@@ -112,7 +122,8 @@ def _proposal_document(row) -> SearchDocument:
 
 def _comment_document(row) -> SearchDocument:
     (id_, proposal_id, author_id, is_hidden, created_at, body, parent_hidden, forum_id, theme_id,
-     status, proposal_hidden, phase) = row
+     status, proposal_hidden, *forum_phase) = row
+    phase = _phase_in_force(*forum_phase)
     return SearchDocument(
         kind=Kind.COMMENT.value, entity_id=id_, proposal_id=proposal_id, forum_id=forum_id, theme_id=theme_id,
         author_id=author_id, status=status,

@@ -28,6 +28,9 @@ from forum.search.models import OutboxEntity, SearchOutbox
 PROPOSAL_FIELDS = ("title", "body", "author_id", "author", "created_at")
 # ...its counters only (a support toggle: no text to analyse again)...
 COUNT_FIELDS = ("support_count",)
+# What the phase in force depends on (forums.models.Forum.phase_decision): a change
+# re-indexes the forum, whose visibility follows it.
+FORUM_PHASE_FIELDS = ("phase", "phase_set_at", "proposals_open_at", "proposals_close_at", "supports_close_at")
 # ...and those that its comments inherit (visibility, status, place).
 PROPOSAL_THREAD_FIELDS = ("status", "is_hidden", "theme_id", "theme", "forum_id", "forum")
 COMMENT_FIELDS = ("body", "proposal_id", "proposal", "parent_id", "parent", "author_id", "author",
@@ -125,7 +128,7 @@ def _after_flush(session: so.Session, _flush_context) -> None:
                 items.add((OutboxEntity.THREAD, obj.proposal_id))
             elif _changed(obj, COMMENT_FIELDS):
                 items.add((OutboxEntity.COMMENT, obj.id))
-        elif isinstance(obj, Forum) and _changed(obj, ("phase",)):
+        elif isinstance(obj, Forum) and _changed(obj, FORUM_PHASE_FIELDS):
             items.add((OutboxEntity.FORUM, obj.id))
     _write(session, items)
 
@@ -188,7 +191,7 @@ def _on_orm_execute(state: so.ORMExecuteState) -> None:
                     items.update((OutboxEntity.THREAD, i) for i in _matched_ids(state, table, "proposal_id"))
                 if columns is None or columns & _COMMENT_DOCUMENT_COLUMNS:
                     items.update((OutboxEntity.COMMENT, i) for i in _matched_ids(state, table))
-            elif name == "forums" and (columns is None or columns & {"id", "phase"}):
+            elif name == "forums" and (columns is None or columns & {"id", *FORUM_PHASE_FIELDS}):
                 items.update((OutboxEntity.FORUM, i) for i in _matched_ids(state, table))
         else:
             ids = _matched_ids(state, table)

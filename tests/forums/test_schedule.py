@@ -9,6 +9,7 @@ from forum.core.database import utcnow
 from forum.core.errors import InvalidAction, PermissionDenied
 from forum.forums import services
 from forum.forums.models import Forum, Phase, PhaseSource
+from forum.search import engines, indexer
 from tests.factories import make_forum, make_proposal, make_user
 
 T0 = datetime(2026, 12, 1, 1, 0, tzinfo=UTC)  # 08:00 in Vietnam
@@ -133,3 +134,13 @@ def test_only_organizers_set_the_schedule(app):
             services.update_forum_schedule(forum, proposals_open_at=T0, proposals_close_at=None, supports_open_at=None,
                                            supports_close_at=None, actor=make_user(role="moderator"))
         assert forum.proposals_open_at is None
+
+
+def test_search_finds_the_proposals_of_a_forum_its_schedule_opened(app, client, auth):
+    with app.app_context():
+        forum = make_forum(phase="draft", proposals_open_at=utcnow() - HOUR)
+        proposal = make_proposal(forum, make_user(), title="Sáng kiến nhà trọ cho công nhân")
+        indexer.drain_outbox(engines.get_backend())
+        email, proposal_id = make_user().email, proposal.id
+    auth.login(email)
+    assert f"/proposals/{proposal_id}" in client.get("/search?q=nhà trọ công nhân").get_data(as_text=True)

@@ -315,12 +315,13 @@ class PostgresBackend(PostgresPlanner, SearchBackend):
                         f"WITH candidates AS ({candidates('every', every_share)} UNION "
                         f"{candidates('rare', rare_share)}) "
                         f"SELECT entity_id, in_title + shared / 100.0 + rank / 1000.0 AS score FROM ("
-                        f"  SELECT e.entity_id, e.support_count, e.created_at, {' + '.join(shared)} AS shared,"
+                        f"  SELECT e.entity_id, e.created_at, {' + '.join(shared)} AS shared,"
                         f"    {' + '.join(in_title)} AS in_title,"
                         f"    ts_rank(e.tsv_fold, CAST(:some AS tsquery), 32) AS rank"
                         f"  FROM candidates c JOIN {TABLE} e ON e.key = c.key) AS ranked "
                         f"WHERE shared >= :needed "
-                        f"ORDER BY in_title DESC, shared DESC, rank DESC, support_count DESC, created_at DESC "
+                        # Never support counts: a forum may hide them (forums.services.tallies_visible).
+                        f"ORDER BY in_title DESC, shared DESC, rank DESC, created_at DESC "
                         f"LIMIT :limit"
                     ),
                     params,
