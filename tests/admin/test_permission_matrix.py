@@ -64,6 +64,28 @@ CASES = [
          data=lambda w: {"scope": "all"}),
     Case("admin.activation_person_code", "POST", ORGANIZERS,
          lambda w: f"/organizer/activation/people/{w.person}/code"),
+    # Forum settings (forum/admin/forums/views.py): organizers and admins, every forum.
+    Case("admin.forums", "GET", ORGANIZERS, lambda w: "/organizer/forums"),
+    Case("admin.forum_edit", "GET", ORGANIZERS, lambda w: f"/organizer/forums/{w.forum_here}"),
+    Case("admin.forum_details", "POST", ORGANIZERS, lambda w: f"/organizer/forums/{w.forum_here}/details", 302,
+         lambda w: {"details-title": "Tên chính thức"}),
+    Case("admin.forum_phase", "POST", ORGANIZERS, lambda w: f"/organizer/forums/{w.forum_here}/phase", 302,
+         lambda w: {"phase-phase": "voting"}),
+    Case("admin.forum_schedule", "POST", ORGANIZERS, lambda w: f"/organizer/forums/{w.forum_here}/schedule", 302,
+         lambda w: {"schedule-supports_close_at": "2030-01-01T08:00"}),
+    Case("admin.forum_rules", "POST", ORGANIZERS, lambda w: f"/organizer/forums/{w.forum_here}/rules", 302,
+         lambda w: {"rules-max_supports_per_user": "3", "rules-supporting_roles": "delegate"}),
+    Case("admin.theme_add", "POST", ORGANIZERS, lambda w: f"/organizer/forums/{w.forum_here}/themes", 302,
+         lambda w: {"new-theme-title": "Nhóm mới"}),
+    Case("admin.theme_update", "POST", ORGANIZERS,
+         lambda w: f"/organizer/forums/{w.forum_here}/themes/{w.theme_here}", 302,
+         lambda w: {f"theme-{w.theme_here}-title": "Tên mới"}),
+    Case("admin.theme_move", "POST", ORGANIZERS,
+         lambda w: f"/organizer/forums/{w.forum_here}/themes/{w.theme_here}/move", 302,
+         lambda w: {"direction": "down"}),
+    Case("admin.theme_retire", "POST", ORGANIZERS,
+         lambda w: f"/organizer/forums/{w.forum_here}/themes/{w.theme_here}/retire", 302,
+         lambda w: {"retired": "1"}),
 ]
 
 

@@ -48,7 +48,7 @@ def _edit_url(forum: Forum, anchor: str) -> str:
     return url_for("admin.forum_edit", forum_id=forum.id, _anchor=anchor)
 
 
-def _render_edit(forum: Forum, status: int = 200, *, error: str | None = None, **forms):
+def _render_edit(forum: Forum, status: int = 200, *, error: str | None = None, error_section: str = "", **forms):
     """The settings page, with the forms given (posted, with their errors) and the others
     filled from the forum."""
     forms.setdefault("details", details_form(forum))
@@ -63,6 +63,7 @@ def _render_edit(forum: Forum, status: int = 200, *, error: str | None = None, *
         forum=forum,
         forms=forms,
         error=error,
+        error_section=error_section,
         phase_in_force=phase,
         phase_source=source,
         phase_since=since,
@@ -89,13 +90,13 @@ def _save(forum: Forum, form_name: str, form, save, *, anchor: str, success: str
         except DomainError as error:
             db.session.rollback()
             forum = _forum_or_404(forum.id)
-            return _render_edit(forum, UNPROCESSABLE, error=str(error), **{form_name: form})
+            return _render_edit(forum, UNPROCESSABLE, error=str(error), error_section=anchor, **{form_name: form})
         db.session.commit()
         flash(success if changed else _("Không có gì thay đổi."), "success" if changed else "info")
         return redirect(_edit_url(forum, anchor))
     errors = [str(error) for field_errors in form.errors.values() for error in field_errors if isinstance(error, str)]
     summary = _("Chưa lưu: %(errors)s", errors=" ".join(errors)) if errors else None
-    return _render_edit(forum, UNPROCESSABLE, error=summary, **{form_name: form})
+    return _render_edit(forum, UNPROCESSABLE, error=summary, error_section=anchor, **{form_name: form})
 
 
 @bp.post("/forums/<id:forum_id>/details")
@@ -202,7 +203,7 @@ def theme_move(forum_id: int, theme_id: int):
     form = ThemeActionForm()
     offsets = {"up": -1, "down": 1}
     if form.direction.data not in offsets:
-        return _render_edit(forum, UNPROCESSABLE, error=_("Hướng di chuyển không hợp lệ."))
+        return _render_edit(forum, UNPROCESSABLE, error=_("Hướng di chuyển không hợp lệ."), error_section="themes")
     return _save(
         forum, "theme_action", form, lambda: services.move_theme(theme, offsets[form.direction.data], actor=current_user),
         anchor="themes", success=_("Đã đổi thứ tự nhóm vấn đề."),
@@ -216,7 +217,7 @@ def theme_retire(forum_id: int, theme_id: int):
     theme = _theme_or_404(forum, theme_id)
     form = ThemeActionForm()
     if form.retired.data not in ("0", "1"):
-        return _render_edit(forum, UNPROCESSABLE, error=_("Thao tác không hợp lệ."))
+        return _render_edit(forum, UNPROCESSABLE, error=_("Thao tác không hợp lệ."), error_section="themes")
     retired = form.retired.data == "1"
     return _save(
         forum, "theme_action", form, lambda: services.set_theme_retired(theme, retired, actor=current_user),
