@@ -74,7 +74,7 @@ CASES = [
     Case("admin.forum_schedule", "POST", ORGANIZERS, lambda w: f"/organizer/forums/{w.forum_here}/schedule", 302,
          lambda w: {"schedule-supports_close_at": "2030-01-01T08:00"}),
     Case("admin.forum_rules", "POST", ORGANIZERS, lambda w: f"/organizer/forums/{w.forum_here}/rules", 302,
-         lambda w: {"rules-max_supports_per_user": "3", "rules-supporting_roles": "delegate"}),
+         lambda w: {"rules-max_supports_per_user": "3", "supporting_roles": "delegate"}),
     Case("admin.theme_add", "POST", ORGANIZERS, lambda w: f"/organizer/forums/{w.forum_here}/themes", 302,
          lambda w: {"new-theme-title": "Nhóm mới"}),
     Case("admin.theme_update", "POST", ORGANIZERS,

@@ -10,8 +10,10 @@ from flask_login import current_user
 from forum.admin.access import is_organizer, organizer_required
 from forum.admin.area import Section, add_section, bp
 from forum.admin.forums.forms import (
-    PhaseForm, RulesForm, ScheduleForm, ThemeActionForm, ThemeForm, details_form, to_local_input,
+    DetailsForm, PhaseForm, RulesForm, ScheduleForm, ThemeActionForm, ThemeForm, chair_rows, chairs_from, parse_day,
+    roles_from,
 )
+from forum.auth.models import Role
 from forum.core.errors import DomainError
 from forum.extensions import db
 from forum.forums import services
@@ -48,14 +50,22 @@ def _edit_url(forum: Forum, anchor: str) -> str:
     return url_for("admin.forum_edit", forum_id=forum.id, _anchor=anchor)
 
 
-def _render_edit(forum: Forum, status: int = 200, *, error: str | None = None, error_section: str = "", **forms):
-    """The settings page, with the forms given (posted, with their errors) and the others
-    filled from the forum."""
-    forms.setdefault("details", details_form(forum))
+def _details_form(forum: Forum) -> DetailsForm:
+    return DetailsForm(formdata=None, prefix="details", data={
+        "title": forum.title, "description": forum.description, "time_of_day": forum.time_of_day,
+        "venue": forum.venue, "keynote": forum.keynote,
+        "held_on": forum.held_on.isoformat() if forum.held_on else "",
+    })
+
+
+def _render_edit(forum: Forum, status: int = 200, *, error: str | None = None, error_section: str = "",
+                 chairs=None, roles=None, **forms):
+    """The settings page, with the forms given (posted, with their errors and what was
+    typed) and the others filled from the forum."""
+    forms.setdefault("details", _details_form(forum))
     forms.setdefault("phase", PhaseForm(formdata=None, prefix="phase", data={"phase": forum.current_phase.value}))
-    forms.setdefault("schedule", ScheduleForm(formdata=None, prefix="schedule", obj=forum))
-    rules = RulesForm(formdata=None, prefix="rules", obj=forum)
-    forms.setdefault("rules", rules)
+    forms.setdefault("schedule", ScheduleForm(formdata=None, prefix="schedule").fill(forum))
+    forms.setdefault("rules", RulesForm(formdata=None, prefix="rules").fill(forum))
     forms.setdefault("new_theme", ThemeForm(formdata=None, prefix="new-theme"))
     phase, source, since = forum.phase_decision()
     return render_template(
@@ -64,13 +74,15 @@ def _render_edit(forum: Forum, status: int = 200, *, error: str | None = None, e
         forms=forms,
         error=error,
         error_section=error_section,
+        chairs=chair_rows(forum.chairs) if chairs is None else chairs,
+        roles=[(role.value, role.label) for role in Role],
+        chosen_roles=set(forum.supporting_roles or ()) if roles is None else set(roles),
         phase_in_force=phase,
         phase_source=source,
         phase_since=since,
         PhaseSource=PhaseSource,
         theme_forms={theme.id: ThemeForm(formdata=None, prefix=f"theme-{theme.id}", obj=theme)
                      for theme in forum.themes},
-        to_local_input=to_local_input,
         admin_section="admin.forums",
     ), status
 
@@ -81,37 +93,40 @@ def forum_edit(forum_id: int):
     return _render_edit(_forum_or_404(forum_id))
 
 
-def _save(forum: Forum, form_name: str, form, save, *, anchor: str, success: str):
+def _save(forum: Forum, form_name: str, form, save, *, anchor: str, success: str, **typed):
     """Validate ``form``, run ``save`` (a service call), commit once and go back to the
-    section; on bad input the page again with what was typed, 422."""
+    section; on bad input the page again with what was typed (``typed``: the lists the
+    form does not hold), 422."""
     if form.validate_on_submit():
         try:
             changed = save()
         except DomainError as error:
             db.session.rollback()
             forum = _forum_or_404(forum.id)
-            return _render_edit(forum, UNPROCESSABLE, error=str(error), error_section=anchor, **{form_name: form})
+            return _render_edit(forum, UNPROCESSABLE, error=str(error), error_section=anchor, **typed,
+                                **{form_name: form})
         db.session.commit()
         flash(success if changed else _("Không có gì thay đổi."), "success" if changed else "info")
         return redirect(_edit_url(forum, anchor))
     errors = [str(error) for field_errors in form.errors.values() for error in field_errors if isinstance(error, str)]
     summary = _("Chưa lưu: %(errors)s", errors=" ".join(errors)) if errors else None
-    return _render_edit(forum, UNPROCESSABLE, error=summary, error_section=anchor, **{form_name: form})
+    return _render_edit(forum, UNPROCESSABLE, error=summary, error_section=anchor, **typed, **{form_name: form})
 
 
 @bp.post("/forums/<id:forum_id>/details")
 @organizer_required
 def forum_details(forum_id: int):
     forum = _forum_or_404(forum_id)
-    form = details_form(forum, formdata=request.form)
+    form = DetailsForm(prefix="details")
+    chairs = chairs_from(request.form)
     return _save(
         forum, "details", form,
         lambda: services.update_forum_details(
-            forum, title=form.title.data, description=form.description.data, held_on=form.held_on.data,
-            time_of_day=form.time_of_day.data, venue=form.venue.data, chairs=form.chair_rows(),
+            forum, title=form.title.data, description=form.description.data, held_on=parse_day(form.held_on.data),
+            time_of_day=form.time_of_day.data, venue=form.venue.data, chairs=chairs,
             keynote=form.keynote.data, actor=current_user,
         ),
-        anchor="details", success=_("Đã lưu thông tin diễn đàn."),
+        anchor="details", success=_("Đã lưu thông tin diễn đàn."), chairs=chairs,
     )
 
 
@@ -133,11 +148,7 @@ def forum_schedule(forum_id: int):
     form = ScheduleForm(prefix="schedule")
     return _save(
         forum, "schedule", form,
-        lambda: services.update_forum_schedule(
-            forum, proposals_open_at=form.proposals_open_at.data, proposals_close_at=form.proposals_close_at.data,
-            supports_open_at=form.supports_open_at.data, supports_close_at=form.supports_close_at.data,
-            actor=current_user,
-        ),
+        lambda: services.update_forum_schedule(forum, **form.moments(), actor=current_user),
         anchor="phase", success=_("Đã lưu lịch của diễn đàn."),
     )
 
@@ -147,17 +158,18 @@ def forum_schedule(forum_id: int):
 def forum_rules(forum_id: int):
     forum = _forum_or_404(forum_id)
     form = RulesForm(prefix="rules")
+    roles = roles_from(request.form)
     return _save(
         forum, "rules", form,
         lambda: services.update_forum_rules(
-            forum, max_supports_per_user=form.max_supports_per_user.data,
+            forum, max_supports_per_user=form.number("max_supports_per_user"),
             supports_withdrawable=form.supports_withdrawable.data,
             hide_tallies_until_closed=form.hide_tallies_until_closed.data,
-            edit_window_minutes=form.edit_window_minutes.data, comments_open=form.comments_open.data,
+            edit_window_minutes=form.number("edit_window_minutes"), comments_open=form.comments_open.data,
             premoderate_new_accounts=form.premoderate_new_accounts.data,
-            supporting_roles=form.supporting_roles.data, actor=current_user,
+            supporting_roles=roles, actor=current_user,
         ),
-        anchor="rules", success=_("Đã lưu quy định của diễn đàn."),
+        anchor="rules", success=_("Đã lưu quy định của diễn đàn."), roles=roles,
     )
 
 
