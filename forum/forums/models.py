@@ -214,9 +214,11 @@ class Forum(db.Model):
     @property
     def page_state(self) -> tuple:
         """What a page shows of this forum that could change while the database does
-        not: the phase it is in now. Stored pages (forum.core.pagecache) are keyed on
-        it, so a phase that ever follows a clock must be computed here too."""
-        return (self.phase,)
+        not: the phase in force (its schedule moves it), whether supports are taken yet,
+        and the next moment of the schedule. Stored pages (forum.core.pagecache) are
+        keyed on it; whether tallies show follows from these and the forum's row."""
+        now = utcnow()
+        return (self.effective_phase(now).value, self.accepts_supports_at(now), self.next_scheduled_change(now))
 
     def is_visible_to(self, user) -> bool:
         """Forums in draft (in force now) are visible to organizers and admins only."""

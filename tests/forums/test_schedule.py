@@ -144,3 +144,18 @@ def test_search_finds_the_proposals_of_a_forum_its_schedule_opened(app, client, 
         email, proposal_id = make_user().email, proposal.id
     auth.login(email)
     assert f"/proposals/{proposal_id}" in client.get("/search?q=nhà trọ công nhân").get_data(as_text=True)
+
+
+def test_stored_pages_follow_the_schedule_without_a_write(app, client, monkeypatch):
+    """Anonymous pages are kept per content version (forum.core.pagecache); a moment of the
+    schedule passing is no write, so the key holds the phase in force (Forum.page_state)."""
+    from forum.forums import models
+
+    with app.app_context():
+        forum = make_forum(proposals_close_at=utcnow() + HOUR, supports_close_at=utcnow() + 3 * HOUR)
+        slug = forum.slug
+    assert "Đang nhận hiến kế" in client.get(f"/forums/{slug}").get_data(as_text=True)
+    later = utcnow() + 2 * HOUR
+    monkeypatch.setattr(models, "utcnow", lambda: later)
+    html = client.get(f"/forums/{slug}").get_data(as_text=True)
+    assert "Đang bình chọn" in html and "Đang nhận hiến kế" not in html
