@@ -4,7 +4,7 @@ pre-moderation of new accounts, supporting roles) and the time of the last manua
 change; themes can be retired
 
 Revision ID: 17ea56861141
-Revises: 73f11f32264c
+Revises: 4fadfbab41f0
 Create Date: 2026-12-02 16:40:28.237281
 
 """
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '17ea56861141'
-down_revision = '73f11f32264c'
+down_revision = '4fadfbab41f0'
 branch_labels = None
 depends_on = None
 
