@@ -63,6 +63,7 @@ def _values(world: World, argument: str) -> list:
         "comment_id": [world.comment_id],
         "forum_id": [world.forum_id],
         "theme_id": [world.theme_id],
+        "code": ["khong-hop-le"],  # an activation code (one that is not valid)
     }
     if argument not in values:
         pytest.fail(f"the hidden-tally walk does not know how to fill <{argument}>: teach it")
