@@ -50,7 +50,12 @@ from flask_login import current_user
 from forum.extensions import db
 
 # Tables whose writes change nothing a cached page shows.
-UNVERSIONED_TABLES = frozenset({"search_entries", "search_outbox", "audit_entries", "content_version"})
+# (Activation codes, password reset requests and the mail outbox: the mail worker and
+# anonymous reset requests write them, and no public page shows them.)
+UNVERSIONED_TABLES = frozenset({
+    "search_entries", "search_outbox", "audit_entries", "content_version",
+    "activation_codes", "password_reset_requests", "mail_outbox",
+})
 MODES = ("on", "off", "verify")
 VERSION_ROW = 1
 BUMP_SQL = f"UPDATE content_version SET version = version + 1 WHERE id = {VERSION_ROW}"

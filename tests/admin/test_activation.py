@@ -264,3 +264,26 @@ def test_the_person_partial_offers_no_button_an_organizer_may_not_use(app, peopl
 def test_the_menu_has_the_entry_for_organizers(client, people):
     login(client, people["organizer"])
     assert 'href="/organizer/activation"' in client.get("/organizer/").get_data(as_text=True)
+
+
+def test_a_batch_reads_the_same_whatever_its_size(app, client, people, count_queries):
+    """Statements other than the audit log's (one entry per person, written row by row
+    on SQLite) do not grow with the batch: the codes go in with one INSERT and the sheet
+    reads nobody again after the commit."""
+    login(client, people["organizer"])
+    data = {"scope": "delegation", "delegation": "Đoàn Đà Nẵng"}
+
+    def statements() -> list[str]:
+        with count_queries() as counter:
+            response = client.post("/organizer/activation/sheet", data=data)
+        assert response.status_code == 200
+        return [s for s in counter.statements if not s.startswith("INSERT INTO audit_entries")]
+
+    one = statements()
+    for n in range(6):
+        person = new_unactivated_user(app, full_name=f"Đại biểu Đà Nẵng {n}")
+        with app.app_context():
+            db.session.get(User, person.id).delegation = "Đoàn Đà Nẵng"
+            db.session.commit()
+    assert len(sheet_codes(client.post("/organizer/activation/sheet", data=data).get_data(as_text=True))) == 7
+    assert len(statements()) == len(one)

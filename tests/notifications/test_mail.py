@@ -291,3 +291,19 @@ class TestResetRequestLimits:
                            environ_base={"REMOTE_ADDR": "10.0.9.9"}).status_code == 429
         assert client.post("/password/forgot", data={"email": "b@congdoan.vn"},
                            environ_base={"REMOTE_ADDR": "10.0.9.9"}).status_code == 200
+
+
+def test_mail_and_reset_requests_leave_the_page_cache_alone(app, client, runner, mailbox):
+    """No public page shows codes, requests or mails: writing them keeps cached pages."""
+    from forum.core.pagecache import ContentVersion
+
+    def version():
+        with app.app_context():
+            return db.session.scalar(sa.select(ContentVersion.version))
+
+    user = new_user(app)
+    before = version()
+    ask_for_reset(client, user.email)
+    runner.invoke(args=["mail", "deliver"])
+    assert len(mailbox.messages) == 1
+    assert version() == before

@@ -1,4 +1,6 @@
 """The XLSX copy of a batch of activation codes (the printable sheet's twin)."""
+from dataclasses import dataclass
+from datetime import datetime
 from io import BytesIO
 
 from flask_babel import gettext as _
@@ -17,7 +19,27 @@ def spreadsheet_text(value: str) -> str:
     return "'" + value if value.startswith(FORMULA_STARTS) else value
 
 
-def codes_workbook(issued: list[IssuedCode], *, link_for, local_time) -> bytes:
+@dataclass(frozen=True)
+class CodeCard:
+    """What a card (and an XLSX row) shows, as plain values: taken before the commit,
+    after which the accounts would be read again one by one."""
+
+    full_name: str
+    unit: str
+    email: str
+    delegation: str
+    code: str
+    purpose: str
+    expires_at: datetime
+
+    @classmethod
+    def of(cls, issued: IssuedCode) -> "CodeCard":
+        user = issued.user
+        return cls(user.full_name, user.unit, user.email, user.delegation, issued.code, issued.purpose,
+                   issued.expires_at)
+
+
+def codes_workbook(issued: list[CodeCard], *, link_for, local_time) -> bytes:
     """One row per code: delegation, name, unit, login email, code, link, expiry."""
     workbook = Workbook()
     sheet = workbook.active
@@ -31,13 +53,12 @@ def codes_workbook(issued: list[IssuedCode], *, link_for, local_time) -> bytes:
         cell.fill = PatternFill("solid", fgColor="B3131B")
         cell.alignment = Alignment(vertical="center", wrap_text=True)
     for number, item in enumerate(issued, start=1):
-        user = item.user
         sheet.append([
             number,
-            spreadsheet_text(user.delegation),
-            spreadsheet_text(user.full_name),
-            spreadsheet_text(user.unit),
-            spreadsheet_text(user.email),
+            spreadsheet_text(item.delegation),
+            spreadsheet_text(item.full_name),
+            spreadsheet_text(item.unit),
+            spreadsheet_text(item.email),
             item.code,
             link_for(item.code),
             local_time(item.expires_at),

@@ -14,7 +14,7 @@ from flask_login import current_user
 
 from forum.admin.access import is_organizer, organizer_required
 from forum.admin.activation.forms import EVERYONE, CodeBatchForm, PersonCodeForm
-from forum.admin.activation.sheets import XLSX_MIME_TYPE, codes_workbook
+from forum.admin.activation.sheets import XLSX_MIME_TYPE, CodeCard, codes_workbook
 from forum.admin.area import Section, add_section, bp
 from forum.auth.activation import services as codes
 from forum.core.errors import InvalidAction
@@ -123,12 +123,13 @@ def activation_sheet():
     if not issued:
         flash(_("Không có ai cần cấp mã trong phạm vi đã chọn."), "error")
         return redirect(url_for("admin.activation"))
+    cards = [CodeCard.of(item) for item in issued]
     db.session.commit()
     if delegation is None:
         title = _("Phiếu mã kích hoạt: tất cả các đoàn")
     else:
         title = _("Phiếu mã kích hoạt: %(delegation)s", delegation=delegation or _("Chưa xếp đoàn"))
-    return _sheet(issued, title=title, delegation=delegation)
+    return _sheet(cards, title=title, delegation=delegation)
 
 
 @bp.route("/activation/mail", methods=["POST"])
@@ -170,6 +171,7 @@ def activation_person_code(user_id: int):
         db.session.commit()
         flash(_("Đã cấp mã mới và xếp thư gửi tới %(email)s.", email=person.email), "success")
         return redirect(back)
-    db.session.commit()
+    cards = [CodeCard.of(issued)]
     title = _("Mã mới cho %(name)s", name=person.full_name)
-    return _sheet([issued], title=title, delegation=person.delegation)
+    db.session.commit()
+    return _sheet(cards, title=title, delegation=cards[0].delegation)

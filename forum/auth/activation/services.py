@@ -138,14 +138,14 @@ def issue_codes(users, *, actor, ttl: timedelta | None = None, now: datetime | N
     for user in users:
         code = generate_code()
         purpose = CodePurpose.RESET if user.password_hash else CodePurpose.ACTIVATION
-        rows.append(ActivationCode(
-            user_id=user.id, code_hash=hash_code(code), purpose=purpose.value,
-            created_by_id=getattr(actor, "id", None), created_at=now, expires_at=expires_at,
-        ))
+        rows.append({
+            "user_id": user.id, "code_hash": hash_code(code), "purpose": purpose.value,
+            "created_by_id": getattr(actor, "id", None), "created_at": now, "expires_at": expires_at,
+        })
         issued.append(IssuedCode(user=user, code=format_code(code), purpose=purpose.value, expires_at=expires_at))
         record_audit("auth.code_issued", user, actor=actor, reason=reason,
                      after={"purpose": purpose.value, "expires_at": expires_at.isoformat(timespec="seconds")})
-    db.session.add_all(rows)
+    db.session.execute(sa.insert(ActivationCode), rows)  # one statement for the whole batch
     db.session.flush()
     return issued
 
