@@ -4,7 +4,14 @@ SQLite (the embedded default) gets WAL, foreign keys and a busy timeout, and wri
 requests open their transaction with ``BEGIN IMMEDIATE``: concurrent writers then queue
 on the busy timeout instead of failing with "database is locked" when a read
 transaction tries to upgrade to a write one.
+
+Connections are checked before use only when they sat in the pool for a while
+(``DATABASE_PING_AFTER_IDLE_SECONDS``): SQLAlchemy's ``pool_pre_ping`` pings on every
+checkout, a round trip per request and several per search drain, to guard against what
+happens to idle connections (a server restart, a firewall dropping them). A connection
+that fails anyway makes its request fail (503) and SQLAlchemy renews the whole pool.
 """
+import time
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
@@ -24,8 +31,33 @@ def configure_engine(app: Flask) -> None:
     """Attach per-dialect connection settings to the app's engine."""
     with app.app_context():
         engine = db.engine
+    _ping_idle_connections(engine, app.config.get("DATABASE_PING_AFTER_IDLE_SECONDS", 1.0))
     if engine.dialect.name == "sqlite":
         _configure_sqlite(engine, busy_timeout_ms=app.config.get("SQLITE_BUSY_TIMEOUT_MS", 30000))
+
+
+_RETURNED_AT = "returned_to_pool_at"
+
+
+def _ping_idle_connections(engine: sa.Engine, idle_seconds: float) -> None:
+    """Ping a connection at checkout when it was idle for ``idle_seconds`` or more; a
+    failed ping makes the pool replace it (and retry) before anyone uses it."""
+
+    @sa.event.listens_for(engine, "connect")
+    @sa.event.listens_for(engine, "checkin")
+    def returned(_dbapi_connection, record):
+        if record is not None:
+            record.info[_RETURNED_AT] = time.monotonic()
+
+    @sa.event.listens_for(engine, "checkout")
+    def checkout(dbapi_connection, record, _proxy):
+        returned_at = record.info.get(_RETURNED_AT)
+        if returned_at is not None and time.monotonic() - returned_at < idle_seconds:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except Exception as error:
+            raise sa.exc.DisconnectionError(f"an idle connection failed its ping: {error}") from error
 
 
 def _wants_write_lock() -> bool:
