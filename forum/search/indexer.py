@@ -259,8 +259,11 @@ def drain_outbox(backend: SearchBackend, *, batch_size: int = 500, wait: float =
             return drained
         timeout = 0.0
         try:
-            while consumed := _drain_batch(backend, batch_size):
+            # A short batch was the last one: rows committed since are found by the
+            # re-check after the release, so no empty batch is read to make sure.
+            while (consumed := _drain_batch(backend, batch_size)) >= batch_size:
                 drained += consumed
+            drained += consumed
             _checkpoint("before_release")
         finally:
             lock.release()

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
+from sqlalchemy.sql import operators
 
 from forum.extensions import db
 from forum.forums.models import Forum, Theme
@@ -162,10 +163,29 @@ def _matched_ids(state: so.ORMExecuteState, table: sa.Table, column: str = "id")
         if column == "id":
             return ids
         return list(state.session.scalars(sa.select(table.c[column]).where(table.c.id.in_(ids))))
+    where = state.statement.whereclause
+    if column == "id" and _is_primary_key_equality(where, table):
+        # WHERE id = <value>: that id, without a query (at worst a row that does not
+        # exist, which the drain then finds missing and removes from the index: a no-op).
+        value = where.right.effective_value
+        if isinstance(params, dict):
+            value = params.get(where.right.key, value)
+        return [value] if value is not None else []
     select = sa.select(table.c[column]).distinct()
     if state.statement.whereclause is not None:
         select = select.where(state.statement.whereclause)
     return list(state.session.scalars(select, params if isinstance(params, dict) else None))
+
+
+def _is_primary_key_equality(where, table: sa.Table) -> bool:
+    return (
+        isinstance(where, sa.BinaryExpression)
+        and where.operator is operators.eq
+        and isinstance(where.left, sa.Column)
+        and where.left.compare(table.c.id)
+        and isinstance(where.right, sa.BindParameter)
+        and not where.right.expanding
+    )
 
 
 def _on_orm_execute(state: so.ORMExecuteState) -> None:

@@ -105,6 +105,18 @@ def test_batches_are_bounded(memory_app, thread):
     assert len(backend_of(app).calls) == 3  # 3 + 3 + 1 rows
 
 
+def test_a_short_batch_is_the_last_one_read(memory_app, thread, count_queries):
+    """Fewer rows than a batch: the outbox is read once, then checked once after the lock
+    is released (the check that strands no row), with no empty batch in between."""
+    app = memory_app
+    change(app, Proposal, thread["proposal"], support_count=4)
+    with count_queries() as counter:
+        assert drain(app, batch_size=3) == 1
+    reads = [s for s in counter.statements if "FROM search_outbox" in s and s.lstrip().upper().startswith("SELECT")]
+    assert len(reads) == 2, reads
+    assert_in_step(app)
+
+
 def test_hiding_a_proposal_reindexes_its_comments(memory_app, thread):
     app = memory_app
     change(app, Proposal, thread["proposal"], is_hidden=True)

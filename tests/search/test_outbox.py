@@ -210,6 +210,23 @@ def test_support_through_the_web_enqueues_the_counts(app, client, auth, ids):
     assert outbox_rows(app) == [("counts", ids["proposal"])]
 
 
+def test_an_update_by_primary_key_is_enqueued_without_a_query(app, ids, count_queries):
+    """A support's counter UPDATE names its row: no SELECT to find which rows it changes."""
+    with app.app_context(), count_queries() as counter:
+        db.session.execute(sa.update(Proposal).where(Proposal.id == ids["proposal"])
+                           .values(support_count=Proposal.support_count + 1))
+        db.session.execute(sa.update(Proposal).where(Proposal.id == sa.bindparam("pid"))
+                           .values(support_count=Proposal.support_count + 1), {"pid": ids["proposal"]})
+        db.session.commit()
+    assert [s for s in counter.statements if s.lstrip().upper().startswith("SELECT")] == []
+    assert outbox_rows(app) == [("counts", ids["proposal"]), ("counts", ids["proposal"])]
+    clear_outbox(app)
+    with app.app_context():  # an id that does not exist: enqueued, and the drain finds nothing to index
+        db.session.execute(sa.update(Proposal).where(Proposal.id == 999_999).values(support_count=1))
+        db.session.commit()
+    assert outbox_rows(app) == [("counts", 999_999)]
+
+
 def test_votes_repair_enqueues_the_corrected_proposals(app, runner, ids):
     with app.app_context():
         other = make_proposal(db.session.get(Forum, ids["forum"]), make_user())
