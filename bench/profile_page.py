@@ -9,7 +9,12 @@ with every SQL statement's execute call timed (SQLite computes most rows while t
 fetched: that time shows under ``fetchall`` in the profile). Prints the mean wall time per request, the statements of
 the last request (slowest first) and the functions with the most cumulative time.
 A path starting with POST (``"POST /proposals/1/support"``) is posted anonymously,
-which mostly shows the refusal; the load script measures the logged-in POSTs.
+which mostly shows the refusal, unless ``--login N`` logs in first (through the login
+form) as the manifest's N-th bench account: POSTs then carry its CSRF token in
+``X-CSRFToken`` and ``Accept: application/json``, as static/js/support.js sends them, and
+a support is withdrawn on every other request (``.../support`` and ``.../unsupport``
+in turn); a comment form is posted with ``--form 'body=...'``. Everything a request does
+after its response (the inline search drain) is counted with it.
 """
 from __future__ import annotations
 
@@ -34,6 +39,8 @@ def main(argv=None) -> int:
     parser.add_argument("path")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--top", type=int, default=25, help="functions to list")
+    parser.add_argument("--login", type=int, help="log in as the manifest's N-th bench account first")
+    parser.add_argument("--form", action="append", default=[], help="NAME=VALUE posted with a POST (repeatable)")
     parser.add_argument("--explain", action="store_true",
                         help="also print the plan of the slowest statement (EXPLAIN ANALYZE on PostgreSQL, "
                              "EXPLAIN QUERY PLAN on SQLite)")
@@ -52,7 +59,8 @@ def main(argv=None) -> int:
     app = create_app(SECRET_KEY=env["SECRET_KEY"], SQLALCHEMY_DATABASE_URI=manifest["database_url"]
                      .replace("postgresql://", "postgresql+psycopg://", 1),
                      SEARCH_BACKEND=manifest["search_backend"], SEARCH_INDEX_DIR=manifest["search_dir"],
-                     RATELIMIT_ENABLED=False)
+                     RATELIMIT_ENABLED=False, SESSION_COOKIE_SECURE=False, REMEMBER_COOKIE_SECURE=False,
+                     PREFERRED_URL_SCHEME="http")
     statements: list[tuple[float, str, object]] = []
     with app.app_context():
         engine = db.engine
@@ -67,10 +75,29 @@ def main(argv=None) -> int:
 
     method, _, path = args.path.partition(" ") if args.path.startswith("POST ") else ("GET", "", args.path)
     client = app.test_client()
+    headers = {}
+    if args.login is not None:
+        from bench.load import csrf_token
+
+        login_page = client.get("/login").data
+        response = client.post("/login", data={"email": manifest["bench_emails"][args.login],
+                                              "password": manifest["password"], "csrf_token": csrf_token(login_page)})
+        if response.status_code != 302:
+            raise SystemExit(f"logging in answered {response.status_code}")
+        token = csrf_token(client.get(f"/proposals/{manifest['short_thread_id']}").data)
+        headers = {"X-CSRFToken": token, "Accept": "application/json"}
+    form = dict(item.split("=", 1) for item in args.form) or None
+    requests_made = [0]
 
     def fetch():
-        response = client.open(path, method=method)
-        return response.status_code, len(response.data)
+        target = path
+        if method == "POST" and path.endswith("/support") and requests_made[0] % 2:
+            target = path[: -len("support")] + "unsupport"
+        requests_made[0] += 1
+        response = client.open(target, method=method, headers=headers, data=form)
+        data = response.data
+        response.close()  # runs what the response scheduled for after it was sent
+        return response.status_code, len(data)
 
     status, size = fetch()
     print(f"{method} {path}: {status}, {size / 1024:.0f} KB")
