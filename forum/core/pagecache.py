@@ -242,7 +242,11 @@ def cached_page(version: int | None, render: Callable[[], str], *state: Hashable
         return stored
     html = render()
     if stored is not None and html != stored:
-        raise StalePage(f"the stored page for {key} differs from the page rendered now (version {version})")
+        raise StalePage(
+            f"the stored page for {key} differs from the page rendered now (content version {version}): "
+            "the page shows something that changed without a write through the app. Put it in the key "
+            "(the state passed to cached_page, e.g. Forum.page_state for a forum's phase); see forum/core/pagecache.py"
+        )
     if "csrf_token" not in g and not g.get(_REQUEST_WROTE):
         cache.put(version, key, html)
     return html
