@@ -70,13 +70,23 @@ class Config:
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)
-    REMEMBER_COOKIE_HTTPONLY = True
-    REMEMBER_COOKIE_SAMESITE = "Lax"
-    REMEMBER_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)
-    REMEMBER_COOKIE_DURATION = timedelta(days=14)
-    PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
+    # A login ends after this long without a request, and this long after it began whatever
+    # happens ("remember me" only keeps the session cookie across browser restarts, within
+    # the same absolute lifetime; there is no longer-lived remember-me cookie).
+    SESSION_IDLE_MINUTES = _int("SESSION_IDLE_MINUTES", 120)
+    SESSION_MAX_HOURS = _int("SESSION_MAX_HOURS", 12)
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=SESSION_MAX_HOURS)
+    # Login lockouts (forum/auth/safety.py): this many wrong passwords within the period
+    # lock out untrusted browsers for the account (or one browser's device cookie) for the period.
+    LOGIN_LOCKOUT_FAILURES = _int("LOGIN_LOCKOUT_FAILURES", 10)
+    LOGIN_LOCKOUT_MINUTES = _int("LOGIN_LOCKOUT_MINUTES", 15)
+    DEVICE_COOKIE_DAYS = _int("DEVICE_COOKIE_DAYS", 365)
+    # Strict-Transport-Security on responses served over HTTPS (production).
+    HSTS_ENABLED = False
     MAX_CONTENT_LENGTH = 1024 * 1024  # 1 MB: far above any legitimate form post
-    WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
+    # The token lives in the session (a new one at each login and logout) and never
+    # longer than the session's absolute lifetime.
+    WTF_CSRF_TIME_LIMIT = SESSION_MAX_HOURS * 3600
     # Scrypt with OWASP's minimum cost (N = 2**17, r = 8, p = 1).
     PASSWORD_HASH_METHOD = os.environ.get("PASSWORD_HASH_METHOD", "scrypt:131072:8:1")
 
@@ -135,8 +145,8 @@ class TestingConfig(Config):
 class ProductionConfig(Config):
     REQUIRE_STRONG_SECRET_KEY = True
     SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", True)
-    REMEMBER_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", True)
     PREFERRED_URL_SCHEME = "https"
+    HSTS_ENABLED = True
 
 
 CONFIGS = {

@@ -62,8 +62,13 @@ def authenticate_user(email: str, password: str) -> User | None:
     Unknown emails still cost one hash check, so response times do not reveal
     which addresses have accounts.
     """
+    return check_credentials(get_user_by_email(email), password)
+
+
+def check_credentials(user: User | None, password: str) -> User | None:
+    """``user`` if it is active and ``password`` is its password, else None (``user`` may be
+    None: the account of an unknown email, which still costs one hash check)."""
     password = normalize_password(password)
-    user = get_user_by_email(email)
     if user is None or not user.password_hash:
         check_password_hash(_dummy_hash(current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")), password)
         return None
@@ -212,7 +217,7 @@ def register_user(*, email: str, full_name: str, unit: str, province: str, passw
 
 
 def set_user_role(user: User, role: str, *, actor: User | None) -> None:
-    """Change the role; admins only."""
+    """Change the role; admins only. Every session of the account ends."""
     if not _may_manage_accounts(actor):
         raise PermissionDenied(_("Chỉ quản trị hệ thống mới được đổi vai trò."))
     if role not in {r.value for r in Role}:
@@ -221,6 +226,7 @@ def set_user_role(user: User, role: str, *, actor: User | None) -> None:
     if previous == role:
         raise InvalidAction(_("Tài khoản đã có vai trò này."))
     user.role = role
+    end_all_sessions(user)  # pages and permissions cached in open sessions start afresh
     record_audit("user.role_changed", user, actor=actor, before={"role": previous}, after={"role": role})
 
 

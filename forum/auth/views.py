@@ -13,9 +13,8 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from forum.auth import services
+from forum.auth import safety, services
 from forum.auth.forms import ChangePasswordForm, LoginForm, RegistrationForm
-from forum.auth.models import User
 from forum.core.errors import InvalidAction
 from forum.core.urls import safe_next_url
 from forum.extensions import db, limiter
@@ -24,11 +23,12 @@ from forum.proposals.services import list_own_proposals
 from forum.votes.services import list_supported_proposals
 
 bp = Blueprint("auth", __name__)
+bp.record_once(lambda state: safety.init_app(state.app))
 
 # Only failed attempts count (a success redirects), so a whole delegation logging in
-# from one venue network is never locked out; guessing is.
+# from one venue network is never locked out; guessing is. Guessing one account from many
+# addresses meets the account's lockout (forum/auth/safety.py).
 LOGIN_LIMIT_PER_ADDRESS = "30/minute"
-LOGIN_LIMIT_PER_ACCOUNT = "10/minute"
 PASSWORD_CHANGE_LIMIT = "10/minute"
 REGISTRATION_LIMIT = "20/hour"
 
@@ -37,27 +37,48 @@ def _failed(response) -> bool:
     return response.status_code != 302
 
 
-def _login_account_key() -> str:
-    """Rate-limit key per target account, so guessing from many addresses is slowed too."""
-    email = services.normalize_email(request.form.get("email", "")[: User.EMAIL_MAX_LENGTH])
-    return f"login-account:{email}" if email else ""
-
-
-def _start_session(user, *, remember: bool = False) -> None:
-    """Log ``user`` in on a fresh session: nothing planted before login survives it."""
+def _start_session(user, *, persistent: bool = False) -> None:
+    """Log ``user`` in on a fresh session: nothing planted before login survives it (the
+    CSRF token included). ``persistent`` keeps the session cookie across browser restarts,
+    never beyond ``SESSION_MAX_HOURS``."""
     session.clear()
-    login_user(user, remember=remember)
+    login_user(user)
+    session.permanent = persistent
+    safety.stamp_session()
 
 
-def _has_remember_cookie() -> bool:
-    return current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token") in request.cookies
+def _end_session() -> None:
+    """Log out of this browser and drop everything the session held (the CSRF token too)."""
+    logout_user()
+    session.clear()
+
+
+@bp.before_app_request
+def _enforce_session_lifetime():
+    """Idle or too old sessions end here, before any view sees the user. An old remember-me
+    cookie (they are no longer issued) is deleted rather than followed."""
+    if current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token") in request.cookies:
+        session["_remember"] = "clear"  # Flask-Login then neither reads it nor keeps it
+    if "_user_id" in session and safety.session_expired():
+        _end_session()
+        flash(_("Phiên đăng nhập đã hết hạn. Vui lòng đăng nhập lại."), "info")
+
+
+@bp.after_request
+def _never_cache(response):
+    """Login, account and password pages carry personal data or fresh tokens."""
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(LOGIN_LIMIT_PER_ADDRESS, methods=["POST"], deduct_when=_failed)
-@limiter.limit(LOGIN_LIMIT_PER_ACCOUNT, methods=["POST"], key_func=_login_account_key, deduct_when=_failed)
 def login():
-    """Email + password login; ``next`` may only point inside the site."""
+    """Email + password login; ``next`` may only point inside the site.
+
+    Wrong passwords lock out untrusted browsers for the account, never the owner's own
+    browsers (forum/auth/safety.py); a refused attempt does not check the password.
+    """
     next_url = safe_next_url(request.args.get("next"), default=url_for("forums.index"))
     if current_user.is_authenticated:
         return redirect(next_url)
@@ -65,25 +86,56 @@ def login():
     if not form.validate_on_submit():
         status = 422 if request.method == "POST" else 200
         return render_template("auth/login.html", form=form), status
-    user = services.authenticate_user(form.email.data, form.password.data)
+    email = services.normalize_email(form.email.data)
+    account = services.get_user_by_email(email)
+    device = safety.trusted_device(account)
+    minutes = safety.login_lockout_minutes(email, device)
+    if minutes is not None:
+        form.form_errors.append(_lockout_message(device, minutes))
+        return render_template("auth/login.html", form=form), 429
+    user = services.check_credentials(account, form.password.data)
     if user is None:
-        # One message for unknown email, wrong password and locked account alike.
-        form.form_errors.append(_("Email hoặc mật khẩu không đúng."))
+        if safety.record_failed_login(email, account, device):
+            form.form_errors.append(_lockout_message(device, current_app.config["LOGIN_LOCKOUT_MINUTES"]))
+        else:
+            # One message for unknown email, wrong password and locked account alike.
+            form.form_errors.append(_("Email hoặc mật khẩu không đúng."))
+        db.session.commit()
         return render_template("auth/login.html", form=form), 422
     services.record_login(user)
+    safety.record_successful_login(user, device)
     db.session.commit()
-    _start_session(user, remember=form.remember.data)
+    _start_session(user, persistent=form.remember.data)
     flash(_("Xin chào %(name)s!", name=user.full_name), "success")
-    return redirect(next_url)
+    response = redirect(next_url)
+    safety.remember_device(response, user)
+    return response
+
+
+def _lockout_message(device: str | None, minutes: int) -> str:
+    if device:
+        return _(
+            "Trình duyệt này đã nhập sai mật khẩu quá nhiều lần và tạm thời không được đăng nhập "
+            "vào tài khoản này. Vui lòng thử lại sau %(minutes)d phút.",
+            minutes=minutes,
+        )
+    return _(
+        "Tài khoản này đang tạm khoá đăng nhập từ các thiết bị lạ vì có quá nhiều lần nhập sai "
+        "mật khẩu. Vui lòng thử lại sau %(minutes)d phút, hoặc đăng nhập từ thiết bị bạn vẫn dùng "
+        "để đăng nhập.",
+        minutes=minutes,
+    )
 
 
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout():
-    """Log out and invalidate every copy of the session and remember-me cookies."""
-    services.end_all_sessions(current_user)
+    """Log out here and end every other session of the account (all its devices)."""
+    user = current_user._get_current_object()
+    services.end_all_sessions(user)
+    safety.record_logout(user)
     db.session.commit()
-    logout_user()
+    _end_session()
     flash(_("Bạn đã đăng xuất."), "success")
     return redirect(url_for("forums.index"))
 
@@ -104,7 +156,7 @@ def change_password():
             form.new_password.errors.append(str(error))
         else:
             db.session.commit()
-            _start_session(user, remember=_has_remember_cookie())
+            _start_session(user, persistent=session.permanent)
             flash(_("Đã đổi mật khẩu. Các thiết bị khác đã được đăng xuất."), "success")
             return redirect(url_for("auth.profile"))
     status = 422 if request.method == "POST" else 200

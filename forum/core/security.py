@@ -1,9 +1,12 @@
 """HTTP hardening: CSRF on every state change and strict security headers.
 
 No inline script or style exists in the templates, so the Content-Security-Policy
-allows only this site's own files.
+allows only this site's own files. Every response to a logged-in visitor is
+``Cache-Control: private, no-store`` (pages show their name, drafts, staff data; none may
+stay in a shared cache or the back-button history after logout), while pages for anonymous
+visitors stay cacheable. Over HTTPS, production adds Strict-Transport-Security.
 """
-from flask import Flask
+from flask import Flask, current_app, request, session
 
 from forum.extensions import csrf
 
@@ -13,6 +16,8 @@ CONTENT_SECURITY_POLICY = (
     "base-uri 'none'; object-src 'none'"
 )
 
+HSTS = "max-age=31536000; includeSubDomains"
+
 
 def add_security_headers(response):
     headers = response.headers
@@ -21,6 +26,11 @@ def add_security_headers(response):
     headers.setdefault("X-Frame-Options", "DENY")
     headers.setdefault("Referrer-Policy", "same-origin")
     headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+    if current_app.config.get("HSTS_ENABLED") and request.is_secure:
+        # request.is_secure follows X-Forwarded-Proto behind TRUSTED_PROXIES.
+        headers.setdefault("Strict-Transport-Security", HSTS)
+    if request.endpoint != "static" and "_user_id" in session and "no-store" not in headers.get("Cache-Control", ""):
+        headers["Cache-Control"] = "private, no-store"
     return response
 
 

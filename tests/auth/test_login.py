@@ -1,7 +1,9 @@
 """Login and logout: credentials, inactive accounts, redirects, sessions, CSRF."""
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 import pytest
+from flask_login.utils import encode_cookie
 
 from forum.auth.models import User
 from forum.extensions import db
@@ -162,25 +164,32 @@ def test_logout_of_anonymous_user_redirects_to_login(client):
     assert response.location.startswith("/login")
 
 
-def test_remember_me_cookie_dies_on_logout(app, client):
+def test_remember_me_keeps_the_session_cookie_across_browser_restarts_only(app, client):
+    """"Remember me" makes the session cookie outlive the browser, capped at the absolute
+    lifetime; no separate remember-me cookie exists that could outlive it."""
     user = new_user(app)
     client.post("/login", data={"email": user.email, "password": DEFAULT_PASSWORD, "remember": "y"})
-    remember = client.get_cookie("remember_token")
-    assert remember is not None
-    client.post("/logout")
+    assert client.get_cookie("session").expires is not None
+    assert app.permanent_session_lifetime == timedelta(hours=app.config["SESSION_MAX_HOURS"])
+    assert client.get_cookie("remember_token") is None
 
+
+def test_without_remember_me_the_session_cookie_ends_with_the_browser(app, client):
+    user = new_user(app)
+    client.post("/login", data={"email": user.email, "password": DEFAULT_PASSWORD})
+    assert client.get_cookie("session").expires is None
+    assert is_logged_in(client)
+
+
+def test_an_old_remember_me_cookie_is_deleted_not_followed(app):
+    """Cookies issued before remember-me was capped would bypass the absolute lifetime."""
+    user = new_user(app)
+    with app.test_request_context():
+        value = encode_cookie(f"{user.id}:{user.session_token}")
     replay = app.test_client()
-    replay.set_cookie("remember_token", remember.value)
+    replay.set_cookie("remember_token", value)
     assert not is_logged_in(replay)
-
-
-def test_remember_me_cookie_alone_restores_a_live_session(app, client):
-    """The counterpart of the test above: the replay technique can succeed."""
-    user = new_user(app)
-    client.post("/login", data={"email": user.email, "password": DEFAULT_PASSWORD, "remember": "y"})
-    replay = app.test_client()
-    replay.set_cookie("remember_token", client.get_cookie("remember_token").value)
-    assert is_logged_in(replay)
+    assert replay.get_cookie("remember_token") is None
 
 
 class TestCsrf:
