@@ -82,6 +82,6 @@ def test_logged_out_session_token_no_longer_works(scene, csrf_app):
     client, proposal_id, token = scene
     client.post("/logout", data={"csrf_token": token})
     response = client.post(f"/proposals/{proposal_id}/support", headers=dict(JSON, **{"X-CSRFToken": token}))
-    assert response.status_code == 401  # the token still matches the session; the login is gone
+    assert response.status_code == 400  # logout replaced the session's CSRF token
     with csrf_app.app_context():
         assert db.session.get(Proposal, proposal_id).support_count == 0
