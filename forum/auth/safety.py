@@ -20,6 +20,7 @@ import secrets
 import time
 
 from flask import Flask, current_app, request, session
+from flask_login import login_user, logout_user
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from limits.storage import Storage, storage_from_string
 
@@ -169,12 +170,23 @@ def record_logout(user: User) -> None:
     record_audit("auth.logout", user, actor=user, after={"sessions_ended": "all"})
 
 
-# Session lifetime -------------------------------------------------------------------------
-def stamp_session() -> None:
-    """Mark the current session as just logged in."""
+# Sessions -----------------------------------------------------------------------------------
+def start_session(user: User, *, persistent: bool = False) -> None:
+    """Log ``user`` in on a fresh session: nothing planted before login survives it (the
+    CSRF token included), another account's session neither. ``persistent`` keeps the
+    session cookie across browser restarts, never beyond ``SESSION_MAX_HOURS``."""
+    session.clear()
+    login_user(user)
+    session.permanent = persistent
     now = int(time.time())
     session[SESSION_LOGIN_AT] = now
     session[SESSION_SEEN_AT] = now
+
+
+def end_session() -> None:
+    """Log out of this browser and drop everything the session held (the CSRF token too)."""
+    logout_user()
+    session.clear()
 
 
 def session_expired() -> bool:

@@ -11,7 +11,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required
 
 from forum.auth import safety, services
 from forum.auth.forms import ChangePasswordForm, LoginForm, RegistrationForm
@@ -37,22 +37,6 @@ def _failed(response) -> bool:
     return response.status_code != 302
 
 
-def _start_session(user, *, persistent: bool = False) -> None:
-    """Log ``user`` in on a fresh session: nothing planted before login survives it (the
-    CSRF token included). ``persistent`` keeps the session cookie across browser restarts,
-    never beyond ``SESSION_MAX_HOURS``."""
-    session.clear()
-    login_user(user)
-    session.permanent = persistent
-    safety.stamp_session()
-
-
-def _end_session() -> None:
-    """Log out of this browser and drop everything the session held (the CSRF token too)."""
-    logout_user()
-    session.clear()
-
-
 @bp.before_app_request
 def _enforce_session_lifetime():
     """Idle or too old sessions end here, before any view sees the user. An old remember-me
@@ -60,7 +44,7 @@ def _enforce_session_lifetime():
     if current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token") in request.cookies:
         session["_remember"] = "clear"  # Flask-Login then neither reads it nor keeps it
     if "_user_id" in session and safety.session_expired():
-        _end_session()
+        safety.end_session()
         flash(_("Phiên đăng nhập đã hết hạn. Vui lòng đăng nhập lại."), "info")
 
 
@@ -105,7 +89,7 @@ def login():
     services.record_login(user)
     safety.record_successful_login(user, device)
     db.session.commit()
-    _start_session(user, persistent=form.remember.data)
+    safety.start_session(user, persistent=form.remember.data)
     flash(_("Xin chào %(name)s!", name=user.full_name), "success")
     response = redirect(next_url)
     safety.remember_device(response, user)
@@ -120,9 +104,8 @@ def _lockout_message(device: str | None, minutes: int) -> str:
             minutes=minutes,
         )
     return _(
-        "Tài khoản này đang tạm khoá đăng nhập từ các thiết bị lạ vì có quá nhiều lần nhập sai "
-        "mật khẩu. Vui lòng thử lại sau %(minutes)d phút, hoặc đăng nhập từ thiết bị bạn vẫn dùng "
-        "để đăng nhập.",
+        "Tài khoản này đang tạm khoá đăng nhập từ thiết bị lạ vì có quá nhiều lần nhập sai mật khẩu. "
+        "Vui lòng thử lại sau %(minutes)d phút, hoặc dùng thiết bị bạn đã từng đăng nhập.",
         minutes=minutes,
     )
 
@@ -135,7 +118,7 @@ def logout():
     services.end_all_sessions(user)
     safety.record_logout(user)
     db.session.commit()
-    _end_session()
+    safety.end_session()
     flash(_("Bạn đã đăng xuất."), "success")
     return redirect(url_for("forums.index"))
 
@@ -156,7 +139,7 @@ def change_password():
             form.new_password.errors.append(str(error))
         else:
             db.session.commit()
-            _start_session(user, persistent=session.permanent)
+            safety.start_session(user, persistent=session.permanent)
             flash(_("Đã đổi mật khẩu. Các thiết bị khác đã được đăng xuất."), "success")
             return redirect(url_for("auth.profile"))
     status = 422 if request.method == "POST" else 200
@@ -205,7 +188,7 @@ def register():
         else:
             services.record_login(user)
             db.session.commit()
-            _start_session(user)
+            safety.start_session(user)
             flash(_("Đăng ký thành công. Chào mừng %(name)s!", name=user.full_name), "success")
             return redirect(url_for("forums.index"))
     status = 422 if request.method == "POST" else 200

@@ -237,9 +237,9 @@ def test_a_locked_account_gets_a_message_and_no_code(app, client, people):
 # The partial the person page includes --------------------------------------------------------
 def render_partial(app, person_id, email):
     with app.test_request_context("/organizer/activation"):
-        from flask_login import login_user
+        from forum.auth.safety import start_session
 
-        login_user(db.session.scalar(sa.select(User).where(User.email == email)))
+        start_session(db.session.scalar(sa.select(User).where(User.email == email)))
         app.preprocess_request()
         return render_template_string('{% include "admin/people/_activation.html" %}',
                                       person=db.session.get(User, person_id))

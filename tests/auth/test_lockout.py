@@ -9,12 +9,12 @@ from itsdangerous import URLSafeTimedSerializer
 from forum.auth.safety import DEVICE_COOKIE_NAME
 from forum.core.audit import ANONYMOUS, AuditEntry
 from forum.extensions import db
-from tests.auth.helpers import is_logged_in, new_user
+from tests.auth.helpers import is_logged_in, issue_code_for, new_unactivated_user, new_user
 from tests.factories import DEFAULT_PASSWORD
 
 FAILURES = 3
 WRONG = "doan-sai-mat-khau"
-UNTRUSTED_LOCKED = "Tài khoản này đang tạm khoá đăng nhập từ các thiết bị lạ"
+UNTRUSTED_LOCKED = "Tài khoản này đang tạm khoá đăng nhập từ thiết bị lạ"
 DEVICE_LOCKED = "Trình duyệt này đã nhập sai mật khẩu quá nhiều lần"
 GENERIC_ERROR = "Email hoặc mật khẩu không đúng."
 
@@ -279,3 +279,18 @@ def test_no_password_ever_reaches_the_audit_log(app):
     )
     for password in [*typed_passwords, DEFAULT_PASSWORD, new_password]:
         assert password not in dumped
+
+
+def test_the_browser_that_redeemed_an_activation_code_is_trusted(app):
+    """Proving the account with a code marks the browser like a password login does."""
+    user = new_unactivated_user(app)
+    browser = app.test_client()
+    code = issue_code_for(app, user.id)
+    new_password = "mat-khau-moi-cua-toi"
+    response = browser.post("/activate", data={"code": code, "new_password": new_password, "confirm_password": new_password})
+    assert response.status_code == 302
+    assert is_logged_in(browser)
+    browser.post("/logout")
+    _attack(app.test_client(), user.email)
+    assert _login(app.test_client(), user.email, new_password).status_code == 429
+    assert _login(browser, user.email, new_password).status_code == 302

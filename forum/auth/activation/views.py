@@ -1,8 +1,8 @@
 """Activation by code (a first password, or a new one), and asking for a code by mail."""
-from flask import Blueprint, abort, flash, g, make_response, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, flash, g, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import login_user
 
+from forum.auth import safety
 from forum.auth import services as accounts
 from forum.auth.activation import services as activation
 from forum.auth.activation.forms import RedeemCodeForm, ResetRequestForm
@@ -63,11 +63,12 @@ def redeem(code: str | None = None):
         else:
             accounts.record_login(user)
             db.session.commit()
-            session.clear()  # nothing planted before survives, another account's session included
-            login_user(user)
+            safety.start_session(user)  # nothing planted before survives, another account's session included
             flash(_("Đã đặt mật khẩu. Chào mừng %(name)s! Lần sau hãy đăng nhập bằng email %(email)s và mật khẩu vừa đặt.",
                     name=user.full_name, email=user.email), "success")
-            return redirect(url_for("forums.index"))
+            response = redirect(url_for("forums.index"))
+            safety.remember_device(response, user)  # proved by the code: a device the owner uses
+            return response
     status = 422 if request.method == "POST" else 200
     return _private(render_template("auth/activate.html", form=form, holder=holder), status)
 
