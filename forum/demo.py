@@ -188,6 +188,9 @@ def seed_themes(forum: Forum, items: list[dict], report: SeedReport) -> None:
 
 
 # Users -------------------------------------------------------------------------------
+ROSTER_FIELDS = ("phone", "sector", "union_level", "delegation")  # shown to organizers only
+
+
 def seed_users(content: dict, report: SeedReport) -> dict[str, User]:
     """Upsert the demo accounts and delegates by email; returns them by their data key.
 
@@ -204,11 +207,10 @@ def seed_users(content: dict, report: SeedReport) -> dict[str, User]:
     users = {}
     for person, email in zip(people, emails):
         values = {
-            "full_name": normalize_text(person["full_name"], multiline=False),
-            "unit": normalize_text(person["unit"], multiline=False),
-            "province": normalize_text(person["province"], multiline=False),
-            "role": Role(person["role"]).value,
+            name: normalize_text(person.get(name, ""), multiline=False)
+            for name in ("full_name", "unit", "province", *ROSTER_FIELDS)
         }
+        values["role"] = Role(person["role"]).value
         user = existing.get(email)
         if user is None:
             if shared_hash is None:

@@ -2,7 +2,7 @@
 (for Alembic autogenerate and for ``create_all`` in tests)."""
 from forum.core.audit import AuditEntry  # noqa: F401
 from forum.core.pagecache import ContentVersion  # noqa: F401
-from forum.auth.models import User  # noqa: F401
+from forum.auth.models import RosterUpload, User  # noqa: F401
 from forum.auth.activation.models import ActivationCode, PasswordResetRequest  # noqa: F401
 from forum.forums.models import Forum, Theme  # noqa: F401
 from forum.proposals.models import Comment, Proposal  # noqa: F401

@@ -145,6 +145,8 @@ def test_demo_accounts_one_per_role_sharing_one_hash(app):
         assert len({user.password_hash for user in users}) == 1
         assert users[0].check_password(DEMO_PASSWORD)
         assert all(user.unit and user.province for user in users)
+        # Organizers see the roster fields filled for some people.
+        assert sum(1 for user in users if user.phone and user.delegation and user.sector and user.union_level) >= 5
 
 
 @pytest.mark.parametrize("email", sorted(DEMO_ROLES))

@@ -8,12 +8,13 @@ import click
 from flask.cli import AppGroup
 from flask_babel import gettext as _
 
-from forum.auth import services
+from forum.auth import roster, services
 from forum.auth.models import Role, User
+from forum.auth.people import field_label
 from forum.core.errors import DomainError
 from forum.extensions import db
 
-users_cli = AppGroup("users", help="Quản lý tài khoản (create, set-role, activate, deactivate).")
+users_cli = AppGroup("users", help="Quản lý tài khoản (create, import, set-role, activate, deactivate).")
 
 ROLE_CHOICE = click.Choice([role.value for role in Role])
 
@@ -108,3 +109,61 @@ def deactivate(email):
 def activate(email):
     """Unlock the account EMAIL."""
     _set_active(email, True)
+
+
+def _action_label(action: str) -> str:
+    labels = {
+        roster.CREATE: _("Tạo mới"),
+        roster.UPDATE: _("Cập nhật"),
+        roster.UNCHANGED: _("Không đổi"),
+        roster.REFUSE: _("Từ chối"),
+    }
+    return labels[action]
+
+
+@users_cli.command("import", help="Nhập danh sách đại biểu từ tệp CSV (UTF-8) hoặc XLSX.")
+@click.argument("path", metavar="FILE", type=click.Path(exists=True, dir_okay=False))
+@click.option("--dry-run", is_flag=True, help="Chỉ xem trước: kiểm tra từng dòng, không ghi gì.")
+def import_roster(path, dry_run):
+    """Import the delegate roster from FILE: people are matched by email (a second
+    import updates them); refused rows are listed with their reasons."""
+    with open(path, "rb") as file:
+        data = file.read(roster.MAX_FILE_BYTES + 1)
+    try:
+        parsed = roster.read_roster(path, data)
+    except DomainError as error:
+        _fail(str(error))
+    with click.progressbar(length=len(parsed.rows), label=_("Kiểm tra từng dòng")) as bar:
+        plan = roster.plan_roster(parsed, actor=None, progress=bar.update)
+    if parsed.unknown_headers:
+        click.echo(_("Bỏ qua các cột không nhận ra: %(columns)s", columns=", ".join(parsed.unknown_headers)))
+    for row in plan.ordered():
+        if row.action in (roster.REFUSE, roster.CREATE, roster.UPDATE):
+            detail = " ".join(row.reasons + row.notes) if row.action == roster.REFUSE else _change_summary(row)
+            click.echo(
+                _("Dòng %(line)d · %(action)s · %(email)s: %(detail)s",
+                  line=row.line, action=_action_label(row.action), email=row.email or "—", detail=detail)
+            )
+    counts = plan.counts
+    summary = _(
+        "Tạo mới %(create)d, cập nhật %(update)d, không đổi %(unchanged)d, từ chối %(refuse)d.",
+        **counts,
+    )
+    if dry_run:
+        db.session.rollback()
+        click.echo(summary + " " + _("Chạy thử: chưa ghi gì."))
+        return
+    try:
+        roster.apply_roster_plan(plan, actor=None)
+    except DomainError as error:
+        _fail(str(error))
+    db.session.commit()
+    click.echo(summary + " " + _("Đã ghi vào cơ sở dữ liệu."))
+
+
+def _change_summary(row) -> str:
+    if row.action == roster.CREATE:
+        return row.full_name
+    return "; ".join(
+        f"{field_label(name)}: {before or '∅'} → {after}" for name, (before, after) in row.changes.items()
+    )

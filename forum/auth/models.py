@@ -119,3 +119,30 @@ class User(UserMixin, db.Model):
     @property
     def is_admin(self) -> bool:
         return self.role == Role.ADMIN
+
+
+class RosterUpload(db.Model):
+    """A roster file read and waiting for its organizer's confirmation.
+
+    The rows are kept here as read (cell text, before normalisation) so that the
+    confirmation needs no second upload and trusts nothing the browser sends back; it
+    reads them again and re-validates them against the database of that moment. Kept in
+    the database, not on the app server's disk, so that any server may take the
+    confirmation. Only ``uploaded_by`` may confirm it, and only until ``expires_at``.
+    """
+
+    __tablename__ = "roster_uploads"
+
+    TOKEN_BYTES = 24
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    token: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
+    uploaded_by_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    filename: so.Mapped[str] = so.mapped_column(sa.String(255), default="")
+    # {"columns": [...field per column...], "unknown": [...], "rows": [[line, [cells]], ...]}
+    content: so.Mapped[dict] = so.mapped_column(sa.JSON)
+    created_at: so.Mapped[datetime] = so.mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    expires_at: so.Mapped[datetime] = so.mapped_column(sa.DateTime(timezone=True), index=True)
+
+    def __repr__(self) -> str:
+        return f"<RosterUpload {self.id} by {self.uploaded_by_id}>"

@@ -4,6 +4,7 @@
 (``flask users ...``), who is trusted like an admin.
 """
 import unicodedata
+from dataclasses import dataclass
 from functools import lru_cache
 
 import sqlalchemy as sa
@@ -12,10 +13,11 @@ from flask_babel import gettext as _
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from forum.auth.models import Role, User, new_session_token
+from forum.auth.people import clean_person
 from forum.core.audit import record_audit
 from forum.core.database import utcnow
 from forum.core.errors import InvalidAction, PermissionDenied
-from forum.core.text import is_visually_blank, normalize_text
+from forum.core.text import is_visually_blank, normalize_text, sort_vietnamese
 from forum.extensions import db, login_manager
 
 
@@ -248,3 +250,198 @@ def set_user_active(user: User, active: bool, *, actor: User | None) -> None:
         before={"is_active": not active},
         after={"is_active": active},
     )
+
+
+# People (the organizers' roster pages) ------------------------------------------------
+PERSON_FIELDS = ("email", "full_name", "phone", "unit", "province", "sector", "union_level", "delegation")
+PEOPLE_PER_PAGE = 50
+
+
+def may_manage_people(actor: User | None) -> bool:
+    """Organizers, admins and the console (``None``) keep the roster."""
+    return actor is None or (actor.is_active and actor.is_organizer)
+
+
+def may_manage_person(actor: User | None, user: User) -> bool:
+    """Organizers keep delegates' and moderators' accounts; organizers' and admins'
+    accounts are kept by admins (and the console)."""
+    if not may_manage_people(actor):
+        return False
+    return actor is None or actor.is_admin or user.role in (Role.DELEGATE, Role.MODERATOR)
+
+
+def _clean_person_or_refuse(raw: dict, *, keep_province: str | None = None) -> dict:
+    values, reasons = clean_person(raw, keep_province=keep_province)
+    if reasons:
+        raise InvalidAction(" ".join(reasons))
+    return values
+
+
+def create_person(*, role: str = Role.DELEGATE.value, actor: User | None, **fields) -> User:
+    """Add one person to the roster. The account has no password: it cannot log in until
+    its owner activates it."""
+    if not may_manage_people(actor):
+        raise PermissionDenied(_("Chỉ Ban tổ chức và Quản trị hệ thống mới được thêm người."))
+    if role not in {r.value for r in Role}:
+        raise InvalidAction(_("Vai trò không hợp lệ: %(role)s", role=role))
+    if role != Role.DELEGATE and not _may_manage_accounts(actor):
+        raise PermissionDenied(_("Chỉ Quản trị hệ thống mới được tạo tài khoản %(role)s.", role=Role(role).label))
+    values = _clean_person_or_refuse({name: fields.get(name, "") for name in PERSON_FIELDS})
+    if get_user_by_email(values["email"]) is not None:
+        raise _duplicate_email_error()
+    user = User(role=role, is_active_account=True, password_hash="", **values)
+    try:
+        with db.session.begin_nested():
+            db.session.add(user)
+            db.session.flush()
+    except sa.exc.IntegrityError:
+        raise _duplicate_email_error() from None
+    record_audit("user.created", user, actor=actor, after={"role": role, "email": user.email})
+    return user
+
+
+def update_person(user: User, *, actor: User | None, **fields) -> bool:
+    """Change the roster fields given in ``fields``; False when nothing changed.
+
+    A province named before the 2025 merger may stay as it is; a new one must be one of
+    the 34 current provinces.
+    """
+    if not may_manage_person(actor, user):
+        raise PermissionDenied(_("Bạn không có quyền sửa tài khoản này."))
+    unknown = set(fields) - set(PERSON_FIELDS)
+    if unknown:
+        raise InvalidAction(_("Trường không hợp lệ: %(fields)s", fields=", ".join(sorted(unknown))))
+    values = _clean_person_or_refuse(fields, keep_province=user.province)
+    changes = {name: (getattr(user, name), value) for name, value in values.items() if getattr(user, name) != value}
+    if not changes:
+        return False
+    if "email" in changes and get_user_by_email(values["email"]) is not None:
+        raise _duplicate_email_error()
+    for name, (_before, after) in changes.items():
+        setattr(user, name, after)
+    try:
+        with db.session.begin_nested():
+            db.session.flush()
+    except sa.exc.IntegrityError:
+        raise _duplicate_email_error() from None
+    record_audit(
+        "user.updated",
+        user,
+        actor=actor,
+        before={name: before for name, (before, _after) in changes.items()},
+        after={name: after for name, (_before, after) in changes.items()},
+    )
+    return True
+
+
+def deactivate_user(user: User, *, actor: User | None, reason: str = "") -> None:
+    """Lock the account: it can no longer log in and every session ends at once (the
+    session token rotates). What it wrote stays."""
+    if not may_manage_person(actor, user):
+        raise PermissionDenied(_("Bạn không có quyền khoá tài khoản này."))
+    if actor is not None and actor.id == user.id:
+        raise InvalidAction(_("Bạn không thể tự khoá tài khoản của mình."))
+    if not user.is_active_account:
+        raise InvalidAction(_("Tài khoản đã bị khoá từ trước."))
+    user.is_active_account = False
+    end_all_sessions(user)
+    record_audit(
+        "user.deactivated",
+        user,
+        actor=actor,
+        reason=normalize_text(reason),
+        before={"is_active": True},
+        after={"is_active": False},
+    )
+
+
+def reactivate_user(user: User, *, actor: User | None, reason: str = "") -> None:
+    """Unlock a locked account."""
+    if not may_manage_person(actor, user):
+        raise PermissionDenied(_("Bạn không có quyền mở khoá tài khoản này."))
+    if user.is_active_account:
+        raise InvalidAction(_("Tài khoản đang hoạt động."))
+    user.is_active_account = True
+    record_audit(
+        "user.reactivated",
+        user,
+        actor=actor,
+        reason=normalize_text(reason),
+        before={"is_active": False},
+        after={"is_active": True},
+    )
+
+
+def get_person(user_id: int) -> User | None:
+    return db.session.get(User, user_id)
+
+
+@dataclass(frozen=True)
+class PersonRow:
+    """One line of the people list: only what it shows."""
+
+    id: int
+    full_name: str
+    email: str
+    unit: str
+    delegation: str
+    role: str
+    is_active: bool
+    has_password: bool
+
+    @property
+    def role_label(self) -> str:
+        return Role(self.role).label
+
+
+@dataclass(frozen=True)
+class PeoplePage:
+    rows: list[PersonRow]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+def list_people(
+    *, query: str = "", delegation: str = "", role: str = "", status: str = "", page: int = 1,
+    per_page: int = PEOPLE_PER_PAGE,
+) -> PeoplePage:
+    """A page of people by name, filtered; ``query`` matches name or email (any case),
+    ``status`` is ``active`` or ``inactive``. Two queries, whatever the page size."""
+    conditions = []
+    query = normalize_text(query, multiline=False)
+    if query:
+        pattern = "%" + query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        conditions.append(
+            sa.or_(User.full_name.ilike(pattern, escape="\\"), User.email.ilike(pattern.lower(), escape="\\"))
+        )
+    if delegation:
+        conditions.append(User.delegation == delegation)
+    if role in {r.value for r in Role}:
+        conditions.append(User.role == role)
+    if status in ("active", "inactive"):
+        conditions.append(User.is_active_account.is_(status == "active"))
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(User).where(*conditions))
+    page = max(1, min(page, max(1, -(-total // per_page))))
+    statement = (
+        sa.select(
+            User.id, User.full_name, User.email, User.unit, User.delegation, User.role, User.is_active_account,
+            (User.password_hash != "").label("has_password"),
+        )
+        .where(*conditions)
+        .order_by(User.full_name, User.id)
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    )
+    rows = [PersonRow(*row) for row in db.session.execute(statement)]
+    return PeoplePage(rows, total, page, per_page)
+
+
+def list_delegations() -> list[str]:
+    """Every delegation named in the roster, for the list's filter."""
+    names = db.session.scalars(sa.select(User.delegation).where(User.delegation != "").distinct())
+    return sort_vietnamese(names)
