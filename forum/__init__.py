@@ -112,6 +112,7 @@ def register_organizer_area(app: Flask) -> None:
     from forum.admin.activation import views as _activation  # noqa: F401
     from forum.admin.forums import views as _forums  # noqa: F401
     from forum.admin.home import views as _home  # noqa: F401
+    from forum.admin.people import views as _people  # noqa: F401
 
     app.register_blueprint(bp)
 

@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 
 from forum.auth.models import Role, User
 from forum.auth.provinces import former_province, match_province
-from forum.core.text import is_visually_blank, normalize_text
+from forum.core.text import is_visually_blank, normalize_text, vietnamese_sort_key
 
 # The roster fields in the order of the template file; email identifies a person.
 FIELDS = ("full_name", "email", "phone", "unit", "province", "sector", "union_level", "delegation", "role")
@@ -170,3 +170,10 @@ def _province_reasons(values: dict) -> list[str]:
             )
         ]
     return [_("Không có tỉnh, thành phố “%(province)s” trong 34 tỉnh, thành phố hiện hành.", province=typed)]
+
+
+def person_sort_key(full_name: str) -> tuple:
+    """Vietnamese lists of people go by given name (the last word), then by the whole
+    name, in Vietnamese alphabetical order: Nguyễn Văn An before Bùi Thị Bình."""
+    words = (full_name or "").split()
+    return vietnamese_sort_key(words[-1] if words else ""), vietnamese_sort_key(full_name or "")

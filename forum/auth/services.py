@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from forum.auth.models import Role, User, new_session_token
-from forum.auth.people import clean_person
+from forum.auth.people import clean_person, person_sort_key
 from forum.core.audit import record_audit
 from forum.core.database import utcnow
 from forum.core.errors import InvalidAction, PermissionDenied
@@ -395,8 +395,10 @@ class PersonRow:
 
 
 @dataclass(frozen=True)
-class PeoplePage:
-    rows: list[PersonRow]
+class Page:
+    """One page of a list, as templates/_macros/pagination.html reads it."""
+
+    items: list
     total: int
     page: int
     per_page: int
@@ -405,13 +407,41 @@ class PeoplePage:
     def pages(self) -> int:
         return max(1, -(-self.total // self.per_page))
 
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+    @property
+    def prev_num(self) -> int:
+        return self.page - 1
+
+    @property
+    def next_num(self) -> int:
+        return self.page + 1
+
+    @classmethod
+    def of(cls, items: list, page: int, per_page: int) -> "Page":
+        """The ``page``-th slice of ``items`` (a page beyond the last is the last)."""
+        pages = max(1, -(-len(items) // per_page))
+        page = max(1, min(page, pages))
+        return cls(items[(page - 1) * per_page : page * per_page], len(items), page, per_page)
+
 
 def list_people(
     *, query: str = "", delegation: str = "", role: str = "", status: str = "", page: int = 1,
     per_page: int = PEOPLE_PER_PAGE,
-) -> PeoplePage:
-    """A page of people by name, filtered; ``query`` matches name or email (any case),
-    ``status`` is ``active`` or ``inactive``. Two queries, whatever the page size."""
+) -> Page:
+    """A page of people in the order of Vietnamese lists (by given name, then the whole
+    name, in Vietnamese alphabetical order), filtered; ``query`` matches name or email
+    (any case), ``status`` is ``active`` or ``inactive``.
+
+    Two queries whatever the page: the ids and names of the matching people, sorted here
+    (SQL collations do not know Vietnamese order), then the columns of one page.
+    """
     conditions = []
     query = normalize_text(query, multiline=False)
     if query:
@@ -425,20 +455,18 @@ def list_people(
         conditions.append(User.role == role)
     if status in ("active", "inactive"):
         conditions.append(User.is_active_account.is_(status == "active"))
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(User).where(*conditions))
+    named = db.session.execute(sa.select(User.id, User.full_name).where(*conditions)).all()
+    ordered = sorted(named, key=lambda row: (person_sort_key(row.full_name), row.id))
+    total = len(ordered)
     page = max(1, min(page, max(1, -(-total // per_page))))
-    statement = (
-        sa.select(
-            User.id, User.full_name, User.email, User.unit, User.delegation, User.role, User.is_active_account,
-            (User.password_hash != "").label("has_password"),
-        )
-        .where(*conditions)
-        .order_by(User.full_name, User.id)
-        .limit(per_page)
-        .offset((page - 1) * per_page)
-    )
-    rows = [PersonRow(*row) for row in db.session.execute(statement)]
-    return PeoplePage(rows, total, page, per_page)
+    ids = [row.id for row in ordered[(page - 1) * per_page : page * per_page]]
+    statement = sa.select(
+        User.id, User.full_name, User.email, User.unit, User.delegation, User.role, User.is_active_account,
+        (User.password_hash != "").label("has_password"),
+    ).where(User.id.in_(ids))
+    position = {user_id: index for index, user_id in enumerate(ids)}
+    rows = sorted((PersonRow(*row) for row in db.session.execute(statement)), key=lambda row: position[row.id])
+    return Page(rows, total, page, per_page)
 
 
 def list_delegations() -> list[str]:

@@ -158,14 +158,22 @@ def test_people_list_filters_and_pages_in_two_queries(app, count_queries):
         with count_queries() as counter:
             first = services.list_people()
         assert counter.count == 2
-        assert (first.total, first.pages, len(first.rows)) == (56, 2, 50)
-        assert services.list_people(page=2).rows[-1].full_name == "Người 55"
+        assert (first.total, first.pages, len(first.items)) == (56, 2, 50)
+        assert services.list_people(page=2).items[-1].full_name == "Người 55"
         assert services.list_people(page=99).page == 2
         assert services.list_people(query="NGUOI0").total == 9
         assert services.list_people(query="100%").total == 0
         assert services.list_people(delegation="Đoàn Huế").total == 27
-        assert [row.email for row in services.list_people(status="inactive").rows] == ["khoa@congdoan.vn"]
+        assert [row.email for row in services.list_people(status="inactive").items] == ["khoa@congdoan.vn"]
         assert services.list_people(role="admin").total == 0
-        rows = {row.email: row for row in services.list_people(query="nguoi01").rows}
+        rows = {row.email: row for row in services.list_people(query="nguoi01").items}
         assert rows["nguoi01@congdoan.vn"].has_password is False
         assert services.list_delegations() == ["Đoàn Hà Nội", "Đoàn Huế"]
+
+
+def test_people_are_listed_by_given_name_in_vietnamese_order(app):
+    with app.app_context():
+        for name in ("Đỗ Mạnh Hùng", "Lương Minh Đức", "Nguyễn Văn An", "Bùi Thị Ánh", "Lý Văn Dũng", "Trần Văn Ân", "Lê Hà"):
+            make_user(full_name=name)
+        names = [row.full_name for row in services.list_people().items]
+    assert names == ["Nguyễn Văn An", "Bùi Thị Ánh", "Trần Văn Ân", "Lý Văn Dũng", "Lương Minh Đức", "Lê Hà", "Đỗ Mạnh Hùng"]
