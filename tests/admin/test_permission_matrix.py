@@ -10,6 +10,7 @@ aside: a refusal is itself recorded).
 Refusals: an anonymous visitor is sent to the login page (302), anyone else logged in
 but not allowed gets 403. An allowed actor gets the case's ``allowed_status``.
 """
+import io
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Callable
@@ -53,6 +54,11 @@ class Case:
         return f"{self.endpoint}-{self.method}"
 
 
+def _roster_file(world) -> dict:
+    data = "Họ và tên,Email\nNguyễn Văn Nhập,nhap@congdoan.vn\n".encode()
+    return {"file": (io.BytesIO(data), "danh-sach.csv")}
+
+
 CASES = [
     Case("admin.index", "GET", ORGANIZERS, lambda w: "/organizer/"),
     # Activation codes (forum/admin/activation/views.py); mail is off in tests: 404.
@@ -86,6 +92,24 @@ CASES = [
     Case("admin.theme_retire", "POST", ORGANIZERS,
          lambda w: f"/organizer/forums/{w.forum_here}/themes/{w.theme_here}/retire", 302,
          lambda w: {"retired": "1"}),
+    # The people pages (forum/admin/people/views.py).
+    Case("admin.people", "GET", ORGANIZERS, lambda w: "/organizer/people"),
+    Case("admin.person_new", "GET", ORGANIZERS, lambda w: "/organizer/people/new"),
+    Case("admin.person_new", "POST", ORGANIZERS, lambda w: "/organizer/people/new", 302,
+         lambda w: {"full_name": "Người Mới", "email": "nguoi.moi@congdoan.vn"}),
+    Case("admin.person", "GET", ORGANIZERS, lambda w: f"/organizer/people/{w.person}"),
+    Case("admin.person", "POST", ORGANIZERS, lambda w: f"/organizer/people/{w.person}", 302,
+         lambda w: {"full_name": "Lê Thị Hoa Mới", "email": w.person_email}),
+    Case("admin.person_deactivate", "POST", ORGANIZERS, lambda w: f"/organizer/people/{w.person}/deactivate", 302,
+         lambda w: {"confirm": "y"}),
+    Case("admin.person_reactivate", "POST", ORGANIZERS, lambda w: f"/organizer/people/{w.person}/reactivate", 302),
+    Case("admin.people_import", "GET", ORGANIZERS, lambda w: "/organizer/people/import"),
+    Case("admin.people_import", "POST", ORGANIZERS, lambda w: "/organizer/people/import", 302, _roster_file),
+    Case("admin.people_import_template", "GET", ORGANIZERS, lambda w: "/organizer/people/import/template.xlsx"),
+    # An upload is its uploader's only: anyone else's token reads as gone (302 to the upload page).
+    Case("admin.people_import_preview", "GET", ORGANIZERS, lambda w: "/organizer/people/import/not-a-token", 302),
+    Case("admin.people_import_confirm", "POST", ORGANIZERS, lambda w: "/organizer/people/import/not-a-token/confirm", 302),
+    Case("admin.people_import_cancel", "POST", ORGANIZERS, lambda w: "/organizer/people/import/not-a-token/cancel", 302),
 ]
 
 
@@ -109,6 +133,7 @@ def build_world(app) -> SimpleNamespace:
             forum_elsewhere=elsewhere.id,
             theme_here=here.themes[0].id,
             person=person.id,
+            person_email=person.email,
             proposal=proposal.id,
             emails={actor: user.email for actor, user in users.items()},
         )
