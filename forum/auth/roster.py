@@ -145,7 +145,10 @@ def _xlsx_rows(data: bytes):
         sheet = workbook.worksheets[0]
         sheet.reset_dimensions()  # some generators write a wrong <dimension>: read every cell
         for number, values in enumerate(sheet.iter_rows(max_col=MAX_COLUMNS, values_only=True), start=1):
-            yield number, [_cell_text(value) for value in values]
+            cells = [_cell_text(value) for value in values]
+            while cells and not cells[-1]:
+                cells.pop()  # read-only rows are padded to ``max_col``
+            yield number, cells
     except (zipfile.BadZipFile, KeyError, ValueError, TypeError, OSError, EOFError):
         raise RosterFileError(_("Không đọc được nội dung tệp Excel. Hãy mở và lưu lại bằng Excel.")) from None
     finally:
@@ -298,7 +301,7 @@ def unmangle(text: str) -> str | None:
 
 def _refuse_mojibake(number: int, cells: list[str]) -> None:
     for cell in cells:
-        if (repaired := unmangle(cell)) is not None:
+        if not cell.isascii() and (repaired := unmangle(cell)) is not None:
             raise RosterFileError(
                 _(
                     "Chữ tiếng Việt trong tệp đã bị hỏng bảng mã (dòng %(line)d: “%(cell)s”, đúng ra là “%(fixed)s”): "

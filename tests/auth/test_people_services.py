@@ -177,3 +177,34 @@ def test_people_are_listed_by_given_name_in_vietnamese_order(app):
             make_user(full_name=name)
         names = [row.full_name for row in services.list_people().items]
     assert names == ["Nguyễn Văn An", "Bùi Thị Ánh", "Trần Văn Ân", "Lý Văn Dũng", "Lương Minh Đức", "Lê Hà", "Đỗ Mạnh Hùng"]
+
+
+@pytest.mark.parametrize(
+    ("email", "valid"),
+    [
+        ("nguyen.van.an@congdoan.vn", True),
+        ("a+b_c%d-e@ld-ld.phu-tho.gov.vn", True),
+        ("hương@congdoan.vn", True),  # internationalised: email-validator decides
+        ("a..b@congdoan.vn", False),
+        (".a@congdoan.vn", False),
+        ("a@-congdoan.vn", False),
+        ("a@congdoan", False),
+        ("a@congdoan.test", False),
+        ("a@localhost", False),
+        ("a b@congdoan.vn", False),
+        ("@congdoan.vn", False),
+    ],
+)
+def test_email_checks_agree_with_email_validator(app, email, valid):
+    from email_validator import EmailNotValidError, validate_email
+
+    from forum.auth.people import check_email
+
+    with app.app_context():
+        assert (check_email(email) is None) is valid
+    try:
+        validate_email(email, check_deliverability=False)
+        validator_says = True
+    except EmailNotValidError:
+        validator_says = False
+    assert validator_says is valid
