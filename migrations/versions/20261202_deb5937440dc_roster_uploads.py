@@ -1,7 +1,7 @@
 """Roster uploads: a delegate list read and waiting for its organizer's confirmation
 
 Revision ID: deb5937440dc
-Revises: cba89132e1c2
+Revises: 17ea56861141
 Create Date: 2026-12-02 16:43:53.674609
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'deb5937440dc'
-down_revision = 'cba89132e1c2'
+down_revision = '17ea56861141'
 branch_labels = None
 depends_on = None
 
