@@ -35,6 +35,7 @@ class World:
     comment_id: int
     delegate: str
     organizer: str
+    delegate_id: int
 
 
 @pytest.fixture
@@ -53,7 +54,7 @@ def world(app):
         comment = make_comment(popular, delegate, body="Tôi ủng hộ mô hình nhà văn hoá này.")
         indexer.drain_outbox(engines.get_backend())
         return World(forum.slug, forum.id, forum.themes[0].id, popular.id, recent.id, own.id, comment.id,
-                     delegate.email, organizer.email)
+                     delegate.email, organizer.email, delegate.id)
 
 
 def _values(world: World, argument: str) -> list:
@@ -64,6 +65,8 @@ def _values(world: World, argument: str) -> list:
         "forum_id": [world.forum_id],
         "theme_id": [world.theme_id],
         "code": ["khong-hop-le"],  # an activation code (one that is not valid)
+        "user_id": [world.delegate_id],  # a person of the roster (organizer pages)
+        "token": ["khong-co"],  # a roster upload waiting for confirmation (one that does not exist)
     }
     if argument not in values:
         pytest.fail(f"the hidden-tally walk does not know how to fill <{argument}>: teach it")
