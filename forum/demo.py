@@ -32,6 +32,7 @@ from forum.core.markup import render_markup
 from forum.core.text import normalize_text
 from forum.extensions import db
 from forum.forums.models import Forum, Theme
+from forum.forums.moderators import assign_moderator_scope
 from forum.proposals.models import Comment, Proposal
 from forum.proposals.counts import recount_public_counts
 from forum.votes.models import Support
@@ -57,6 +58,7 @@ class SeedReport:
     proposals_created: int = 0
     comments_created: int = 0
     supports_created: int = 0
+    moderator_scopes_set: int = 0
 
     @property
     def changed_anything(self) -> bool:
@@ -360,6 +362,18 @@ def seed_unactivated_account(report: SeedReport) -> User:
     return user
 
 
+def seed_moderator_scopes(content: dict, forums: dict[int, Forum], users: dict[str, User], report: SeedReport) -> None:
+    """The demo moderators moderate the forums their account lists (``moderates_forums``),
+    set through the service as the console would (an audit entry when it changes)."""
+    for account in content["accounts"]:
+        numbers = account.get("moderates_forums")
+        if numbers is None:
+            continue
+        wanted = [forums[number].id for number in numbers]
+        if assign_moderator_scope(users[account["key"]], wanted, actor=None, reason="Dữ liệu mẫu"):
+            report.moderator_scopes_set += 1
+
+
 def seed_demo() -> SeedReport:
     """Create or complete the whole demo data set; never commits."""
     report = SeedReport()
@@ -367,6 +381,7 @@ def seed_demo() -> SeedReport:
     content = load_demo_content()
     users = seed_users(content, report)
     seed_unactivated_account(report)
+    seed_moderator_scopes(content, forums, users, report)
     seed_content(content, forums, users, report)
     db.session.flush()
     if report.proposals_created:

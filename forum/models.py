@@ -4,7 +4,7 @@ from forum.core.audit import AuditEntry  # noqa: F401
 from forum.core.pagecache import ContentVersion  # noqa: F401
 from forum.auth.models import RosterUpload, User  # noqa: F401
 from forum.auth.activation.models import ActivationCode, PasswordResetRequest  # noqa: F401
-from forum.forums.models import Forum, Theme  # noqa: F401
+from forum.forums.models import Forum, ModeratorAssignment, Theme  # noqa: F401
 from forum.proposals.models import Comment, Proposal  # noqa: F401
 from forum.votes.models import Support  # noqa: F401
 from forum.search.models import SearchEntry, SearchOutbox  # noqa: F401

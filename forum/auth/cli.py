@@ -13,6 +13,7 @@ from forum.auth.models import Role, User
 from forum.auth.people import field_label
 from forum.core.errors import DomainError
 from forum.extensions import db
+from forum.forums.moderators import change_staff_role
 
 users_cli = AppGroup("users", help="Quản lý tài khoản (create, import, set-role, activate, deactivate).")
 
@@ -84,7 +85,7 @@ def create_user(email, full_name, unit, province, role, password):
 def set_role(email, role):
     """Give the account EMAIL the role ROLE."""
     user = _existing_user(email)
-    _apply(lambda: services.set_user_role(user, role, actor=None))
+    _apply(lambda: change_staff_role(user, role, actor=None))
     click.echo(_("%(email)s giờ có vai trò %(role)s.", email=user.email, role=user.role_label))
 
 

@@ -5,6 +5,8 @@ from wtforms import BooleanField, EmailField, PasswordField, StringField, Submit
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, ValidationError
 
 from forum.auth.models import User
+from forum.auth.names import check_display_name
+from forum.core.errors import InvalidAction
 from forum.core.forms import VisibleText, single_line
 
 
@@ -122,3 +124,10 @@ class RegistrationForm(FlaskForm):
     new_password = _new_password_field(_l("Mật khẩu"))
     confirm_password = _confirm_field(_l("Nhập lại mật khẩu"))
     submit = SubmitField(_l("Đăng ký"))
+
+    def validate_full_name(self, field):
+        """Self-registered accounts are delegates: no staff title, no disguised letters."""
+        try:
+            check_display_name(field.data or "", "delegate")
+        except InvalidAction as error:
+            raise ValidationError(str(error)) from None

@@ -14,6 +14,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from forum.auth.models import Role, User, new_session_token
 from forum.auth.people import clean_person, person_sort_key
+from forum.auth.names import check_display_name
 from forum.core.audit import record_audit
 from forum.core.database import utcnow
 from forum.core.errors import InvalidAction, PermissionDenied
@@ -126,7 +127,7 @@ def change_password(user: User, current_password: str, new_password: str, *, act
 
 
 # Accounts -----------------------------------------------------------------------------
-def _clean_profile_fields(email: str, full_name: str, unit: str, province: str) -> dict:
+def _clean_profile_fields(email: str, full_name: str, unit: str, province: str, *, role: str) -> dict:
     fields = {
         "email": normalize_email(email),
         "full_name": normalize_text(full_name, multiline=False),
@@ -157,6 +158,7 @@ def _clean_profile_fields(email: str, full_name: str, unit: str, province: str) 
     for name, (limit, message) in limits.items():
         if len(fields[name]) > limit:
             raise InvalidAction(message)
+    check_display_name(fields["full_name"], role)
     return fields
 
 
@@ -202,7 +204,7 @@ def create_user(
     """Create an account for someone else (admins and the shell operator only)."""
     if not _may_manage_accounts(actor):
         raise PermissionDenied(_("Chỉ quản trị hệ thống mới được tạo tài khoản."))
-    fields = _clean_profile_fields(email, full_name, unit, province)
+    fields = _clean_profile_fields(email, full_name, unit, province, role=role)
     user = _insert_user(role=role, password=password, fields=fields)
     record_audit("user.created", user, actor=actor, after={"role": role})
     return user
@@ -212,14 +214,23 @@ def register_user(*, email: str, full_name: str, unit: str, province: str, passw
     """Self-registration, only when ``ALLOW_REGISTRATION`` is on: always a delegate."""
     if not current_app.config.get("ALLOW_REGISTRATION"):
         raise PermissionDenied(_("Chức năng đăng ký tài khoản đang tắt."))
-    fields = _clean_profile_fields(email, full_name, unit, province)
+    fields = _clean_profile_fields(email, full_name, unit, province, role=Role.DELEGATE.value)
     user = _insert_user(role=Role.DELEGATE.value, password=password, fields=fields)
     record_audit("user.registered", user, actor=user)
     return user
 
 
-def set_user_role(user: User, role: str, *, actor: User | None) -> None:
-    """Change the role; admins only. Every session of the account ends."""
+def count_active_admins() -> int:
+    return db.session.scalar(
+        sa.select(sa.func.count()).select_from(User).where(User.role == Role.ADMIN.value, User.is_active_account.is_(True))
+    )
+
+
+def set_user_role(user: User, role: str, *, actor: User | None, reason: str = "") -> None:
+    """Change the role; admins only (and the console). An admin cannot change their own
+    role, and the last active admin keeps theirs, so the site always has one. The
+    account's sessions end: its next request logs in again under the new role.
+    """
     if not _may_manage_accounts(actor):
         raise PermissionDenied(_("Chỉ quản trị hệ thống mới được đổi vai trò."))
     if role not in {r.value for r in Role}:
@@ -227,9 +238,26 @@ def set_user_role(user: User, role: str, *, actor: User | None) -> None:
     previous = user.role
     if previous == role:
         raise InvalidAction(_("Tài khoản đã có vai trò này."))
+    if actor is not None and actor.id == user.id:
+        raise InvalidAction(_("Bạn không thể tự đổi vai trò của mình; hãy nhờ một quản trị hệ thống khác."))
+    if previous == Role.ADMIN and user.is_active_account and count_active_admins() <= 1:
+        raise InvalidAction(_("Đây là quản trị hệ thống cuối cùng đang hoạt động; hãy giao vai trò quản trị cho người khác trước."))
+    check_display_name_for_role(user, role)
     user.role = role
-    end_all_sessions(user)  # pages and permissions cached in open sessions start afresh
-    record_audit("user.role_changed", user, actor=actor, before={"role": previous}, after={"role": role})
+    end_all_sessions(user)
+    record_audit(
+        "user.role_changed", user, actor=actor, before={"role": previous}, after={"role": role}, reason=reason
+    )
+
+
+def check_display_name_for_role(user: User, role: str) -> None:
+    """A staff member whose name carries a staff title cannot become a delegate with it."""
+    try:
+        check_display_name(user.full_name, role)
+    except InvalidAction:
+        raise InvalidAction(
+            _("Họ và tên “%(name)s” mang chức danh nhân sự; hãy sửa họ tên trước khi giao vai trò đại biểu.", name=user.full_name)
+        ) from None
 
 
 def set_user_active(user: User, active: bool, *, actor: User | None) -> None:

@@ -3,14 +3,29 @@
 Services raise ``PermissionDenied`` or ``InvalidAction``; views turn them into a
 flash message, a form error or a 409. A ``PermissionDenied`` that no view catches is a
 403 page (or JSON) with its message. Every error path rolls the session back, so a
-failed request never commits half of its work.
+failed request never commits half of its work. Error pages and JSON errors show the
+request id, so a delegate can quote it to the organizers.
+
+Every 403 answered to a logged-in user, whoever produced it (``abort(403)``, an
+uncaught ``PermissionDenied``, a view's own refusal page), is a security event in the
+audit log (``security.forbidden``), written after the request's work is rolled back,
+in a transaction of its own (``forum.core.audit.record_refusal``).
 """
+import logging
+
 from flask import Flask, render_template, request
 from flask_babel import gettext as _
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
+from forum.core.audit import record_refusal
+from forum.core.permissions import is_active_user
+from forum.core.request_id import current_request_id
 from forum.extensions import db
+
+log = logging.getLogger(__name__)
 
 
 class DomainError(Exception):
@@ -35,9 +50,30 @@ def wants_json() -> bool:
 
 def _error_page(status: int, title: str, message: str):
     db.session.rollback()
+    request_id = current_request_id()
     if wants_json():
-        return {"error": title, "message": message}, status
-    return render_template("errors/error.html", status=status, title=title, message=message), status
+        return {"error": title, "message": message, "request_id": request_id}, status
+    page = render_template("errors/error.html", status=status, title=title, message=message, request_id=request_id)
+    return page, status
+
+
+def audit_refusal(response):
+    """After any 403 to a logged-in user: roll back what the request did, then record the
+    refusal and commit it alone. Anonymous visitors are sent to the login page rather
+    than refused, and a refusal they do get has no user to name: not recorded. A
+    database failure here never turns the 403 into a 500."""
+    if response.status_code != 403:
+        return response
+    try:
+        db.session.rollback()
+        if not is_active_user(current_user):
+            return response
+        if record_refusal(current_user, method=request.method, path=request.path, endpoint=request.endpoint or ""):
+            db.session.commit()
+    except SQLAlchemyError:
+        db.session.rollback()
+        log.exception("could not record a refusal in the audit log")
+    return response
 
 
 def handle_http_error(error: HTTPException):
@@ -80,3 +116,5 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(PermissionDenied, handle_permission_denied)
     app.register_error_handler(HTTPException, handle_http_error)
     app.register_error_handler(500, handle_server_error)
+    app.after_request(audit_refusal)
+    app.add_template_global(current_request_id, "current_request_id")

@@ -19,6 +19,7 @@ from forum.core.formatting import datetime_filter
 from forum.extensions import db
 from forum.forums import services
 from forum.forums.models import Phase
+from forum.forums.moderators import ALL_FORUMS, assign_moderator_scope
 from forum.proposals.services import count_all_proposals_by_forum
 
 forum_cli = AppGroup(
@@ -195,3 +196,36 @@ def _aware(moment):
     if moment is None or moment.tzinfo is not None:
         return moment
     return moment.replace(tzinfo=ZoneInfo("UTC"))
+
+
+@forum_cli.command("set-moderator")
+@click.argument("email")
+@click.argument("numbers", nargs=-1, type=click.IntRange(1, 10))
+@click.option("--all", "all_forums", is_flag=True, help="Điều hành mọi diễn đàn.")
+def set_moderator_command(email: str, numbers: tuple[int, ...], all_forums: bool):
+    """Giao cho điều hành viên EMAIL các diễn đàn số NUMBERS (hoặc --all; không số nào: bỏ hết)."""
+    user = get_user_by_email(email)
+    if user is None:
+        raise click.ClickException(_("Không có tài khoản nào với email %(email)s.", email=email))
+    if all_forums and numbers:
+        raise click.ClickException(_("Chọn hoặc các số diễn đàn, hoặc --all, không cả hai."))
+    forum_ids = []
+    for number in numbers:
+        forum = services.get_forum_by_number(number)
+        if forum is None:
+            raise click.ClickException(_("Không có diễn đàn số %(number)s.", number=number))
+        forum_ids.append(forum.id)
+    try:
+        changed = assign_moderator_scope(user, ALL_FORUMS if all_forums else forum_ids, actor=None)
+    except DomainError as error:
+        db.session.rollback()
+        raise click.ClickException(str(error)) from None
+    db.session.commit()
+    if all_forums:
+        scope = _("mọi diễn đàn")
+    elif numbers:
+        scope = _("diễn đàn số %(numbers)s", numbers=", ".join(str(n) for n in sorted(set(numbers))))
+    else:
+        scope = _("không diễn đàn nào")
+    message = _("%(email)s điều hành: %(scope)s.", email=user.email, scope=scope)
+    click.echo(message if changed else _("Không có gì thay đổi. ") + message)

@@ -284,3 +284,30 @@ class ForumUnit(db.Model):
         sa.CheckConstraint("proposal_count >= 0", name="proposal_count_not_negative"),
         sa.Index("ix_forum_units_top", "forum_id", "proposal_count"),
     )
+
+
+class ModeratorAssignment(db.Model):
+    """A moderator's scope: one row per forum they moderate, or one row with no forum
+    for all of them (``forum.forums.moderators``). Organizers and admins moderate every
+    forum by their role and have no rows."""
+
+    __tablename__ = "moderator_assignments"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    user_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    forum_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("forums.id", ondelete="CASCADE"))
+    created_at: so.Mapped[datetime] = so.mapped_column(sa.DateTime(timezone=True), default=utcnow)
+
+    forum: so.Mapped[Forum | None] = so.relationship()
+
+    __table_args__ = (
+        sa.UniqueConstraint("user_id", "forum_id", name="uq_moderator_assignments_user_forum"),
+        # NULLs are distinct in a unique constraint: "all forums" needs its own index.
+        sa.Index(
+            "uq_moderator_assignments_user_all",
+            "user_id",
+            unique=True,
+            sqlite_where=sa.text("forum_id IS NULL"),
+            postgresql_where=sa.text("forum_id IS NULL"),
+        ),
+    )

@@ -499,7 +499,7 @@ CARD_COLUMNS = (
     Proposal.status, Proposal.is_hidden, Proposal.is_locked, Proposal.is_pinned,
     Proposal.support_count, Proposal.comment_count, Proposal.created_at,
 )
-CARD_AUTHOR_COLUMNS = (User.id, User.full_name, User.unit, User.province)
+CARD_AUTHOR_COLUMNS = (User.id, User.full_name, User.unit, User.province, User.role)  # role: the staff badge
 
 
 def card_loader_options() -> tuple:

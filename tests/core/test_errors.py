@@ -38,4 +38,8 @@ def test_a_refusal_is_a_403_page_that_says_why(refusing_app):
 def test_a_refusal_answers_json_to_scripts(refusing_app):
     response = refusing_app.test_client().post("/test-refusal", headers={"Accept": "application/json"})
     assert response.status_code == 403
-    assert response.get_json() == {"error": "Không có quyền truy cập", "message": REASON}
+    assert response.get_json() == {
+        "error": "Không có quyền truy cập",
+        "message": REASON,
+        "request_id": response.headers["X-Request-ID"],
+    }
