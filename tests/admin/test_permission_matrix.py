@@ -19,6 +19,7 @@ import pytest
 import sqlalchemy as sa
 
 from forum.extensions import db
+from forum.forums.moderators import assign_moderator_scope
 from tests.factories import make_forum, make_proposal, make_user
 
 STAFF_BLUEPRINTS = ("admin",)
@@ -92,6 +93,7 @@ CASES = [
     Case("admin.theme_retire", "POST", ORGANIZERS,
          lambda w: f"/organizer/forums/{w.forum_here}/themes/{w.theme_here}/retire", 302,
          lambda w: {"retired": "1"}),
+<<<<<<< HEAD
     # The people pages (forum/admin/people/views.py).
     Case("admin.people", "GET", ORGANIZERS, lambda w: "/organizer/people"),
     Case("admin.person_new", "GET", ORGANIZERS, lambda w: "/organizer/people/new"),
@@ -110,6 +112,20 @@ CASES = [
     Case("admin.people_import_preview", "GET", ORGANIZERS, lambda w: "/organizer/people/import/not-a-token", 302),
     Case("admin.people_import_confirm", "POST", ORGANIZERS, lambda w: "/organizer/people/import/not-a-token/confirm", 302),
     Case("admin.people_import_cancel", "POST", ORGANIZERS, lambda w: "/organizer/people/import/not-a-token/cancel", 302),
+=======
+    # Roles and scope (forum/admin/staff/views.py)
+    Case("admin.staff", "GET", ORGANIZERS, lambda w: "/organizer/staff"),
+    Case("admin.find_account", "GET", ORGANIZERS, lambda w: f"/organizer/staff/find?email={w.emails[DELEGATE]}",
+         allowed_status=302),
+    Case("admin.staff_account", "GET", ORGANIZERS, lambda w: f"/organizer/staff/{w.person}"),
+    Case("admin.change_role", "POST", ADMINS, lambda w: f"/organizer/staff/{w.person}/role", allowed_status=302,
+         data=lambda w: {"role": "moderator", "reason": "Thư ký diễn đàn"}),
+    Case("admin.change_forums", "POST", ORGANIZERS, lambda w: f"/organizer/staff/{w.moderator_here}/forums",
+         allowed_status=302, data=lambda w: {"scope": "some", "forums": [w.forum_here, w.forum_elsewhere]}),
+    # The audit log (forum/admin/audit/views.py); the CSV download is itself recorded
+    Case("admin.audit_log", "GET", ORGANIZERS, lambda w: "/organizer/audit"),
+    Case("admin.audit_log_csv", "GET", ORGANIZERS, lambda w: "/organizer/audit.csv"),
+>>>>>>> 22b5371 (Organizer pages: roles and scope (staff list, an account's role for admins, a moderator's forums for organizers, the person page's partial) and the audit log viewer (filters, pages of 50, before → after, CSV download with BOM, read-only); README)
 ]
 
 
@@ -128,7 +144,11 @@ def build_world(app) -> SimpleNamespace:
         }
         person = make_user(role="delegate", full_name="Lê Thị Hoa")
         proposal = make_proposal(here, users[DELEGATE])
+        assign_moderator_scope(users[MODERATOR_HERE], [here.id], actor=None)
+        assign_moderator_scope(users[MODERATOR_ELSEWHERE], [elsewhere.id], actor=None)
+        db.session.commit()
         return SimpleNamespace(
+            moderator_here=users[MODERATOR_HERE].id,
             forum_here=here.id,
             forum_elsewhere=elsewhere.id,
             theme_here=here.themes[0].id,

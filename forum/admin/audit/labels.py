@@ -1,0 +1,55 @@
+"""Vietnamese names of the audit log's codes (actions, object types, roles at the time).
+
+A code missing here shows as the code itself: the log never hides an entry because
+nobody named its action yet.
+"""
+from flask_babel import lazy_gettext as _l
+
+ACTION_LABELS = {
+    "user.created": _l("Tạo tài khoản"),
+    "user.registered": _l("Tự đăng ký tài khoản"),
+    "user.password_changed": _l("Đổi mật khẩu"),
+    "user.role_changed": _l("Đổi vai trò"),
+    "user.activated": _l("Mở khoá tài khoản"),
+    "user.deactivated": _l("Khoá tài khoản"),
+    "moderator.scope_changed": _l("Phân công điều hành viên"),
+    "forum.set_phase": _l("Chuyển giai đoạn diễn đàn"),
+    "proposal.withdraw": _l("Rút hiến kế"),
+    "proposals.repair_counter": _l("Sửa bộ đếm của hiến kế"),
+    "votes.repair_support_count": _l("Sửa số ủng hộ"),
+    "security.forbidden": _l("Bị từ chối truy cập (403)"),
+    "audit.exported": _l("Tải nhật ký kiểm tra (CSV)"),
+}
+
+TARGET_LABELS = {
+    "users": _l("Tài khoản"),
+    "forums": _l("Diễn đàn"),
+    "themes": _l("Nhóm vấn đề"),
+    "proposals": _l("Hiến kế"),
+    "comments": _l("Ý kiến"),
+}
+
+CONSOLE_ROLE = "console"  # the filter's value for entries with actor_role "" (the console)
+ACTOR_ROLE_LABELS = {
+    "delegate": _l("Đại biểu"),
+    "moderator": _l("Điều hành viên"),
+    "organizer": _l("Ban tổ chức"),
+    "admin": _l("Quản trị hệ thống"),
+    "anonymous": _l("Khách (chưa đăng nhập)"),
+    "": _l("Dòng lệnh trên máy chủ"),
+}
+
+
+def action_label(code: str) -> str:
+    label = ACTION_LABELS.get(code)
+    return str(label) if label is not None else code
+
+
+def target_label(code: str) -> str:
+    label = TARGET_LABELS.get(code)
+    return str(label) if label is not None else code
+
+
+def actor_role_label(code: str) -> str:
+    label = ACTOR_ROLE_LABELS.get(code)
+    return str(label) if label is not None else code
