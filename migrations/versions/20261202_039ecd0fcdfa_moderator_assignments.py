@@ -1,7 +1,7 @@
 """Moderators' scope (moderator_assignments: a forum each, or none for all forums); the audit log filters by action
 
 Revision ID: 039ecd0fcdfa
-Revises: 73f11f32264c
+Revises: 17ea56861141
 Create Date: 2026-12-02 16:41:14.899465
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '039ecd0fcdfa'
-down_revision = '73f11f32264c'
+down_revision = '17ea56861141'
 branch_labels = None
 depends_on = None
 
