@@ -11,6 +11,7 @@ from werkzeug.routing import BuildError
 
 from forum.core.errors import DomainError, PermissionDenied, wants_json
 from forum.core.rate_limits import user_or_address_key
+from forum.core.request_id import current_request_id
 from forum.core.urls import safe_next_url
 from forum.extensions import db, limiter
 from forum.forums.services import tallies_visible
@@ -52,7 +53,7 @@ def _change_support(proposal_id: int, change):
         db.session.rollback()
         status = 403 if isinstance(error, PermissionDenied) else 409
         if wants_json():
-            return {"error": _("Không thể thực hiện"), "message": str(error)}, status
+            return {"error": _("Không thể thực hiện"), "message": str(error), "request_id": current_request_id()}, status
         flash(str(error), "error")
         return redirect(back)
     db.session.commit()

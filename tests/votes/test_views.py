@@ -59,6 +59,7 @@ def test_author_may_not_support_own_proposal(setting, login_client, app, phase, 
     response = client.post(url_of(s, action), headers=JSON)
     assert response.status_code == 403
     assert "chính mình" in response.get_json()["message"]
+    assert response.get_json()["request_id"] == response.headers["X-Request-ID"]  # to quote it
     assert count_and_rows(app, s.proposal_id) == (0, 0)
 
 
