@@ -49,7 +49,10 @@ def snapshot(app, forum_id: int):
         forum = db.session.get(Forum, forum_id)
         row = {column.name: getattr(forum, column.name) for column in Forum.__table__.columns}
         themes = [(t.id, t.title, t.position, t.is_retired) for t in db.session.scalars(sa.select(Theme).order_by(Theme.id))]
-        audits = db.session.scalar(sa.select(sa.func.count()).select_from(AuditEntry))
+        # Refusals are themselves recorded (security.forbidden): only other entries count.
+        audits = db.session.scalar(
+            sa.select(sa.func.count()).select_from(AuditEntry).where(sa.not_(AuditEntry.action.startswith("security.")))
+        )
         return row, themes, audits
 
 
