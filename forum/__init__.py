@@ -112,12 +112,9 @@ def register_organizer_area(app: Flask) -> None:
     from forum.admin.activation import views as _activation  # noqa: F401
     from forum.admin.forums import views as _forums  # noqa: F401
     from forum.admin.home import views as _home  # noqa: F401
-<<<<<<< HEAD
     from forum.admin.people import views as _people  # noqa: F401
-=======
     from forum.admin.staff import views as _staff  # noqa: F401
     from forum.admin.audit import views as _audit  # noqa: F401
->>>>>>> 22b5371 (Organizer pages: roles and scope (staff list, an account's role for admins, a moderator's forums for organizers, the person page's partial) and the audit log viewer (filters, pages of 50, before → after, CSV download with BOM, read-only); README)
 
     app.register_blueprint(bp)
 

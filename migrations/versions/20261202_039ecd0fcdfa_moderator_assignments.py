@@ -1,7 +1,7 @@
 """Moderators' scope (moderator_assignments: a forum each, or none for all forums); the audit log filters by action
 
 Revision ID: 039ecd0fcdfa
-Revises: 17ea56861141
+Revises: deb5937440dc
 Create Date: 2026-12-02 16:41:14.899465
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '039ecd0fcdfa'
-down_revision = '17ea56861141'
+down_revision = 'deb5937440dc'
 branch_labels = None
 depends_on = None
 

@@ -40,7 +40,10 @@ def snapshot(app) -> tuple:
             sa.select(User.email, User.full_name, User.is_active_account, User.session_token, User.role).order_by(User.id)
         ).all()
         uploads = db.session.scalars(sa.select(RosterUpload.token).order_by(RosterUpload.id)).all()
-        audits = db.session.scalar(sa.select(sa.func.count()).select_from(AuditEntry))
+        # Refusals are themselves recorded (security.forbidden): only other entries count.
+        audits = db.session.scalar(
+            sa.select(sa.func.count()).select_from(AuditEntry).where(sa.not_(AuditEntry.action.startswith("security.")))
+        )
         return users, uploads, audits
 
 

@@ -93,7 +93,6 @@ CASES = [
     Case("admin.theme_retire", "POST", ORGANIZERS,
          lambda w: f"/organizer/forums/{w.forum_here}/themes/{w.theme_here}/retire", 302,
          lambda w: {"retired": "1"}),
-<<<<<<< HEAD
     # The people pages (forum/admin/people/views.py).
     Case("admin.people", "GET", ORGANIZERS, lambda w: "/organizer/people"),
     Case("admin.person_new", "GET", ORGANIZERS, lambda w: "/organizer/people/new"),
@@ -112,7 +111,6 @@ CASES = [
     Case("admin.people_import_preview", "GET", ORGANIZERS, lambda w: "/organizer/people/import/not-a-token", 302),
     Case("admin.people_import_confirm", "POST", ORGANIZERS, lambda w: "/organizer/people/import/not-a-token/confirm", 302),
     Case("admin.people_import_cancel", "POST", ORGANIZERS, lambda w: "/organizer/people/import/not-a-token/cancel", 302),
-=======
     # Roles and scope (forum/admin/staff/views.py)
     Case("admin.staff", "GET", ORGANIZERS, lambda w: "/organizer/staff"),
     Case("admin.find_account", "GET", ORGANIZERS, lambda w: f"/organizer/staff/find?email={w.emails[DELEGATE]}",
@@ -125,7 +123,6 @@ CASES = [
     # The audit log (forum/admin/audit/views.py); the CSV download is itself recorded
     Case("admin.audit_log", "GET", ORGANIZERS, lambda w: "/organizer/audit"),
     Case("admin.audit_log_csv", "GET", ORGANIZERS, lambda w: "/organizer/audit.csv"),
->>>>>>> 22b5371 (Organizer pages: roles and scope (staff list, an account's role for admins, a moderator's forums for organizers, the person page's partial) and the audit log viewer (filters, pages of 50, before → after, CSV download with BOM, read-only); README)
 ]
 
 

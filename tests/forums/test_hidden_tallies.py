@@ -65,12 +65,8 @@ def _values(world: World, argument: str) -> list:
         "forum_id": [world.forum_id],
         "theme_id": [world.theme_id],
         "code": ["khong-hop-le"],  # an activation code (one that is not valid)
-<<<<<<< HEAD
         "user_id": [world.delegate_id],  # a person of the roster (organizer pages)
         "token": ["khong-co"],  # a roster upload waiting for confirmation (one that does not exist)
-=======
-        "user_id": [1],  # an account (the roles pages, refused to delegates)
->>>>>>> 1e10f9d (Hidden-tally walk: fills the roles pages' account id)
     }
     if argument not in values:
         pytest.fail(f"the hidden-tally walk does not know how to fill <{argument}>: teach it")
