@@ -35,7 +35,17 @@ def _run_once(batch_size: int) -> mail.DeliveryReport:
     for code in issued:
         mail.queue_code_mail(code, requested_by_user=True)
     db.session.commit()
-    return mail.deliver_pending_mail(batch_size=batch_size)
+    return deliver_pending_mail(batch_size=batch_size)
+
+
+def deliver_pending_mail(*, batch_size: int | None = None, now=None) -> mail.DeliveryReport:
+    """Send the mails that are due: claim them and commit, send, record the outcomes and
+    commit (no transaction stays open while the SMTP server answers)."""
+    claimed = mail.claim_due_mail(batch_size=batch_size, now=now)
+    db.session.commit()
+    report = mail.record_mail_outcomes(claimed, mail.send_claimed_mail(claimed))
+    db.session.commit()
+    return report
 
 
 def _echo_report(report: mail.DeliveryReport) -> None:

@@ -188,25 +188,27 @@ def _is_permanent(error: Exception) -> bool:
     )
 
 
-def deliver_pending_mail(*, batch_size: int | None = None, now: datetime | None = None) -> DeliveryReport:
-    """Send the mails that are due, up to ``batch_size``, over one SMTP connection.
-
-    A worker routine, not a request's service: it commits twice, after claiming the
-    mails (so that no transaction stays open while the SMTP server answers, which on
-    SQLite would hold the write lock) and after recording the outcomes.
-    """
+def claim_due_mail(*, batch_size: int | None = None, now: datetime | None = None) -> list[_Claimed]:
+    """Claim the mails that are due, up to ``batch_size`` (none when mail is not
+    configured). The caller commits before sending, so that no transaction stays open
+    while the SMTP server answers (on SQLite it would hold the write lock)."""
     config = current_app.config
-    batch_size = batch_size or config["MAIL_BATCH_SIZE"]
-    now = now or utcnow()
-    report = DeliveryReport()
     if not mail_configured(config):
-        return report
-    claimed = _claim_due_mail(batch_size, now, config)
-    db.session.commit()
+        return []
+    return _claim_due_mail(batch_size or config["MAIL_BATCH_SIZE"], now or utcnow(), config)
+
+
+def send_claimed_mail(claimed: list[_Claimed]) -> dict[int, Exception | None]:
+    """Send the claimed mails over one SMTP connection; no database work."""
+    return _send_all(claimed, current_app.config) if claimed else {}
+
+
+def record_mail_outcomes(claimed: list[_Claimed], outcomes: dict[int, Exception | None]) -> DeliveryReport:
+    """Mark each claimed mail sent, to retry or failed; never commits."""
+    report = DeliveryReport()
     if not claimed:
         return report
-    outcomes = _send_all(claimed, config)
-    max_attempts = config["MAIL_MAX_ATTEMPTS"]
+    max_attempts = current_app.config["MAIL_MAX_ATTEMPTS"]
     mails = {mail.id: mail for mail in db.session.scalars(
         sa.select(OutgoingMail).where(OutgoingMail.id.in_([item.id for item in claimed]))
     )}
@@ -227,7 +229,6 @@ def deliver_pending_mail(*, batch_size: int | None = None, now: datetime | None 
         else:
             report.retrying += 1
         logger.warning("mail %s to %s: attempt %s failed: %s", mail.id, mail.recipient, item.attempts, error)
-    db.session.commit()
     return report
 
 

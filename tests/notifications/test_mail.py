@@ -15,6 +15,7 @@ from forum.core.audit import AuditEntry
 from forum.core.database import utcnow
 from forum.extensions import db
 from forum.notifications import services as mail
+from forum.notifications.cli import deliver_pending_mail
 from forum.notifications.models import OutgoingMail
 from tests.auth.helpers import is_logged_in, new_unactivated_user, new_user
 from tests.factories import make_user
@@ -39,7 +40,7 @@ def queue(app, *recipients, subject="Thư mời dự Diễn đàn số 1", text=
 
 def deliver(app, **options) -> mail.DeliveryReport:
     with app.app_context():
-        return mail.deliver_pending_mail(**options)
+        return deliver_pending_mail(**options)
 
 
 # The outbox --------------------------------------------------------------------------------
