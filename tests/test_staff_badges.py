@@ -21,11 +21,11 @@ def thread(app):
         delegate = make_user(full_name="Vũ Thị Thanh Hương")
         staff_proposal = make_proposal(forum, organizer, title="Sổ tay cán bộ công đoàn cơ sở")
         proposal = make_proposal(forum, delegate, title="Tủ sách cho con công nhân")
-        make_comment(proposal, moderator, body="Cảm ơn đồng chí, điều hành viên sẽ tổng hợp tủ sách.")
+        staff_comment = make_comment(proposal, moderator, body="Cảm ơn đồng chí, điều hành viên sẽ tổng hợp tủ sách.")
         make_comment(proposal, delegate, body="Tôi xin bổ sung về tủ sách.")
         indexer.drain_outbox(engines.get_backend())
         return {"slug": forum.slug, "proposal": proposal.id, "staff_proposal": staff_proposal.id,
-                "organizer": organizer.email, "delegate": delegate.email}
+                "organizer": organizer.email, "delegate": delegate.email, "staff_comment": staff_comment.id}
 
 
 def _badges_after(html: str, name: str) -> list[str]:
@@ -61,6 +61,14 @@ def test_search_results_badge_staff_authors_of_proposals_and_comments(client, th
     assert set(_badges_after(html, "Vũ Thị Thanh Hương")) == {""}
     html = client.get("/search", query_string={"q": "sổ tay"}).get_data(as_text=True)
     assert _badges_after(html, "Kiều Thị Lan Phương") == ["organizer"]
+
+
+def test_replying_to_staff_names_them_with_their_badge(client, thread):
+    AuthActions(client).login(thread["delegate"])
+    html = client.get(f"/proposals/{thread['proposal']}", query_string={"reply_to": thread["staff_comment"]}).get_data(as_text=True)
+    heading = re.search(r"<h3>Trả lời ý kiến của .*?</h3>", html, flags=re.S).group()
+    assert "Đỗ Mạnh Hùng" in heading
+    assert [match.group(1) for match in BADGE.finditer(heading)] == ["moderator"]
 
 
 @pytest.mark.parametrize(("who", "badge"), [("organizer", ["organizer"]), ("delegate", [""])])

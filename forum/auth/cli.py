@@ -91,7 +91,10 @@ def set_role(email, role):
 
 def _set_active(email: str, active: bool) -> None:
     user = _existing_user(email)
-    _apply(lambda: services.set_user_active(user, active, actor=None))
+    if active:
+        _apply(lambda: services.reactivate_user(user, actor=None))
+    else:
+        _apply(lambda: services.deactivate_user(user, actor=None))
     if active:
         click.echo(_("Đã mở khoá tài khoản %(email)s.", email=user.email))
     else:

@@ -41,6 +41,7 @@ from openpyxl.styles import Font
 from openpyxl.utils.exceptions import InvalidFileException
 
 from forum.auth.models import Role, RosterUpload, STAFF_ROLES, User, new_session_token
+from forum.auth.names import check_display_name
 from forum.auth.people import FIELDS, clean_person, field_label, plain_key
 from forum.auth.provinces import PROVINCES
 from forum.core.audit import record_audit
@@ -422,6 +423,8 @@ def _decide(row: PlannedRow, user: User | None, actor) -> None:
             _refuse(row, _("Chỉ Quản trị hệ thống mới được tạo tài khoản %(role)s.", role=Role(role).label))
             return
         row.values["role"] = role
+        if not _name_allowed(row, row.values["full_name"], role):
+            return
         row.action = CREATE
         return
     row.user = user
@@ -449,9 +452,25 @@ def _decide(row: PlannedRow, user: User | None, actor) -> None:
         before = getattr(user, name)
         if value != before:
             row.changes[name] = (before, value)
+    if "full_name" in row.changes or "role" in row.changes:
+        final_name = row.values.get("full_name") or user.full_name
+        if not _name_allowed(row, final_name, row.values.get("role") or user.role):
+            row.changes.clear()
+            return
     row.action = UPDATE if row.changes else UNCHANGED
     if not user.is_active_account:
         row.notes.append(_("Tài khoản đang bị khoá; nhập danh sách không mở khoá."))
+
+
+def _name_allowed(row: PlannedRow, full_name: str, role: str) -> bool:
+    """The name check applies with the role the person will have after the import: a
+    delegate cannot be listed as “Ban tổ chức …”, a staff member may carry a title."""
+    try:
+        check_display_name(full_name, role)
+    except InvalidAction as refusal:
+        _refuse(row, str(refusal))
+        return False
+    return True
 
 
 def _refuse(row: PlannedRow, reason: str) -> None:

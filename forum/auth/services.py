@@ -260,26 +260,6 @@ def check_display_name_for_role(user: User, role: str) -> None:
         ) from None
 
 
-def set_user_active(user: User, active: bool, *, actor: User | None) -> None:
-    """Activate or deactivate an account; deactivation ends every session at once."""
-    if not _may_manage_accounts(actor):
-        raise PermissionDenied(_("Chỉ quản trị hệ thống mới được khoá hoặc mở khoá tài khoản."))
-    if user.is_active_account == active:
-        raise InvalidAction(
-            _("Tài khoản đang hoạt động.") if active else _("Tài khoản đã bị khoá từ trước.")
-        )
-    user.is_active_account = active
-    if not active:
-        end_all_sessions(user)
-    record_audit(
-        "user.activated" if active else "user.deactivated",
-        user,
-        actor=actor,
-        before={"is_active": not active},
-        after={"is_active": active},
-    )
-
-
 # People (the organizers' roster pages) ------------------------------------------------
 PERSON_FIELDS = ("email", "full_name", "phone", "unit", "province", "sector", "union_level", "delegation")
 PEOPLE_PER_PAGE = 50
@@ -315,6 +295,7 @@ def create_person(*, role: str = Role.DELEGATE.value, actor: User | None, **fiel
     if role != Role.DELEGATE and not _may_manage_accounts(actor):
         raise PermissionDenied(_("Chỉ Quản trị hệ thống mới được tạo tài khoản %(role)s.", role=Role(role).label))
     values = _clean_person_or_refuse({name: fields.get(name, "") for name in PERSON_FIELDS})
+    check_display_name(values["full_name"], role)
     if get_user_by_email(values["email"]) is not None:
         raise _duplicate_email_error()
     user = User(role=role, is_active_account=True, password_hash="", **values)
@@ -343,6 +324,8 @@ def update_person(user: User, *, actor: User | None, **fields) -> bool:
     changes = {name: (getattr(user, name), value) for name, value in values.items() if getattr(user, name) != value}
     if not changes:
         return False
+    if "full_name" in changes:
+        check_display_name(values["full_name"], user.role)
     if "email" in changes and get_user_by_email(values["email"]) is not None:
         raise _duplicate_email_error()
     for name, (_before, after) in changes.items():

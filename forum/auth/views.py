@@ -10,7 +10,7 @@ from flask import (
     session,
     url_for,
 )
-from flask_babel import gettext as _
+from flask_babel import gettext as _, ngettext
 from flask_login import current_user, login_required
 
 from forum.auth import safety, services
@@ -98,15 +98,19 @@ def login():
 
 def _lockout_message(device: str | None, minutes: int) -> str:
     if device:
-        return _(
+        return ngettext(
             "Trình duyệt này đã nhập sai mật khẩu quá nhiều lần và tạm thời không được đăng nhập "
-            "vào tài khoản này. Vui lòng thử lại sau %(minutes)d phút.",
-            minutes=minutes,
+            "vào tài khoản này. Vui lòng thử lại sau %(num)d phút.",
+            "Trình duyệt này đã nhập sai mật khẩu quá nhiều lần và tạm thời không được đăng nhập "
+            "vào tài khoản này. Vui lòng thử lại sau %(num)d phút.",
+            minutes,
         )
-    return _(
+    return ngettext(
         "Tài khoản này đang tạm khoá đăng nhập từ thiết bị lạ vì có quá nhiều lần nhập sai mật khẩu. "
-        "Vui lòng thử lại sau %(minutes)d phút, hoặc dùng thiết bị bạn đã từng đăng nhập.",
-        minutes=minutes,
+        "Vui lòng thử lại sau %(num)d phút, hoặc dùng thiết bị bạn đã từng đăng nhập.",
+        "Tài khoản này đang tạm khoá đăng nhập từ thiết bị lạ vì có quá nhiều lần nhập sai mật khẩu. "
+        "Vui lòng thử lại sau %(num)d phút, hoặc dùng thiết bị bạn đã từng đăng nhập.",
+        minutes,
     )
 
 

@@ -149,7 +149,7 @@ def test_activate_lets_the_user_back_in(app, runner, client, auth):
     result = runner.invoke(args=["users", "activate", "dai.bieu@congdoan.vn"])
     assert result.exit_code == 0, result.output
     assert auth.login(user).status_code == 302
-    assert _audit(app) == [("user.activated", None, user.id, {"is_active": False}, {"is_active": True})]
+    assert _audit(app) == [("user.reactivated", None, user.id, {"is_active": False}, {"is_active": True})]
 
 
 def test_activate_and_deactivate_errors(app, runner):

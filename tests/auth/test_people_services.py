@@ -61,6 +61,22 @@ def test_bad_fields_and_duplicates_are_refused(app):
             services.create_person(actor=organizer, **{**PERSON, "full_name": " ", "email": "x"})
         with pytest.raises(InvalidAction, match="hợp nhất vào Đà Nẵng"):
             services.create_person(actor=organizer, **{**PERSON, "province": "Quảng Nam"})
+        with pytest.raises(InvalidAction, match="chức danh của ban tổ chức"):
+            services.create_person(actor=organizer, **{**PERSON, "full_name": "Ban Tổ Chức Đại Hội"})
+        assert audit_actions() == []
+
+
+def test_a_new_name_is_checked_against_the_persons_role(app):
+    with app.app_context():
+        admin = make_user(role="admin")
+        delegate, moderator = make_user(), make_user(role="moderator")
+        with pytest.raises(InvalidAction, match="chức danh của ban tổ chức"):
+            services.update_person(delegate, actor=admin, full_name="Điều hành viên Lê Mai")
+        with pytest.raises(InvalidAction, match="nhiều bảng chữ"):
+            services.update_person(delegate, actor=admin, full_name="L\u0435 Mai")
+        assert services.update_person(moderator, actor=admin, full_name="Điều hành viên Lê Mai") is True
+        assert services.create_person(actor=admin, role="organizer", **{**PERSON, "full_name": "Ban tổ chức"}).role == "organizer"
+        assert audit_actions() == ["user.updated", "user.created"]
 
 
 def test_editing_records_before_and_after_and_keeps_an_old_province(app):

@@ -394,3 +394,26 @@ def test_the_template_file_reads_back_as_one_valid_person(app):
     assert plan.counts["create"] == 1, plan.rows[0].reasons
     assert plan.rows[0].values["phone"] == "0912345678"
     assert plan.unknown_headers == []
+
+
+def test_names_that_pass_as_staff_are_refused_by_the_role_they_will_have(app):
+    with app.app_context():
+        admin = make_user(role="admin")
+        make_user(email="daibieu5@congdoan.vn", full_name="Trần Văn Năm", role="moderator")
+        make_user(email="daibieu6@congdoan.vn", full_name="Ban tổ chức Nguyễn Sáu", role="organizer")
+        plan = plan_of(
+            [
+                person(1, full_name="Ban tổ chức Nguyễn Văn Một"),  # a new delegate
+                person(2, full_name="Điều hành viên Hai", role="Điều hành viên"),  # new staff may
+                person(3, full_name="Nguyễn V\u0430n Ba"),  # Cyrillic а
+                person(5, full_name="Quản trị Năm"),  # a moderator renamed
+                person(6, full_name="Ban tổ chức Nguyễn Sáu", role="Đại biểu"),  # becomes a delegate
+            ],
+            actor=admin,
+        )
+        by_line = {row.line: row for row in plan.rows}
+        assert [row.action for row in plan.rows] == ["refuse", "create", "refuse", "update", "refuse"]
+        assert "chức danh của ban tổ chức" in by_line[2].reasons[0]
+        assert "nhiều bảng chữ" in by_line[4].reasons[0]
+        assert "chức danh của ban tổ chức" in by_line[6].reasons[0]
+        assert by_line[6].changes == {}

@@ -10,8 +10,11 @@ ACTION_LABELS = {
     "user.registered": _l("Tự đăng ký tài khoản"),
     "user.password_changed": _l("Đổi mật khẩu"),
     "user.role_changed": _l("Đổi vai trò"),
-    "user.activated": _l("Mở khoá tài khoản"),
+    "user.activated": _l("Mở khoá tài khoản"),  # entries written before the people pages
+    "user.reactivated": _l("Mở khoá tài khoản"),
+    "user.updated": _l("Sửa thông tin người"),
     "user.deactivated": _l("Khoá tài khoản"),
+    "users.roster_imported": _l("Nhập danh sách đại biểu"),
     "moderator.scope_changed": _l("Phân công điều hành viên"),
     "forum.set_phase": _l("Chuyển giai đoạn diễn đàn"),
     "forum.update_details": _l("Sửa thông tin diễn đàn"),
