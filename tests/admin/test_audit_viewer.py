@@ -74,8 +74,9 @@ def test_the_log_lists_newest_first_with_labels_and_changes(organizer_client):
     assert "Khách (chưa đăng nhập)" in rows[0] and "203.0.113.9" in rows[0]
     assert "Dòng lệnh trên máy chủ" in rows[1]
     assert "Chuyển giai đoạn diễn đàn" in rows[4] and "Kiều Thị Lan Phương" in rows[4] and "btc@congdoan.vn" in rows[4]
-    assert "<del>draft</del> → <ins>open</ins>" in rows[4] and "Khai mạc" in rows[4] and "req-one" in rows[4]
-    assert "Đổi vai trò" in rows[3] and "<del>delegate</del> → <ins>moderator</ins>" in rows[3]
+    assert '<dt title="phase">Giai đoạn</dt>' in rows[4]
+    assert "<del>Chuẩn bị</del> → <ins>Đang nhận hiến kế</ins>" in rows[4] and "Khai mạc" in rows[4] and "req-one" in rows[4]
+    assert "Đổi vai trò" in rows[3] and "<del>Đại biểu</del> → <ins>Điều hành viên</ins>" in rows[3]
 
 
 @pytest.mark.parametrize(("params", "count"), [
@@ -212,3 +213,25 @@ def test_posting_to_the_log_is_not_allowed(organizer_client, app):
         assert organizer_client.open("/organizer/audit", method=method).status_code == 405
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEntry)) == before
+
+
+@pytest.mark.parametrize(("key", "value", "shown"), [
+    ("trusted_device", False, "Không"),
+    ("is_active", True, "Có"),
+    ("expires_at", "2026-12-17T07:49:10+00:00", "17/12/2026 14:49"),  # Vietnam time
+    ("proposals_open_at", "2023-11-29T17:00:00", "30/11/2023 00:00"),  # naive is UTC
+    ("held_on", "2023-11-30", "30/11/2023"),
+    ("purpose", "reset", "Đặt lại mật khẩu"),
+    ("supporting_roles", ["delegate", "moderator"], "Đại biểu, Điều hành viên"),
+    ("forums", [], "∅"),
+    ("phase", "not-a-phase", "not-a-phase"),
+    ("venue", "", "“”"),
+    ("unknown_field", 3, "3"),
+])
+def test_changes_read_as_words_and_local_times(app, key, value, shown):
+    from forum.admin.audit.labels import field_label, value_label
+
+    with app.test_request_context():
+        assert value_label(key, value) == shown
+        assert field_label("trusted_device") == "Thiết bị đã từng đăng nhập"
+        assert field_label("unknown_field") == "unknown_field"

@@ -3,7 +3,14 @@
 A code missing here shows as the code itself: the log never hides an entry because
 nobody named its action yet.
 """
+import json
+import re
+from datetime import UTC, date, datetime
+
+from flask_babel import get_timezone
 from flask_babel import lazy_gettext as _l
+
+from forum.forums.models import Phase
 
 ACTION_LABELS = {
     "user.created": _l("Tạo tài khoản"),
@@ -71,3 +78,102 @@ def target_label(code: str) -> str:
 def actor_role_label(code: str) -> str:
     label = ACTOR_ROLE_LABELS.get(code)
     return str(label) if label is not None else code
+
+
+# The fields an entry's before/after may hold. An unnamed field shows as its code.
+FIELD_LABELS = {
+    "email": _l("Email"),
+    "full_name": _l("Họ và tên"),
+    "phone": _l("Số điện thoại"),
+    "unit": _l("Đơn vị"),
+    "province": _l("Tỉnh, thành phố"),
+    "sector": _l("Ngành, lĩnh vực"),
+    "union_level": _l("Cấp công đoàn"),
+    "delegation": _l("Đoàn đại biểu"),
+    "role": _l("Vai trò"),
+    "is_active": _l("Đang hoạt động"),
+    "forums": _l("Diễn đàn phụ trách"),
+    "sessions_ended": _l("Kết thúc các phiên đăng nhập"),
+    "trusted_device": _l("Thiết bị đã từng đăng nhập"),
+    "scope": _l("Phạm vi"),
+    "minutes": _l("Số phút"),
+    "purpose": _l("Mục đích"),
+    "expires_at": _l("Hết hạn lúc"),
+    "file": _l("Tệp"),
+    "created": _l("Tạo mới"),
+    "updated": _l("Cập nhật"),
+    "unchanged": _l("Không đổi"),
+    "refused": _l("Bị từ chối"),
+    "filters": _l("Bộ lọc"),
+    "method": _l("Phương thức"),
+    "path": _l("Đường dẫn"),
+    "endpoint": _l("Chức năng"),
+    "phase": _l("Giai đoạn"),
+    "status": _l("Trạng thái"),
+    "title": _l("Tên"),
+    "description": _l("Giới thiệu"),
+    "held_on": _l("Ngày tổ chức"),
+    "time_of_day": _l("Thời gian trong ngày"),
+    "venue": _l("Địa điểm"),
+    "chairs": _l("Chủ trì"),
+    "keynote": _l("Báo cáo đề dẫn"),
+    "proposals_open_at": _l("Mở nhận hiến kế"),
+    "proposals_close_at": _l("Ngừng nhận hiến kế"),
+    "supports_open_at": _l("Bắt đầu nhận ủng hộ"),
+    "supports_close_at": _l("Ngừng nhận ủng hộ"),
+    "max_supports_per_user": _l("Số hiến kế mỗi người được ủng hộ"),
+    "supports_withdrawable": _l("Cho phép rút lại lượt ủng hộ"),
+    "hide_tallies_until_closed": _l("Giữ kín số ủng hộ đến khi kết thúc"),
+    "edit_window_minutes": _l("Thời hạn sửa bài (phút)"),
+    "comments_open": _l("Nhận ý kiến thảo luận"),
+    "premoderate_new_accounts": _l("Bài đầu tiên của tài khoản mới chờ duyệt"),
+    "supporting_roles": _l("Vai trò được ủng hộ"),
+    "theme_id": _l("Nhóm vấn đề"),
+    "theme_order": _l("Thứ tự nhóm vấn đề"),
+    "support_count": _l("Số ủng hộ"),
+    "comment_count": _l("Số ý kiến"),
+}
+VALUE_LABELS = {
+    "purpose": {"activation": _l("Kích hoạt tài khoản"), "reset": _l("Đặt lại mật khẩu")},
+    "scope": {"device": _l("Trình duyệt này"), "untrusted": _l("Thiết bị lạ")},
+}
+
+
+def field_label(key: str) -> str:
+    label = FIELD_LABELS.get(key)
+    return str(label) if label is not None else key
+
+
+def value_label(key: str, value) -> str:
+    """A stored before/after value as an organizer reads it: yes/no, role and phase names,
+    times in Vietnam time; anything else as it is stored."""
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return str(_l("Có") if value else _l("Không"))
+    if isinstance(value, list):
+        return ", ".join(value_label(key, item) for item in value) if value else "∅"
+    if isinstance(value, dict):
+        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    if not isinstance(value, str):
+        return str(value)
+    if value == "":
+        return "“”"
+    if key in ("role", "supporting_roles") and value in ACTOR_ROLE_LABELS:
+        return str(ACTOR_ROLE_LABELS[value])
+    if key == "phase" and value in Phase._value2member_map_:
+        return Phase(value).label
+    if value in VALUE_LABELS.get(key, {}):
+        return str(VALUE_LABELS[key][value])
+    if _ISO_MOMENT.fullmatch(value):
+        moment = datetime.fromisoformat(value)
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        return moment.astimezone(get_timezone()).strftime("%d/%m/%Y %H:%M")
+    if _ISO_DAY.fullmatch(value):
+        return date.fromisoformat(value).strftime("%d/%m/%Y")
+    return value
+
+
+_ISO_MOMENT = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?([+-]\d{2}:\d{2}|Z)?")
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")

@@ -15,7 +15,7 @@ from flask_login import current_user
 from forum.admin.access import is_organizer, organizer_required
 from forum.admin.area import Section, add_section, bp
 from forum.admin.audit.forms import LOCAL_TIMEZONE, LogFilterForm
-from forum.admin.audit.labels import action_label, actor_role_label, target_label
+from forum.admin.audit.labels import action_label, actor_role_label, field_label, target_label, value_label
 from forum.auth.staff import find_user_ids
 from forum.core.audit import (
     AuditFilters,
@@ -83,6 +83,8 @@ def audit_log():
         action_label=action_label,
         target_label=target_label,
         actor_role_label=actor_role_label,
+        field_label=field_label,
+        value_label=value_label,
     ), (200 if valid else 400)
 
 
