@@ -156,12 +156,14 @@ class Proposal(db.Model):
         return _as_utc(self.created_at) + self.forum.edit_window()
 
     def can_edit(self, user, now: datetime | None = None) -> bool:
-        """Authors edit within the window, while the forum is open and nobody supports it yet."""
+        """Authors edit within the window, while the forum is open and nobody supports it
+        yet. Where the forum hides its tallies the window alone decides: a lock at the first
+        support would tell the author that someone supported it."""
         return (
             self.is_author(user)
             and self.is_active
             and self.forum.accepts_proposals
-            and self.support_count == 0
+            and (self.support_count == 0 or self.forum.hide_tallies_until_closed)
             and (now or utcnow()) <= self.edit_deadline()
         )
 

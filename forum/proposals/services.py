@@ -76,7 +76,7 @@ def edit_block_reason(proposal: Proposal, user, now: datetime | None = None) -> 
         return _inactive_proposal_reason(proposal)
     if not proposal.forum.accepts_proposals:
         return _phase_reason(proposal.forum) + " " + _("Không thể sửa hiến kế.")
-    if proposal.support_count:
+    if proposal.support_count and not proposal.forum.hide_tallies_until_closed:
         return _("Hiến kế đã có người ủng hộ nên không thể sửa nữa.")
     return _(
         "Đã hết thời hạn sửa hiến kế (%(minutes)s phút sau khi gửi).",

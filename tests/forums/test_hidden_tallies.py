@@ -13,6 +13,7 @@ import pytest
 
 from forum.extensions import db
 from forum.forums.services import tallies_visible
+from forum.proposals.models import Proposal
 from forum.search import engines, indexer
 from tests.factories import make_comment, make_forum, make_proposal, make_support, make_user
 
@@ -178,3 +179,20 @@ def test_one_function_decides(app, role, hides, phase, visible):
         from flask_login import AnonymousUserMixin
 
         assert tallies_visible(forum, user or AnonymousUserMixin()) is visible
+
+
+def test_the_author_cannot_tell_a_support_by_the_edit_lock(app, client, auth, world):
+    """Where supports lock editing, the first support would show in the author's edit
+    button; with hidden tallies the edit window alone decides."""
+    auth.login(world.delegate)
+    page = f"/proposals/{world.own_id}"
+    edit = f"/proposals/{world.own_id}/edit"
+    before = (client.get(edit).status_code, edit in client.get(page).get_data(as_text=True))
+    with app.app_context():
+        make_support(db.session.get(Proposal, world.own_id), make_user())
+    after = (client.get(edit).status_code, edit in client.get(page).get_data(as_text=True))
+    assert before == after == (200, True)
+    with app.app_context():
+        db.session.get(Proposal, world.own_id).forum.hide_tallies_until_closed = False
+        db.session.commit()
+    assert client.get(edit).status_code == 403  # shown tallies: the first support locks it
