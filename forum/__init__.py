@@ -104,6 +104,15 @@ def register_blueprints(app: Flask) -> None:
     for bp in (auth_bp, activation_bp, forums_bp, proposals_bp, votes_bp, search_bp):
         app.register_blueprint(bp)
     register_organizer_area(app)
+    register_moderation_area(app)
+
+
+def register_moderation_area(app: Flask) -> None:
+    """The moderation area is one blueprint; each of its parts adds its routes on import
+    (one import line per part, below)."""
+    from forum.moderation.area import bp
+
+    app.register_blueprint(bp)
 
 
 def register_organizer_area(app: Flask) -> None:

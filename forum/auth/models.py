@@ -109,7 +109,8 @@ class User(UserMixin, db.Model):
 
     @property
     def is_moderator(self) -> bool:
-        """Moderators, organizers and admins may curate every forum."""
+        """Moderators, organizers and admins: the staff. Which forums a moderator curates is
+        ``forums.moderators.can_moderate``; organizers and admins curate every forum."""
         return self.role in STAFF_ROLES
 
     @property

@@ -75,12 +75,12 @@ def login():
     device = safety.trusted_device(account)
     minutes = safety.login_lockout_minutes(email, device)
     if minutes is not None:
-        form.form_errors.append(_lockout_message(device, minutes))
+        form.form_errors.append(lockout_message(device, minutes))
         return render_template("auth/login.html", form=form), 429
     user = services.check_credentials(account, form.password.data)
     if user is None:
         if safety.record_failed_login(email, account, device):
-            form.form_errors.append(_lockout_message(device, current_app.config["LOGIN_LOCKOUT_MINUTES"]))
+            form.form_errors.append(lockout_message(device, current_app.config["LOGIN_LOCKOUT_MINUTES"]))
         else:
             # One message for unknown email, wrong password and locked account alike.
             form.form_errors.append(_("Email hoặc mật khẩu không đúng."))
@@ -96,7 +96,7 @@ def login():
     return response
 
 
-def _lockout_message(device: str | None, minutes: int) -> str:
+def lockout_message(device: str | None, minutes: int) -> str:
     if device:
         return ngettext(
             "Trình duyệt này đã nhập sai mật khẩu quá nhiều lần và tạm thời không được đăng nhập "

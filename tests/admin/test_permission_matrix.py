@@ -22,7 +22,7 @@ from forum.extensions import db
 from forum.forums.moderators import assign_moderator_scope
 from tests.factories import make_forum, make_proposal, make_user
 
-STAFF_BLUEPRINTS = ("admin",)
+STAFF_BLUEPRINTS = ("admin", "moderation")
 
 ANONYMOUS = "anonymous"
 DELEGATE = "delegate"

@@ -298,11 +298,11 @@ def test_the_browser_that_redeemed_an_activation_code_is_trusted(app):
 
 @pytest.mark.parametrize(("minutes", "expected"), [(1, "in 1 minute."), (15, "in 15 minutes.")])
 def test_the_english_lockout_message_counts_minutes_properly(app, minutes, expected):
-    from forum.auth.views import _lockout_message
+    from forum.auth.views import lockout_message
     from forum.core.i18n import LOCALE_COOKIE
 
     with app.test_request_context(headers={"Cookie": f"{LOCALE_COOKIE}=en"}):
-        assert _lockout_message("device", minutes).endswith(expected)
-        assert f"in {minutes} minute" in _lockout_message(None, minutes)
+        assert lockout_message("device", minutes).endswith(expected)
+        assert f"in {minutes} minute" in lockout_message(None, minutes)
     with app.test_request_context():
-        assert _lockout_message(None, minutes).startswith("Tài khoản này đang tạm khoá")
+        assert lockout_message(None, minutes).startswith("Tài khoản này đang tạm khoá")
