@@ -100,17 +100,19 @@ def lockout_message(device: str | None, minutes: int) -> str:
     if device:
         return ngettext(
             "Trình duyệt này đã nhập sai mật khẩu quá nhiều lần và tạm thời không được đăng nhập "
-            "vào tài khoản này. Vui lòng thử lại sau %(num)d phút.",
+            "vào tài khoản này. Vui lòng thử lại sau %(minutes)s phút.",
             "Trình duyệt này đã nhập sai mật khẩu quá nhiều lần và tạm thời không được đăng nhập "
-            "vào tài khoản này. Vui lòng thử lại sau %(num)d phút.",
+            "vào tài khoản này. Vui lòng thử lại sau %(minutes)s phút.",
             minutes,
+            minutes=minutes,
         )
     return ngettext(
         "Tài khoản này đang tạm khoá đăng nhập từ thiết bị lạ vì có quá nhiều lần nhập sai mật khẩu. "
-        "Vui lòng thử lại sau %(num)d phút, hoặc dùng thiết bị bạn đã từng đăng nhập.",
+        "Vui lòng thử lại sau %(minutes)s phút, hoặc dùng thiết bị bạn đã từng đăng nhập.",
         "Tài khoản này đang tạm khoá đăng nhập từ thiết bị lạ vì có quá nhiều lần nhập sai mật khẩu. "
-        "Vui lòng thử lại sau %(num)d phút, hoặc dùng thiết bị bạn đã từng đăng nhập.",
+        "Vui lòng thử lại sau %(minutes)s phút, hoặc dùng thiết bị bạn đã từng đăng nhập.",
         minutes,
+        minutes=minutes,
     )
 
 
