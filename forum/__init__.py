@@ -97,11 +97,12 @@ def register_blueprints(app: Flask) -> None:
     from forum.auth.activation.views import bp as activation_bp
     from forum.auth.views import bp as auth_bp
     from forum.forums.views import bp as forums_bp
+    from forum.notifications.views import bp as notifications_bp
     from forum.proposals.views import bp as proposals_bp
     from forum.search.views import bp as search_bp
     from forum.votes.views import bp as votes_bp
 
-    for bp in (auth_bp, activation_bp, forums_bp, proposals_bp, votes_bp, search_bp):
+    for bp in (auth_bp, activation_bp, forums_bp, proposals_bp, votes_bp, search_bp, notifications_bp):
         app.register_blueprint(bp)
     register_organizer_area(app)
     register_moderation_area(app)

@@ -33,6 +33,7 @@ from forum.core.text import normalize_text
 from forum.extensions import db
 from forum.forums.models import Forum, Theme
 from forum.forums.moderators import assign_moderator_scope
+from forum.notifications import inbox
 from forum.proposals.models import Comment, Proposal
 from forum.proposals.counts import recount_public_counts
 from forum.votes.models import Support
@@ -59,6 +60,7 @@ class SeedReport:
     comments_created: int = 0
     supports_created: int = 0
     moderator_scopes_set: int = 0
+    notifications_created: int = 0
 
     @property
     def changed_anything(self) -> bool:
@@ -277,8 +279,9 @@ def _build_comments(rng, proposal, item, users, until) -> list[Comment]:
 
 
 def seed_content(content: dict, forums: dict[int, Forum], users: dict[str, User],
-                 report: SeedReport) -> None:
-    """Create the demo proposals that are not there yet, with comments and supports.
+                 report: SeedReport) -> list[Proposal]:
+    """Create the demo proposals that are not there yet, with comments and supports; the
+    proposals created.
 
     A proposal is recognised by its author and title. Counters are set from the rows
     created with it, so they equal the rows.
@@ -294,6 +297,7 @@ def seed_content(content: dict, forums: dict[int, Forum], users: dict[str, User]
     until = _local_time(content["discussion_until"])
     support_load: dict[int, dict[int, int]] = {}  # forum number → user id → supports given
     pending_supports = []
+    created_proposals: list[Proposal] = []
     for item in content["proposals"]:
         author = users[item["author"]]
         title = normalize_text(item["title"], multiline=False)
@@ -324,13 +328,14 @@ def seed_content(content: dict, forums: dict[int, Forum], users: dict[str, User]
         proposal.support_count = len(supporters)
         db.session.add(proposal)
         db.session.add_all(comments)
+        created_proposals.append(proposal)
         times = _reaction_times(rng, created, until, len(supporters))
         pending_supports.append((proposal, list(zip(supporters, times))))
         report.proposals_created += 1
         report.comments_created += len(comments)
         report.supports_created += len(supporters)
     if not pending_supports:
-        return
+        return created_proposals
     db.session.flush()  # proposal ids for the support rows
     db.session.add_all(
         Support(proposal_id=proposal.id, user_id=user.id, created_at=moment)
@@ -338,6 +343,7 @@ def seed_content(content: dict, forums: dict[int, Forum], users: dict[str, User]
         for user, moment in supports
     )
     db.session.flush()
+    return created_proposals
 
 
 # An account as the roster import leaves it (no password): `flask forum demo-logins`
@@ -374,6 +380,21 @@ def seed_moderator_scopes(content: dict, forums: dict[int, Forum], users: dict[s
             report.moderator_scopes_set += 1
 
 
+def seed_notifications(proposals: list[Proposal], report: SeedReport) -> None:
+    """Everyone whose demo proposal or comment got a comment or a reply finds it among
+    their notifications, dated with the comment (the demo logins' proposals included)."""
+    if not proposals:
+        return
+    comments = db.session.scalars(
+        sa.select(Comment).where(Comment.proposal_id.in_([proposal.id for proposal in proposals]))
+        .order_by(Comment.created_at, Comment.id)
+    )
+    for comment in comments:
+        for notification in inbox.notify_about_comment(comment, actor=comment.author):
+            notification.created_at = comment.created_at
+            report.notifications_created += 1
+
+
 def seed_demo() -> SeedReport:
     """Create or complete the whole demo data set; never commits."""
     report = SeedReport()
@@ -382,7 +403,8 @@ def seed_demo() -> SeedReport:
     users = seed_users(content, report)
     seed_unactivated_account(report)
     seed_moderator_scopes(content, forums, users, report)
-    seed_content(content, forums, users, report)
+    created = seed_content(content, forums, users, report)
+    seed_notifications(created, report)
     db.session.flush()
     if report.proposals_created:
         recount_public_counts()  # the rows above went in directly, not through the services

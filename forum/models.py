@@ -8,4 +8,4 @@ from forum.forums.models import Forum, ModeratorAssignment, Theme  # noqa: F401
 from forum.proposals.models import Comment, Proposal  # noqa: F401
 from forum.votes.models import Support  # noqa: F401
 from forum.search.models import SearchEntry, SearchOutbox  # noqa: F401
-from forum.notifications.models import OutgoingMail  # noqa: F401
+from forum.notifications.models import Notification, NotificationSettings, OutgoingMail  # noqa: F401

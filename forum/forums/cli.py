@@ -57,6 +57,7 @@ def seed_demo_command():
         _("Hiến kế: %(count)s", count=report.proposals_created),
         _("Ý kiến: %(count)s", count=report.comments_created),
         _("Lượt ủng hộ: %(count)s", count=report.supports_created),
+        _("Thông báo: %(count)s", count=report.notifications_created),
     ]
     for line in lines:
         click.echo(f"  - {line}")

@@ -43,3 +43,57 @@ class OutgoingMail(db.Model):
 
     def __repr__(self) -> str:
         return f"<OutgoingMail {self.id} {self.status} to={self.recipient}>"
+
+
+class NotificationKind(enum.StrEnum):
+    """What happened to something of the recipient's. The text is written when the
+    notification is shown, in the reader's language, from the kind and its proposal."""
+
+    COMMENT = "comment"  # someone commented on your proposal
+    REPLY = "reply"  # someone replied to your comment
+    ANSWERED = "answered"  # your proposal got an official answer
+    HIDDEN = "hidden"  # a moderator hid your proposal or comment
+    UNHIDDEN = "unhidden"  # …and showed it again
+    MERGED = "merged"  # your proposal was merged into another
+    MOVED = "moved"  # your proposal was moved to another theme or forum
+    APPROVED = "approved"  # your post waiting for a moderator was published
+
+
+class Notification(db.Model):
+    """One event for one person, shown on /notifications until read (never deleted by the
+    app; reading sets ``read_at``)."""
+
+    __tablename__ = "notifications"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    user_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
+    kind: so.Mapped[str] = so.mapped_column(sa.String(20))
+    proposal_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("proposals.id", ondelete="CASCADE"))
+    comment_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("comments.id", ondelete="CASCADE"))
+    actor_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    # Kind-specific details shown with the text: a moderator's reason, the proposal merged into.
+    details: so.Mapped[dict] = so.mapped_column(sa.JSON, default=dict)
+    created_at: so.Mapped[datetime] = so.mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    read_at: so.Mapped[datetime | None] = so.mapped_column(sa.DateTime(timezone=True))
+
+    recipient: so.Mapped["User"] = so.relationship(foreign_keys=[user_id])  # noqa: F821
+    proposal: so.Mapped["Proposal | None"] = so.relationship()  # noqa: F821
+    actor: so.Mapped["User | None"] = so.relationship(foreign_keys=[actor_id])  # noqa: F821
+
+    __table_args__ = (
+        # The header's unread count and the page, newest first, both by user.
+        sa.Index("ix_notifications_user_unread", "user_id", "read_at"),
+        sa.Index("ix_notifications_user_newest", "user_id", "id"),
+    )
+
+    def __repr__(self) -> str:
+        return f"<Notification {self.id} {self.kind} to={self.user_id}>"
+
+
+class NotificationSettings(db.Model):
+    """A person's choices; no row means the defaults (mail on when the site sends mail)."""
+
+    __tablename__ = "notification_settings"
+
+    user_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    email_enabled: so.Mapped[bool] = so.mapped_column(default=True)

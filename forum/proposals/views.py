@@ -15,6 +15,7 @@ from forum.core.rate_limits import user_or_address_key
 from forum.extensions import db, limiter
 from forum.forums.models import Forum
 from forum.forums.services import get_visible_forum
+from forum.notifications import inbox
 from forum.proposals import services
 from forum.proposals.forms import CommentEditForm, CommentForm, ProposalForm, WithdrawForm
 from forum.search.services import similar_proposals_for
@@ -261,7 +262,7 @@ def add_comment(proposal_id: int):
     if form.validate_on_submit():
         response = _run_service(
             form,
-            lambda: services.add_comment(proposal, body=form.body.data, parent_id=form.parent_id.data, actor=_actor()),
+            lambda: _add_comment_and_notify(proposal, form),
             back_url=_proposal_url(proposal),
             back_label=_("Về hiến kế"),
             success=_("Đã gửi ý kiến của bạn."),
@@ -270,6 +271,14 @@ def add_comment(proposal_id: int):
         if response is not None:
             return response
     return _render_detail(proposal, comment_form=form, status=UNPROCESSABLE)
+
+
+def _add_comment_and_notify(proposal, form):
+    """The comment, and the notifications it sends (the proposal's author, the writer of
+    the comment replied to), in one transaction."""
+    comment = services.add_comment(proposal, body=form.body.data, parent_id=form.parent_id.data, actor=_actor())
+    inbox.notify_about_comment(comment, actor=_actor())
+    return comment
 
 
 @bp.route("/comments/<id:comment_id>/edit", methods=["GET", "POST"])
