@@ -13,6 +13,8 @@ import pytest
 
 from forum.extensions import db
 from forum.forums.services import tallies_visible
+from forum.notifications import inbox
+from forum.notifications.models import NotificationKind
 from forum.proposals.models import Proposal
 from forum.search import engines, indexer
 from tests.factories import make_comment, make_forum, make_proposal, make_support, make_user
@@ -37,6 +39,7 @@ class World:
     delegate: str
     organizer: str
     delegate_id: int
+    notification_id: int  # the delegate's: someone commented on their proposal
 
 
 @pytest.fixture
@@ -53,9 +56,12 @@ def world(app):
         for _ in range(3):
             make_support(recent, make_user())
         comment = make_comment(popular, delegate, body="Tôi ủng hộ mô hình nhà văn hoá này.")
+        notification = inbox.notify(delegate.id, NotificationKind.COMMENT, proposal=own,
+                                    comment=make_comment(own, organizer, body="Cảm ơn đồng chí."), actor=organizer)
+        db.session.commit()
         indexer.drain_outbox(engines.get_backend())
         return World(forum.slug, forum.id, forum.themes[0].id, popular.id, recent.id, own.id, comment.id,
-                     delegate.email, organizer.email, delegate.id)
+                     delegate.email, organizer.email, delegate.id, notification.id)
 
 
 def _values(world: World, argument: str) -> list:
@@ -67,7 +73,8 @@ def _values(world: World, argument: str) -> list:
         "theme_id": [world.theme_id],
         "code": ["khong-hop-le"],  # an activation code (one that is not valid)
         "user_id": [world.delegate_id],  # a person of the roster (organizer pages)
-        "token": ["khong-co"],  # a roster upload waiting for confirmation (one that does not exist)
+        "token": ["khong-co"],
+        "notification_id": [world.notification_id],  # a roster upload waiting for confirmation (one that does not exist)
     }
     if argument not in values:
         pytest.fail(f"the hidden-tally walk does not know how to fill <{argument}>: teach it")
