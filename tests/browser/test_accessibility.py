@@ -6,6 +6,8 @@ Violations of impact "serious" or "critical" fail the test; the others are print
 """
 import pytest
 
+from forum.extensions import db
+from forum.notifications import inbox
 from tests import factories
 from tests.browser.helpers import DESKTOP, PHONE, collect_errors, log_in, screenshot
 
@@ -26,8 +28,10 @@ def forum_data(live_app):
             body="Đề xuất **thành lập** Công đoàn cơ sở ghép.\n\n- một\n- hai",
         )
         comment = factories.make_comment(proposal, delegate, body="Tôi *đồng ý* với hiến kế này.")
-        factories.make_comment(proposal, author, body="Cảm ơn đồng chí.", parent=comment)
+        reply = factories.make_comment(proposal, author, body="Cảm ơn đồng chí.", parent=comment)
         factories.make_support(proposal, delegate)
+        inbox.notify_about_comment(reply, actor=author)  # the delegate's notification
+        db.session.commit()
         return {"slug": forum.slug, "proposal_id": proposal.id, "delegate": delegate.email}
 
 
@@ -83,6 +87,10 @@ def test_main_pages_have_no_serious_accessibility_violations(live_server, page_f
 
     page.goto(live_server + "/profile")
     check(page, f"profile-{width}", found)
+
+    page.goto(live_server + "/notifications")
+    assert page.locator(".notification-unread").count() == 1
+    check(page, f"notifications-{width}", found)
 
     assert not found, "serious or critical accessibility violations:\n" + report(found)
     # The 422 answers of the two forms are logged by Chromium; nothing else may be.
