@@ -112,6 +112,7 @@ def register_moderation_area(app: Flask) -> None:
     """The moderation area is one blueprint; each of its parts adds its routes on import
     (one import line per part, below)."""
     from forum.moderation.area import bp
+    from forum.moderation.curation import views as _curation  # noqa: F401
 
     app.register_blueprint(bp)
 

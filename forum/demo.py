@@ -31,9 +31,10 @@ from forum.core.database import utcnow
 from forum.core.markup import render_markup
 from forum.core.text import normalize_text
 from forum.extensions import db
-from forum.forums.models import Forum, Theme
+from forum.forums.models import Forum, ForumStatus, Theme
 from forum.forums.moderators import assign_moderator_scope
 from forum.notifications import inbox
+from forum.moderation.curation.models import AnswerDraft
 from forum.proposals.models import Comment, Proposal
 from forum.proposals.counts import recount_public_counts
 from forum.votes.models import Support
@@ -289,9 +290,11 @@ def seed_content(content: dict, forums: dict[int, Forum], users: dict[str, User]
     author_ids = [user.id for user in users.values()]
     present = {
         (author_id, title)
-        for author_id, title in db.session.execute(
-            sa.select(Proposal.author_id, Proposal.title).where(Proposal.author_id.in_(author_ids))
+        for author_id, title, original_title in db.session.execute(
+            sa.select(Proposal.author_id, Proposal.title, Proposal.original_title)
+            .where(Proposal.author_id.in_(author_ids))
         )
+        for title in (title, original_title)  # a title moderators corrected is known by the author's own
     }
     delegates = sorted((u for u in users.values() if u.role == Role.DELEGATE), key=lambda u: u.email)
     until = _local_time(content["discussion_until"])
@@ -393,6 +396,73 @@ def seed_notifications(proposals: list[Proposal], report: SeedReport) -> None:
         for notification in inbox.notify_about_comment(comment, actor=comment.author):
             notification.created_at = comment.created_at
             report.notifications_created += 1
+# What moderators did in forum 1 (forum/moderation/curation), each found by the title the
+# author gave it: a custom status, proposals on the home page's "Tiêu điểm", a title
+# corrected for clarity, official answers (one with the custom status) and drafts waiting
+# to be published together.
+DEMO_STATUS = {"code": "dua_vao_van_kien", "title": "Đưa vào dự thảo văn kiện",
+               "title_en": "Included in the draft Congress documents"}
+DEMO_FEATURED = (
+    "Thành lập Công đoàn cơ sở theo cụm doanh nghiệp nhỏ trong khu công nghiệp",
+    "Công khai thu, chi đoàn phí để người lao động tin tưởng",
+)
+DEMO_CORRECTED_TITLE = ("Giữ chân đoàn viên khi chuyển nơi làm việc",
+                        "Giữ chân đoàn viên khi người lao động chuyển nơi làm việc sang tỉnh khác")
+DEMO_ANSWERS = (
+    ("Công khai thu, chi đoàn phí để người lao động tin tưởng", "accepted",
+     "Diễn đàn tiếp thu hiến kế. Ban Tổ chức sẽ đề xuất đưa nội dung **công khai thu, chi đoàn phí hằng quý** "
+     "vào dự thảo Báo cáo chính trị, phần nâng cao chất lượng hoạt động Công đoàn cơ sở.\n\n"
+     "Cảm ơn đồng chí đã đóng góp."),
+    ("Trả phụ cấp trách nhiệm cho Chủ tịch Công đoàn cơ sở không chuyên trách", DEMO_STATUS["code"],
+     "Hiến kế được đưa vào dự thảo văn kiện Đại hội, mục chế độ, chính sách đối với cán bộ Công đoàn cơ sở."),
+)
+DEMO_DRAFTS = (
+    ("Kết nạp đoàn viên qua ứng dụng số", "under_review",
+     "Ban Tổ chức đang phối hợp với Ban Tuyên giáo xem xét khả năng kết nối ứng dụng với cơ sở dữ liệu đoàn viên."),
+    ("Tổ chức “Ngày hội đoàn viên” tại nhà trọ công nhân", "accepted",
+     "Diễn đàn tiếp thu; đề nghị các LĐLĐ tỉnh nhân rộng mô hình trong năm 2024."),
+)
+
+
+def _demo_proposal(forum: Forum, title: str) -> Proposal | None:
+    return db.session.scalar(
+        sa.select(Proposal).where(Proposal.forum_id == forum.id,
+                                  sa.or_(Proposal.title == title, Proposal.original_title == title))
+        .order_by(Proposal.id).limit(1)
+    )
+
+
+def seed_curation(forums: dict[int, Forum], users: dict[str, User]) -> None:
+    """The moderators' work in forum 1, written once (nothing changes on a second run)."""
+    forum = forums[1]
+    moderator = users["dieuhanh"]
+    if db.session.scalar(sa.select(ForumStatus.id).where(ForumStatus.forum_id == forum.id,
+                                                          ForumStatus.code == DEMO_STATUS["code"])) is None:
+        db.session.add(ForumStatus(forum_id=forum.id, position=0, **DEMO_STATUS))
+        db.session.flush()
+    moment = _local_time("2023-11-30T16:30:00")
+    for title in DEMO_FEATURED:
+        proposal = _demo_proposal(forum, title)
+        if proposal is not None and not proposal.is_featured:
+            proposal.is_featured = True
+    original, corrected = DEMO_CORRECTED_TITLE
+    proposal = _demo_proposal(forum, original)
+    if proposal is not None and proposal.original_title is None:
+        proposal.original_title, proposal.title = original, corrected
+        proposal.title_corrected_by_id, proposal.title_corrected_at = moderator.id, moment
+    for title, status, body in DEMO_ANSWERS:
+        proposal = _demo_proposal(forum, title)
+        if proposal is not None and proposal.answer_body is None:
+            proposal.status, proposal.answer_body, proposal.answer_html = status, body, render_markup(body)
+            proposal.answered_by_id, proposal.answered_at = moderator.id, moment
+    for title, status, body in DEMO_DRAFTS:
+        proposal = _demo_proposal(forum, title)
+        if proposal is not None and proposal.answer_body is None and db.session.scalar(
+            sa.select(AnswerDraft.id).where(AnswerDraft.proposal_id == proposal.id)
+        ) is None:
+            db.session.add(AnswerDraft(proposal_id=proposal.id, forum_id=forum.id, status=status, body=body,
+                                       author_id=moderator.id, updated_at=moment))
+    db.session.flush()
 
 
 def seed_demo() -> SeedReport:
@@ -406,6 +476,7 @@ def seed_demo() -> SeedReport:
     created = seed_content(content, forums, users, report)
     seed_notifications(created, report)
     db.session.flush()
+    seed_curation(forums, users)
     if report.proposals_created:
         recount_public_counts()  # the rows above went in directly, not through the services
     return report

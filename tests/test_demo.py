@@ -254,13 +254,15 @@ def test_all_text_is_nfc_and_bodies_are_rendered(app):
             for row in db.session.scalars(sa.select(model)):
                 for key in string_columns:
                     value = getattr(row, key)
-                    assert unicodedata.is_normalized("NFC", value), (model.__name__, key, value)
+                    assert value is None or unicodedata.is_normalized("NFC", value), (model.__name__, key, value)
         for forum in db.session.scalars(sa.select(Forum)):
             for chair in forum.chairs:
                 assert all(unicodedata.is_normalized("NFC", text) for text in chair.values())
         proposals = list(db.session.scalars(sa.select(Proposal)))
         for item in [*proposals, *db.session.scalars(sa.select(Comment))]:
             assert item.body_html == render_markup(item.body)
+        answered = [p for p in proposals if p.answer_body]
+        assert answered and all(p.answer_html == render_markup(p.answer_body) for p in answered)
         assert any("<strong>" in p.body_html for p in proposals)
         assert any("<li>" in p.body_html for p in proposals)
         assert any(p.body.count("\n\n") >= 2 for p in proposals)
@@ -344,3 +346,22 @@ def test_seeding_hashes_the_password_once_with_the_production_method(app, monkey
         user = db.session.scalar(sa.select(User).where(User.email == "quantri@demo.hienke.vn"))
         assert user.password_hash.startswith("scrypt:131072:8:1$")
         assert user.check_password(DEMO_PASSWORD)
+
+
+def test_the_demo_shows_the_moderators_curation(app):
+    """A pinned and a featured proposal, a corrected title, a published official answer
+    (one with the forum's custom status) and draft answers waiting in forum 1."""
+    from forum.forums.models import ForumStatus
+    from forum.moderation.curation.models import AnswerDraft
+
+    seed(app)
+    with app.app_context():
+        forum_one = db.session.scalar(sa.select(Forum).where(Forum.number == 1))
+        proposals = list(db.session.scalars(sa.select(Proposal).where(Proposal.forum_id == forum_one.id)))
+        assert any(p.is_pinned for p in proposals) and any(p.is_featured for p in proposals)
+        assert any(p.original_title and p.title_corrected_by_id for p in proposals)
+        codes = set(db.session.scalars(sa.select(ForumStatus.code).where(ForumStatus.forum_id == forum_one.id)))
+        answered = {p.status for p in proposals if p.answer_body}
+        assert "accepted" in answered and answered & codes
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(AnswerDraft)
+                                 .where(AnswerDraft.forum_id == forum_one.id)) >= 1

@@ -311,3 +311,30 @@ class ModeratorAssignment(db.Model):
             postgresql_where=sa.text("forum_id IS NULL"),
         ),
     )
+
+
+class ForumStatus(db.Model):
+    """A status the organizers define for a forum's proposals, besides the built-in ones
+    (``proposals.models.ProposalStatus``): a proposal stores its ``code``, which never
+    changes and never depends on the language; the titles are what readers see
+    (``title`` in Vietnamese, ``title_en`` in English, falling back to ``title``). A
+    retired status is no longer offered to moderators; proposals that have it keep it."""
+
+    __tablename__ = "forum_statuses"
+
+    CODE_MAX_LENGTH = 30  # proposals.status is a String(30)
+    TITLE_MAX_LENGTH = 100
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    forum_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("forums.id", ondelete="CASCADE"))
+    code: so.Mapped[str] = so.mapped_column(sa.String(CODE_MAX_LENGTH))
+    title: so.Mapped[str] = so.mapped_column(sa.String(TITLE_MAX_LENGTH))
+    title_en: so.Mapped[str] = so.mapped_column(sa.String(TITLE_MAX_LENGTH), default="", server_default="")
+    position: so.Mapped[int] = so.mapped_column(default=0)
+    is_retired: so.Mapped[bool] = so.mapped_column(default=False, server_default=sa.false())
+    created_at: so.Mapped[datetime] = so.mapped_column(sa.DateTime(timezone=True), default=utcnow)
+
+    __table_args__ = (sa.UniqueConstraint("forum_id", "code", name="uq_forum_statuses_forum_code"),)
+
+    def __repr__(self) -> str:
+        return f"<ForumStatus {self.forum_id} {self.code}>"

@@ -14,6 +14,7 @@ from forum.proposals.services import ProposalSort
 from forum.votes import services as votes
 
 bp = Blueprint("forums", __name__)
+FEATURED_SHOWN = 4  # proposals in the home page's "Tiêu điểm"
 
 
 @bp.app_template_global("tallies_visible")
@@ -32,6 +33,10 @@ def index():
             "forums/index.html",
             summaries=summaries,
             has_sample=any(summary.forum.is_sample for summary in summaries),
+            # "Tiêu điểm": the proposals moderators feature, one query, at most FEATURED_SHOWN.
+            featured=proposals.list_featured_proposals(
+                [summary.forum.id for summary in summaries], limit=FEATURED_SHOWN
+            ),
         ),
         *(summary.forum.page_state for summary in summaries),
     )

@@ -9,6 +9,7 @@ from flask_babel import lazy_gettext as _l
 from forum.core.database import utcnow
 from forum.core.permissions import is_active_user
 from forum.extensions import db
+from forum.forums.statuses import custom_status_label
 
 
 class ProposalStatus(enum.StrEnum):
@@ -32,8 +33,16 @@ STATUS_LABELS = {
     ProposalStatus.MERGED: _l("Đã gộp"),
     ProposalStatus.WITHDRAWN: _l("Đã rút"),
 }
-# Statuses in which a proposal still takes part in the discussion.
-ACTIVE_STATUSES = (ProposalStatus.PUBLISHED, ProposalStatus.UNDER_REVIEW)
+# The statuses a moderator's official answer gives (forum.moderation.curation.answers),
+# besides the custom statuses organizers define per forum (forum.forums.statuses).
+ANSWER_STATUSES = (ProposalStatus.UNDER_REVIEW, ProposalStatus.ACCEPTED, ProposalStatus.REJECTED)
+# Statuses that take a proposal out of the discussion: no supports, comments or edits.
+CLOSED_STATUSES = (ProposalStatus.MERGED, ProposalStatus.WITHDRAWN)
+# Statuses in which a proposal still takes part in the discussion: every status but the
+# closed ones, custom statuses included. An answer does not end the discussion (supports
+# given after a "Chưa tiếp thu" tell the organizers something, and supporters can still
+# take theirs back where the forum allows it); moderators lock a thread to close it.
+ACTIVE_STATUSES = tuple(status for status in ProposalStatus if status not in CLOSED_STATUSES)
 
 
 class Listing(enum.IntEnum):
@@ -78,6 +87,20 @@ class Proposal(db.Model):
     is_hidden: so.Mapped[bool] = so.mapped_column(default=False)
     is_locked: so.Mapped[bool] = so.mapped_column(default=False)
     is_pinned: so.Mapped[bool] = so.mapped_column(default=False)
+    # Curation (forum.moderation.curation): shown on the home page; a title corrected for
+    # clarity keeps the author's own (``original_title``, set once) with who and when.
+    is_featured: so.Mapped[bool] = so.mapped_column(default=False, server_default=sa.false())
+    original_title: so.Mapped[str | None] = so.mapped_column(sa.String(TITLE_MAX_LENGTH))
+    # The two user ids below are not foreign keys: SQLite adds a reference to an existing
+    # table only by rebuilding it, and accounts are never deleted (only locked).
+    title_corrected_by_id: so.Mapped[int | None] = so.mapped_column()
+    title_corrected_at: so.Mapped[datetime | None] = so.mapped_column(sa.DateTime(timezone=True))
+    # The forum's published official answer (its status is ``status``); drafts live in
+    # the moderation domain until they are published.
+    answer_body: so.Mapped[str | None] = so.mapped_column(sa.Text)
+    answer_html: so.Mapped[str | None] = so.mapped_column(sa.Text)
+    answered_by_id: so.Mapped[int | None] = so.mapped_column()
+    answered_at: so.Mapped[datetime | None] = so.mapped_column(sa.DateTime(timezone=True))
     # Denormalised counters, changed only by atomic UPDATE ... SET n = n ± 1 in the
     # services; ``flask votes verify`` checks them against the rows.
     support_count: so.Mapped[int] = so.mapped_column(default=0)
@@ -98,6 +121,10 @@ class Proposal(db.Model):
     forum: so.Mapped["Forum"] = so.relationship()  # noqa: F821
     theme: so.Mapped["Theme | None"] = so.relationship()  # noqa: F821
     author: so.Mapped["User"] = so.relationship()  # noqa: F821
+    title_corrected_by: so.Mapped["User | None"] = so.relationship(  # noqa: F821
+        primaryjoin="foreign(Proposal.title_corrected_by_id) == User.id", viewonly=True)
+    answered_by: so.Mapped["User | None"] = so.relationship(  # noqa: F821
+        primaryjoin="foreign(Proposal.answered_by_id) == User.id", viewonly=True)
 
     __table_args__ = (
         sa.CheckConstraint("support_count >= 0", name="support_count_not_negative"),
@@ -115,6 +142,11 @@ class Proposal(db.Model):
             "forum_id", "listing", "is_pinned", "comment_count", "created_at", "id", "theme_id",
         ),
         sa.Index("ix_proposals_list_newest", "forum_id", "listing", "is_pinned", "created_at", "id", "theme_id"),
+        # The home page's featured proposals: a small partial index (few are featured).
+        sa.Index(
+            "ix_proposals_featured", "created_at", "id",
+            sqlite_where=sa.text("is_featured = 1"), postgresql_where=sa.text("is_featured"),
+        ),
     )
 
     def __repr__(self) -> str:
@@ -122,10 +154,12 @@ class Proposal(db.Model):
 
     @property
     def status_label(self) -> str:
+        """The status in the reader's language: a built-in one, or the custom status of
+        the forum with that code (its code when the forum has none such)."""
         try:
             return ProposalStatus(self.status).label
         except ValueError:
-            return self.status
+            return custom_status_label(self.forum_id, self.status)
 
     @property
     def listing_is_public(self) -> bool:
@@ -138,7 +172,7 @@ class Proposal(db.Model):
 
     @property
     def is_active(self) -> bool:
-        return self.status in ACTIVE_STATUSES and not self.is_hidden
+        return self.status not in CLOSED_STATUSES and not self.is_hidden
 
     def is_author(self, user) -> bool:
         return is_active_user(user) and user.id == self.author_id

@@ -229,6 +229,9 @@ def update_proposal(
     title, body = _clean_title(title), _clean_body(body)
     if (title, body, theme) == (proposal.title, proposal.body, proposal.theme):
         return proposal  # nothing changed: no "đã chỉnh sửa" marker
+    if title != proposal.title and proposal.original_title is not None:
+        # The author retitles: a moderator's earlier correction no longer describes it.
+        proposal.original_title = proposal.title_corrected_by_id = proposal.title_corrected_at = None
     proposal.title = title
     proposal.body = body
     proposal.body_html = render_markup(body)
@@ -632,3 +635,101 @@ def count_all_proposals_by_forum() -> dict[int, int]:
     list``), in one GROUP BY query."""
     rows = db.session.execute(sa.select(Proposal.forum_id, sa.func.count(Proposal.id)).group_by(Proposal.forum_id))
     return {forum_id: count for forum_id, count in rows}
+
+
+# Curation (issue 8) ----------------------------------------------------------------------
+# Column changes the moderation services make. They check nothing about the actor and
+# write no audit entry: forum.moderation.curation does both, around these calls.
+def set_proposal_flag(proposal: Proposal, flag: str, value: bool) -> bool:
+    """Set ``is_pinned`` or ``is_featured``; False when it already had that value."""
+    if flag not in ("is_pinned", "is_featured"):
+        raise ValueError(flag)
+    if getattr(proposal, flag) == bool(value):
+        return False
+    setattr(proposal, flag, bool(value))
+    db.session.flush()
+    return True
+
+
+def clean_proposal_title(title: str | None) -> str:
+    """A title as the submission form accepts it (normalised), or ``InvalidAction``."""
+    return _clean_title(title)
+
+
+def correct_proposal_title(proposal: Proposal, title: str, *, corrector, now: datetime | None = None) -> str | None:
+    """Give the proposal ``title`` (a moderator's correction for clarity), keeping the
+    author's own title the first time; returns the title it had (None: unchanged).
+    Correcting back to the author's own title clears the correction."""
+    title = _clean_title(title)
+    previous = proposal.title
+    if title == previous:
+        return None
+    if proposal.original_title is None:
+        proposal.original_title = previous
+    if title == proposal.original_title:
+        proposal.original_title = proposal.title_corrected_by_id = proposal.title_corrected_at = None
+    else:
+        proposal.title_corrected_by_id = corrector.id
+        proposal.title_corrected_at = now or utcnow()
+    proposal.title = title
+    db.session.flush()
+    return previous
+
+
+def move_proposal_to(proposal: Proposal, forum: Forum, theme_id: int | None) -> tuple[Forum, Theme | None]:
+    """Put the proposal in ``forum`` (its own or another) and one of that forum's themes;
+    every count it feeds moves with it in this transaction: the public proposal counts
+    of the forums, themes and units, and the participation of its author, commenters and
+    supporters (``change_publicity``). Its comments and supports follow it (they point
+    at the proposal). Returns the forum and theme it left."""
+    old_forum, old_theme = proposal.forum, proposal.theme
+    theme = _theme_for(forum, theme_id, current=old_theme if forum.id == old_forum.id else None)
+    if forum.id == old_forum.id and theme == old_theme:
+        raise InvalidAction(_("Hiến kế đã ở diễn đàn và nhóm vấn đề này."))
+    public = proposal.listing_is_public
+    if forum.id == old_forum.id:
+        if public:
+            forum_counts.move_public_proposal(old_theme.id if old_theme else None, theme.id if theme else None)
+        proposal.theme = theme
+        db.session.flush()
+        return old_forum, old_theme
+    if public:
+        change_publicity(proposal, -1)
+    proposal.forum = forum
+    proposal.theme = theme
+    db.session.flush()
+    if public:
+        change_publicity(proposal, +1)
+    return old_forum, old_theme
+
+
+def set_official_answer(proposal: Proposal, *, status: str, body: str, responder, now: datetime | None = None) -> dict:
+    """Publish the forum's official answer: the proposal takes ``status`` and the answer
+    (Markdown, rendered once by the sanitizer); returns the values it had. A withdrawn
+    or merged proposal keeps its state: it is not answered."""
+    if proposal.status in (ProposalStatus.WITHDRAWN, ProposalStatus.MERGED):
+        raise InvalidAction(_inactive_proposal_reason(proposal) + " " + _("Không thể trả lời hiến kế này."))
+    before = {"status": proposal.status, "answer": proposal.answer_body}
+    proposal.status = status
+    proposal.answer_body = body
+    proposal.answer_html = render_markup(body)
+    proposal.answered_by_id = responder.id
+    proposal.answered_at = now or utcnow()
+    db.session.flush()
+    return before
+
+
+def list_featured_proposals(forum_ids, *, limit: int = 6) -> list[Proposal]:
+    """The featured public proposals of ``forum_ids`` (the forums the reader may see),
+    newest first, at most ``limit``, as cards: one query through ``ix_proposals_featured``."""
+    ids = list(forum_ids)
+    if not ids:
+        return []
+    return list(db.session.scalars(
+        sa.select(Proposal)
+        # A bare boolean column: "is_featured = 1" on SQLite, the partial index's condition.
+        .where(Proposal.is_featured, Proposal.listing == Listing.PUBLIC, Proposal.forum_id.in_(ids))
+        .options(*card_loader_options())
+        .order_by(Proposal.created_at.desc(), Proposal.id.desc())
+        .limit(limit)
+    ))

@@ -81,7 +81,7 @@ def _proposal_select() -> sa.Select:
     return sa.select(
         Proposal.id, Proposal.forum_id, Proposal.theme_id, Proposal.author_id, Proposal.status,
         Proposal.is_hidden, Proposal.created_at, Proposal.support_count, Proposal.title, Proposal.body,
-        *_forum_phase_columns(),
+        Proposal.answer_body, *_forum_phase_columns(),
     ).join(Forum, Forum.id == Proposal.forum_id)
 
 
@@ -109,15 +109,22 @@ def _phase_in_force(phase, phase_set_at, *moments) -> str:
 
 
 def _proposal_document(row) -> SearchDocument:
-    (id_, forum_id, theme_id, author_id, status, is_hidden, created_at, support_count, title, body,
+    (id_, forum_id, theme_id, author_id, status, is_hidden, created_at, support_count, title, body, answer,
      *forum_phase) = row
     phase = _phase_in_force(*forum_phase)
     return SearchDocument(
         kind=Kind.PROPOSAL.value, entity_id=id_, proposal_id=id_, forum_id=forum_id, theme_id=theme_id,
         author_id=author_id, status=status,
         visibility=proposal_visibility(forum_phase=phase, is_hidden=is_hidden, status=status),
-        created_at=as_utc(created_at), support_count=support_count, title=title, body=body,
+        created_at=as_utc(created_at), support_count=support_count, title=title,
+        body=proposal_text(body, answer),
     )
+
+
+def proposal_text(body: str, answer: str | None) -> str:
+    """What a proposal's document holds besides its title: the body, then the forum's
+    official answer when one is published (so the answer's words find the proposal)."""
+    return f"{body}\n\n{answer}" if answer else body
 
 
 def _comment_document(row) -> SearchDocument:

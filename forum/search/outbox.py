@@ -26,7 +26,7 @@ from forum.proposals.models import Comment, Proposal
 from forum.search.models import OutboxEntity, SearchOutbox
 
 # Proposal attributes whose change alters the proposal's own document only...
-PROPOSAL_FIELDS = ("title", "body", "author_id", "author", "created_at")
+PROPOSAL_FIELDS = ("title", "body", "author_id", "author", "created_at", "answer_body")
 # ...its counters only (a support toggle: no text to analyse again)...
 COUNT_FIELDS = ("support_count",)
 # What the phase in force depends on (forums.models.Forum.phase_decision): a change
@@ -135,7 +135,7 @@ def _after_flush(session: so.Session, _flush_context) -> None:
 
 
 # Statements outside the unit of work ---------------------------------------------------------
-_PROPOSAL_DOCUMENT_COLUMNS = frozenset({"title", "body", "author_id", "created_at"})
+_PROPOSAL_DOCUMENT_COLUMNS = frozenset({"title", "body", "author_id", "created_at", "answer_body"})
 _PROPOSAL_COUNT_COLUMNS = frozenset(COUNT_FIELDS)
 _PROPOSAL_THREAD_COLUMNS = frozenset({"id", "status", "is_hidden", "theme_id", "forum_id"})
 _COMMENT_DOCUMENT_COLUMNS = frozenset({"id", "body", "proposal_id", "parent_id", "author_id", "created_at"})

@@ -255,3 +255,30 @@ def _lock_supports_against_writers() -> None:
     """
     if db.engine.dialect.name == "postgresql":
         db.session.execute(sa.text("LOCK TABLE supports IN SHARE MODE"))
+
+
+# Moves between forums (forum.moderation.curation) ----------------------------------------
+def supporters_over_limit(proposal: Proposal, forum) -> int:
+    """How many of ``proposal``'s supporters would support more proposals of ``forum``
+    than its limit per person if the proposal joined it (0 without a limit). On
+    PostgreSQL it takes each supporter's limit lock first (as ``support_proposal`` does,
+    in user id order), so no concurrent support in ``forum`` slips past the answer."""
+    limit = forum.max_supports_per_user
+    if limit is None:
+        return 0
+    supporters = sa.select(Support.user_id).where(Support.proposal_id == proposal.id)
+    if db.engine.dialect.name == "postgresql":
+        db.session.execute(
+            sa.select(sa.func.pg_advisory_xact_lock(SUPPORT_LIMIT_LOCK, Support.user_id))
+            .where(Support.proposal_id == proposal.id).order_by(Support.user_id)
+        ).all()
+    over = (
+        sa.select(Support.user_id)
+        .join(Proposal, Support.proposal_id == Proposal.id)
+        .where(Support.user_id.in_(supporters), Proposal.forum_id == forum.id, Proposal.listing == Listing.PUBLIC,
+               Proposal.id != proposal.id)
+        .group_by(Support.user_id)
+        .having(sa.func.count() >= limit)
+        .subquery()
+    )
+    return db.session.scalar(sa.select(sa.func.count()).select_from(over))

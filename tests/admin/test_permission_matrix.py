@@ -20,6 +20,8 @@ import sqlalchemy as sa
 
 from forum.extensions import db
 from forum.forums.moderators import assign_moderator_scope
+from forum.forums.statuses import add_forum_status
+from forum.moderation.curation.answers import save_draft
 from tests.factories import make_forum, make_proposal, make_user
 
 STAFF_BLUEPRINTS = ("admin", "moderation")
@@ -34,6 +36,8 @@ ACTORS = (ANONYMOUS, DELEGATE, MODERATOR_HERE, MODERATOR_ELSEWHERE, ORGANIZER, A
 
 ORGANIZERS = frozenset({ORGANIZER, ADMIN})
 ADMINS = frozenset({ADMIN})
+MODERATORS_HERE = frozenset({MODERATOR_HERE, ORGANIZER, ADMIN})  # who moderates forum "here"
+STAFF = frozenset({MODERATOR_HERE, MODERATOR_ELSEWHERE, ORGANIZER, ADMIN})
 
 # Audit actions that a request may write even when it is refused: the refusal itself.
 SECURITY_ACTIONS = ("security.",)
@@ -123,6 +127,32 @@ CASES = [
     # The audit log (forum/admin/audit/views.py); the CSV download is itself recorded
     Case("admin.audit_log", "GET", ORGANIZERS, lambda w: "/organizer/audit"),
     Case("admin.audit_log_csv", "GET", ORGANIZERS, lambda w: "/organizer/audit.csv"),
+    # Custom statuses of a forum's proposals (forum/admin/forums/views.py).
+    Case("admin.status_add", "POST", ORGANIZERS, lambda w: f"/organizer/forums/{w.forum_here}/statuses", 302,
+         lambda w: {"new-status-code": "chuyen_bo", "new-status-title": "Chuyển Bộ ngành"}),
+    Case("admin.status_update", "POST", ORGANIZERS,
+         lambda w: f"/organizer/forums/{w.forum_here}/statuses/{w.status_here}", 302,
+         lambda w: {f"status-{w.status_here}-title": "Tên mới", f"status-{w.status_here}-is_retired": "y"}),
+    # Curation and official answers (forum/moderation/curation/views.py): the moderators of
+    # the proposal's forum, organizers and admins.
+    Case("moderation.proposal_tools", "GET", MODERATORS_HERE, lambda w: f"/moderation/proposals/{w.proposal}"),
+    Case("moderation.pin", "POST", MODERATORS_HERE, lambda w: f"/moderation/proposals/{w.proposal}/pin", 302,
+         lambda w: {"value": "1"}),
+    Case("moderation.feature", "POST", MODERATORS_HERE, lambda w: f"/moderation/proposals/{w.proposal}/feature",
+         302, lambda w: {"value": "1"}),
+    Case("moderation.correct_title", "POST", MODERATORS_HERE,
+         lambda w: f"/moderation/proposals/{w.proposal}/title", 302,
+         lambda w: {"title-title": "Tiêu đề rõ nghĩa hơn", "title-reason": "Cho rõ nghĩa"}),
+    Case("moderation.move", "POST", MODERATORS_HERE, lambda w: f"/moderation/proposals/{w.proposal}/move", 302,
+         lambda w: {"move-place": f"{w.forum_here}:{w.other_theme_here}"}),
+    Case("moderation.answer", "POST", MODERATORS_HERE, lambda w: f"/moderation/proposals/{w.proposal}/answer", 302,
+         lambda w: {"answer-status": "accepted", "answer-body": "Diễn đàn tiếp thu.", "answer-action": "draft"}),
+    Case("moderation.discard_answer", "POST", MODERATORS_HERE,
+         lambda w: f"/moderation/proposals/{w.proposal_with_draft}/answer/discard", 302),
+    Case("moderation.answers", "GET", STAFF, lambda w: "/moderation/answers"),
+    Case("moderation.forum_answers", "GET", MODERATORS_HERE, lambda w: f"/moderation/forums/{w.forum_here}/answers"),
+    Case("moderation.publish_answers", "POST", MODERATORS_HERE,
+         lambda w: f"/moderation/forums/{w.forum_here}/answers/publish", 302),
 ]
 
 
@@ -143,12 +173,18 @@ def build_world(app) -> SimpleNamespace:
         proposal = make_proposal(here, users[DELEGATE])
         assign_moderator_scope(users[MODERATOR_HERE], [here.id], actor=None)
         assign_moderator_scope(users[MODERATOR_ELSEWHERE], [elsewhere.id], actor=None)
+        status = add_forum_status(here, code="chuyen_tiep", title="Chuyển tiếp", actor=None)
+        with_draft = make_proposal(here, person)
+        save_draft(with_draft, status="accepted", body="Bản nháp trả lời.", actor=users[ORGANIZER])
         db.session.commit()
         return SimpleNamespace(
             moderator_here=users[MODERATOR_HERE].id,
             forum_here=here.id,
             forum_elsewhere=elsewhere.id,
             theme_here=here.themes[0].id,
+            other_theme_here=here.themes[1].id,
+            status_here=status.id,
+            proposal_with_draft=with_draft.id,
             person=person.id,
             person_email=person.email,
             proposal=proposal.id,

@@ -58,6 +58,7 @@ def world(app):
         comment = make_comment(popular, delegate, body="Tôi ủng hộ mô hình nhà văn hoá này.")
         notification = inbox.notify(delegate.id, NotificationKind.COMMENT, proposal=own,
                                     comment=make_comment(own, organizer, body="Cảm ơn đồng chí."), actor=organizer)
+        popular.is_featured = True  # its card shows on the home page ("Tiêu điểm") too
         db.session.commit()
         indexer.drain_outbox(engines.get_backend())
         return World(forum.slug, forum.id, forum.themes[0].id, popular.id, recent.id, own.id, comment.id,
@@ -129,6 +130,7 @@ def test_a_delegate_finds_no_count_anywhere(app, client, auth, world):
     assert walked >= 8
     # The walk met the proposals where counts could show: search results, the similar box.
     assert f"/proposals/{world.popular_id}" in client.get("/search?q=văn hoá công nhân").get_data(as_text=True)
+    assert f"/proposals/{world.popular_id}" in client.get("/").get_data(as_text=True)  # "Tiêu điểm"
     similar = client.get("/search/similar", query_string={"title": "Nhà văn hoá công nhân khu công nghiệp"})
     assert f"/proposals/{world.popular_id}" in similar.get_data(as_text=True)
     # The support button's JSON answer, both ways.

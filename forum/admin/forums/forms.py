@@ -213,3 +213,28 @@ class ThemeActionForm(FlaskForm):
 
     direction = HiddenField()
     retired = HiddenField()
+
+
+class StatusForm(FlaskForm):
+    """A custom status of the forum's proposals (forum.forums.statuses): a code that never
+    changes, its Vietnamese title and, optionally, its English one."""
+
+    code = StringField(
+        _l("Mã (không đổi về sau)"), filters=[single_line],
+        validators=[DataRequired(_l("Vui lòng nhập mã trạng thái.")), Length(max=30, message=_l("Mã quá dài."))],
+    )
+    title = StringField(
+        _l("Tên trạng thái"), filters=[single_line],
+        validators=[DataRequired(_l("Vui lòng nhập tên trạng thái.")),
+                    Length(max=100, message=_l("Tên trạng thái quá dài (tối đa %(max)d ký tự)."))],
+    )
+    title_en = StringField(
+        _l("Tên tiếng Anh (không bắt buộc)"), filters=[single_line],
+        validators=[Length(max=100, message=_l("Tên trạng thái quá dài (tối đa %(max)d ký tự)."))],
+    )
+
+
+class StatusEditForm(FlaskForm):
+    title = StatusForm.title
+    title_en = StatusForm.title_en
+    is_retired = BooleanField(_l("Ngừng sử dụng (không cho chọn khi trả lời; hiến kế đang có trạng thái này giữ nguyên)"))

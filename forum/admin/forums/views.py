@@ -10,13 +10,14 @@ from flask_login import current_user
 from forum.admin.access import is_organizer, organizer_required
 from forum.admin.area import Section, add_section, bp
 from forum.admin.forums.forms import (
-    DetailsForm, PhaseForm, RulesForm, ScheduleForm, ThemeActionForm, ThemeForm, chair_rows, chairs_from, parse_day,
-    roles_from,
+    DetailsForm, PhaseForm, RulesForm, ScheduleForm, StatusEditForm, StatusForm, ThemeActionForm, ThemeForm, chair_rows,
+    chairs_from, parse_day, roles_from,
 )
 from forum.auth.models import Role
 from forum.core.errors import DomainError
 from forum.extensions import db
 from forum.forums import services
+from forum.forums import statuses
 from forum.forums.models import Forum, PhaseSource
 
 add_section(
@@ -67,6 +68,8 @@ def _render_edit(forum: Forum, status: int = 200, *, error: str | None = None, e
     forms.setdefault("schedule", ScheduleForm(formdata=None, prefix="schedule").fill(forum))
     forms.setdefault("rules", RulesForm(formdata=None, prefix="rules").fill(forum))
     forms.setdefault("new_theme", ThemeForm(formdata=None, prefix="new-theme"))
+    forms.setdefault("new_status", StatusForm(formdata=None, prefix="new-status"))
+    custom_statuses = statuses.list_forum_statuses(forum)
     phase, source, since = forum.phase_decision()
     return render_template(
         "admin/forums/edit.html",
@@ -83,6 +86,9 @@ def _render_edit(forum: Forum, status: int = 200, *, error: str | None = None, e
         PhaseSource=PhaseSource,
         theme_forms={theme.id: ThemeForm(formdata=None, prefix=f"theme-{theme.id}", obj=theme)
                      for theme in forum.themes},
+        custom_statuses=custom_statuses,
+        status_forms={status.id: StatusEditForm(formdata=None, prefix=f"status-{status.id}", obj=status)
+                      for status in custom_statuses},
         admin_section="admin.forums",
     ), status
 
@@ -236,4 +242,34 @@ def theme_retire(forum_id: int, theme_id: int):
         anchor="themes",
         success=_("Nhóm vấn đề đã ngừng nhận hiến kế mới; các hiến kế trong nhóm được giữ nguyên.") if retired
         else _("Nhóm vấn đề nhận hiến kế mới trở lại."),
+    )
+
+
+# Custom statuses of the forum's proposals (forum.forums.statuses) ---------------------------
+@bp.post("/forums/<id:forum_id>/statuses")
+@organizer_required
+def status_add(forum_id: int):
+    forum = _forum_or_404(forum_id)
+    form = StatusForm(prefix="new-status")
+    return _save(
+        forum, "new_status", form,
+        lambda: statuses.add_forum_status(forum, code=form.code.data, title=form.title.data,
+                                          title_en=form.title_en.data, actor=current_user),
+        anchor="statuses", success=_("Đã thêm trạng thái."),
+    )
+
+
+@bp.post("/forums/<id:forum_id>/statuses/<id:status_id>")
+@organizer_required
+def status_update(forum_id: int, status_id: int):
+    forum = _forum_or_404(forum_id)
+    status = statuses.get_forum_status(forum, status_id)
+    if status is None:
+        abort(404)
+    form = StatusEditForm(prefix=f"status-{status.id}")
+    return _save(
+        forum, "status_edit", form,
+        lambda: statuses.update_forum_status(status, title=form.title.data, title_en=form.title_en.data,
+                                             retired=form.is_retired.data, actor=current_user),
+        anchor="statuses", success=_("Đã lưu trạng thái."),
     )

@@ -1,0 +1,1 @@
+"""Curation: pin, feature, move, correct titles, official answers (issue 8, items 3 and 6)."""
