@@ -39,12 +39,14 @@ def _recipients(*user_ids: int | None, actor) -> list[int]:
 
 
 def notify(user_id: int, kind: NotificationKind, *, proposal: Proposal | None = None,
-           comment: Comment | None = None, actor=None, details: dict | None = None) -> Notification:
-    """Record one notification (flushed) and queue its mail when the person gets mail."""
+           comment: Comment | None = None, actor=None, details: dict | None = None,
+           proposal_id: int | None = None) -> Notification:
+    """Record one notification (flushed) and queue its mail when the person gets mail.
+    The proposal is given as a row or, where the caller holds only its id, as ``proposal_id``."""
     notification = Notification(
         user_id=user_id,
         kind=kind.value,
-        proposal_id=proposal.id if proposal is not None else None,
+        proposal_id=proposal.id if proposal is not None else proposal_id,
         comment_id=comment.id if comment is not None else None,
         actor_id=actor.id if is_active_user(actor) else None,
         details=details or {},
@@ -78,6 +80,15 @@ def notify_author(proposal: Proposal, kind: NotificationKind, *, actor, comment:
     if not _recipients(author_id, actor=actor):
         return None
     return notify(author_id, kind, proposal=proposal, comment=comment, actor=actor, details=details)
+
+
+def notify_of_curation(event, kind: NotificationKind, *, actor, reason: str = "") -> Notification | None:
+    """Tell a proposal's author what a moderation action did to it, from the action's event
+    (anything with ``author_id`` and ``proposal_id``, as the moderation services return)."""
+    if event is None or not _recipients(event.author_id, actor=actor):
+        return None
+    return notify(event.author_id, kind, proposal_id=event.proposal_id, actor=actor,
+                  details={"reason": reason} if reason else None)
 
 
 # Reading ----------------------------------------------------------------------------------

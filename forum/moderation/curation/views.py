@@ -21,6 +21,8 @@ from forum.moderation.curation import answers
 from forum.moderation.curation import services as curation
 from forum.moderation.curation.forms import AnswerForm, MoveForm, TitleForm, ToggleForm
 from forum.proposals import services as proposals
+from forum.notifications import inbox
+from forum.notifications.models import NotificationKind
 
 add_section(Section(endpoint="moderation.answers", label=_l("Trả lời chính thức"), order=40))
 
@@ -181,6 +183,7 @@ def move(proposal_id: int):
         db.session.rollback()
         proposal = _proposal_or_404(proposal_id)
         return _tools_page(proposal, UNPROCESSABLE, error=str(error), move=form)
+    inbox.notify_of_curation(event, NotificationKind.MOVED, actor=_actor(), reason=form.reason.data or "")
     if proposal.theme is not None:
         message = _("Đã chuyển hiến kế đến Diễn đàn số %(number)s, nhóm «%(theme)s».", number=target.number,
                     theme=proposal.theme.title)
@@ -200,7 +203,8 @@ def answer(proposal_id: int):
             if action == "draft":
                 answers.save_draft(proposal, status=form.status.data, body=form.body.data, actor=_actor())
             else:
-                answers.publish_answer(proposal, status=form.status.data, body=form.body.data, actor=_actor())
+                event = answers.publish_answer(proposal, status=form.status.data, body=form.body.data, actor=_actor())
+                inbox.notify_of_curation(event, NotificationKind.ANSWERED, actor=_actor())
         except InvalidAction as error:
             db.session.rollback()
             return _tools_page(proposal, UNPROCESSABLE, error=str(error), answer=form)
@@ -255,6 +259,8 @@ def publish_answers(forum_id: int):
         abort(400)
     try:
         events = answers.publish_forum_drafts(forum, actor=_actor())
+        for event in events:
+            inbox.notify_of_curation(event, NotificationKind.ANSWERED, actor=_actor())
     except InvalidAction as error:
         db.session.rollback()
         forum = _forum_or_404(forum_id)
