@@ -9,6 +9,7 @@ from the kind and the proposal's current title, so they follow the reader's lang
 The domains that cause notifications sit below this one: their views (which compose
 domains) call ``notify_*`` after the service that did the work.
 """
+import enum
 from contextlib import nullcontext
 from datetime import datetime
 
@@ -20,12 +21,26 @@ from flask_babel import gettext as _
 from forum.core.database import utcnow
 from forum.core.permissions import is_active_user
 from forum.extensions import db
-from forum.notifications.models import Notification, NotificationKind, NotificationSettings
+from forum.notifications.models import Notification, NotificationSettings
 from forum.notifications.services import MAIL_LOCALE, mail_configured, queue_mail
 from forum.proposals.models import Comment, Proposal
 from forum.proposals.services import Page
 
 PER_PAGE = 30
+
+
+class NotificationKind(enum.StrEnum):
+    """What happened to something of the recipient's. The text is written when the
+    notification is shown, in the reader's language, from the kind and its proposal."""
+
+    COMMENT = "comment"  # someone commented on your proposal
+    REPLY = "reply"  # someone replied to your comment
+    ANSWERED = "answered"  # your proposal got an official answer
+    HIDDEN = "hidden"  # a moderator hid your proposal or comment
+    UNHIDDEN = "unhidden"  # …and showed it again
+    MERGED = "merged"  # your proposal was merged into another
+    MOVED = "moved"  # your proposal was moved to another theme or forum
+    APPROVED = "approved"  # your post waiting for a moderator was published
 
 
 def _recipients(*user_ids: int | None, actor) -> list[int]:

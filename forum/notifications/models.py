@@ -45,20 +45,6 @@ class OutgoingMail(db.Model):
         return f"<OutgoingMail {self.id} {self.status} to={self.recipient}>"
 
 
-class NotificationKind(enum.StrEnum):
-    """What happened to something of the recipient's. The text is written when the
-    notification is shown, in the reader's language, from the kind and its proposal."""
-
-    COMMENT = "comment"  # someone commented on your proposal
-    REPLY = "reply"  # someone replied to your comment
-    ANSWERED = "answered"  # your proposal got an official answer
-    HIDDEN = "hidden"  # a moderator hid your proposal or comment
-    UNHIDDEN = "unhidden"  # …and showed it again
-    MERGED = "merged"  # your proposal was merged into another
-    MOVED = "moved"  # your proposal was moved to another theme or forum
-    APPROVED = "approved"  # your post waiting for a moderator was published
-
-
 class Notification(db.Model):
     """One event for one person, shown on /notifications until read (never deleted by the
     app; reading sets ``read_at``)."""
@@ -67,7 +53,7 @@ class Notification(db.Model):
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     user_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
-    kind: so.Mapped[str] = so.mapped_column(sa.String(20))
+    kind: so.Mapped[str] = so.mapped_column(sa.String(20))  # an inbox.NotificationKind value
     proposal_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("proposals.id", ondelete="CASCADE"))
     comment_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("comments.id", ondelete="CASCADE"))
     actor_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))

@@ -14,7 +14,7 @@ import pytest
 from forum.extensions import db
 from forum.forums.services import tallies_visible
 from forum.notifications import inbox
-from forum.notifications.models import NotificationKind
+from forum.notifications.inbox import NotificationKind
 from forum.proposals.models import Proposal
 from forum.search import engines, indexer
 from tests.factories import make_comment, make_forum, make_proposal, make_support, make_user

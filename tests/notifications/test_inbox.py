@@ -7,7 +7,8 @@ import sqlalchemy as sa
 
 from forum.extensions import db
 from forum.notifications import inbox
-from forum.notifications.models import Notification, NotificationKind, OutgoingMail
+from forum.notifications.inbox import NotificationKind
+from forum.notifications.models import Notification, OutgoingMail
 from forum.proposals.models import Proposal
 from tests.factories import make_comment, make_forum, make_proposal, make_user
 from tests.helpers import AuthActions

@@ -22,7 +22,7 @@ from forum.moderation.curation import services as curation
 from forum.moderation.curation.forms import AnswerForm, MoveForm, TitleForm, ToggleForm
 from forum.proposals import services as proposals
 from forum.notifications import inbox
-from forum.notifications.models import NotificationKind
+from forum.notifications.inbox import NotificationKind
 
 add_section(Section(endpoint="moderation.answers", label=_l("Trả lời chính thức"), order=40))
 
