@@ -728,7 +728,10 @@ def list_featured_proposals(forum_ids, *, limit: int = 6) -> list[Proposal]:
     return list(db.session.scalars(
         sa.select(Proposal)
         # A bare boolean column: "is_featured = 1" on SQLite, the partial index's condition.
-        .where(Proposal.is_featured, Proposal.listing == Listing.PUBLIC, Proposal.forum_id.in_(ids))
+        # "+ 0" keeps the planners off the list indexes (forum_id, listing, ...), which would
+        # read every public proposal of the forums: the few featured rows are checked instead.
+        .where(Proposal.is_featured, (Proposal.listing + 0) == Listing.PUBLIC.value,
+               (Proposal.forum_id + 0).in_(ids))
         .options(*card_loader_options())
         .order_by(Proposal.created_at.desc(), Proposal.id.desc())
         .limit(limit)

@@ -12,6 +12,7 @@ from forum.forums.models import Forum, ForumParticipant, Theme
 from forum.moderation.curation import services as curation
 from forum.proposals.counts import recount_public_counts
 from forum.proposals.models import Comment, Proposal
+from forum.proposals.services import list_featured_proposals
 from forum.search import engines, indexer
 from forum.search.services import search_contributions
 from forum.votes.models import Support
@@ -325,3 +326,25 @@ def test_search_follows_a_corrected_title_and_a_move(engine_app):  # noqa: F811
         # The comment follows its proposal to the other forum.
         comments = search_contributions(reader, text="doan phi tai xe", kind="comment", forum_id=world.elsewhere)
         assert [hit.proposal.id for hit in comments.hits] == [world.proposal]
+
+
+def test_the_featured_query_reads_the_small_featured_index(app):
+    """Not the forums' list indexes, which hold every public proposal of the forums."""
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        pytest.skip("SQLite's plan; PostgreSQL plans by its statistics")
+    world = build_world(app)
+    with app.app_context():
+        sent = []
+
+        def record(conn, cursor, statement, parameters, context, executemany):
+            sent.append((statement, parameters))
+
+        sa.event.listen(db.engine, "before_cursor_execute", record)
+        try:
+            list_featured_proposals([world.here, world.elsewhere])
+        finally:
+            sa.event.remove(db.engine, "before_cursor_execute", record)
+        statement, parameters = next((s, p) for s, p in sent if "is_featured" in s)
+        cursor = db.session.connection().connection.driver_connection.cursor()
+        plan = " ".join(str(row[-1]) for row in cursor.execute("EXPLAIN QUERY PLAN " + statement, parameters))
+        assert "ix_proposals_featured" in plan and "ix_proposals_list" not in plan, plan
