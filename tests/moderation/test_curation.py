@@ -348,3 +348,50 @@ def test_the_featured_query_reads_the_small_featured_index(app):
         cursor = db.session.connection().connection.driver_connection.cursor()
         plan = " ".join(str(row[-1]) for row in cursor.execute("EXPLAIN QUERY PLAN " + statement, parameters))
         assert "ix_proposals_featured" in plan and "ix_proposals_list" not in plan, plan
+
+
+def test_a_custom_status_moves_only_to_a_forum_that_has_it(app):
+    world = build_world(app)
+    with app.app_context():
+        from forum.forums.statuses import add_forum_status
+
+        add_forum_status(_forum(world.here), code="chuyen_bo", title="Chuyển Bộ", actor=None)
+        _proposal(world).status = "chuyen_bo"
+        db.session.commit()
+        with pytest.raises(InvalidAction, match="Chuyển Bộ"):
+            curation.move_proposal(_proposal(world), forum=_forum(world.elsewhere),
+                                   theme_id=world.themes_elsewhere[0], actor=actor(world, ORGANIZER))
+        db.session.rollback()
+        add_forum_status(_forum(world.elsewhere), code="chuyen_bo", title="Chuyển Bộ ngành", actor=None)
+        curation.move_proposal(_proposal(world), forum=_forum(world.elsewhere), theme_id=world.themes_elsewhere[0],
+                               actor=actor(world, ORGANIZER))
+        db.session.commit()
+        assert _proposal(world).status_label == "Chuyển Bộ ngành" and counters_clean()
+
+
+def test_a_refused_title_keeps_what_was_typed(app, client, auth):
+    world = build_world(app)
+    auth.login(world.emails[MODERATOR_HERE])
+    response = client.post(f"/moderation/proposals/{world.proposal}/title",
+                           data={"title-title": "Ngắn", "title-reason": "Lý do đã gõ"})
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert 'value="Ngắn"' in page and "Lý do đã gõ" in page
+    with app.app_context():
+        assert _proposal(world).original_title is None
+
+
+def test_the_author_retitling_ends_the_correction_note(app):
+    from datetime import timedelta
+
+    from forum.proposals.services import update_proposal
+
+    world = build_world(app)
+    with app.app_context():
+        curation.correct_title(_proposal(world), title="Nghiệp đoàn cho tài xế công nghệ", actor=actor(world, ORGANIZER))
+        db.session.commit()
+        proposal, author = _proposal(world), db.session.get(User, world.author)
+        proposal.forum.hide_tallies_until_closed = True  # the window alone decides: supports do not lock it
+        update_proposal(proposal, title="Nghiệp đoàn tài xế theo địa bàn", body=proposal.body,
+                        theme_id=proposal.theme_id, actor=author, now=proposal.edit_deadline() - timedelta(minutes=1))
+        assert proposal.original_title is None and proposal.title_corrected_by_id is None
