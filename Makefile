@@ -50,6 +50,7 @@ db: install
 demo: install
 	$(BIN)/flask forum seed-demo
 	$(BIN)/flask search sync
+	$(BIN)/flask moderation find-duplicates
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

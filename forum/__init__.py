@@ -113,6 +113,7 @@ def register_moderation_area(app: Flask) -> None:
     (one import line per part, below)."""
     from forum.moderation.area import bp
     from forum.moderation.curation import views as _curation  # noqa: F401
+    from forum.moderation.merging import views as _merging  # noqa: F401
 
     app.register_blueprint(bp)
 
@@ -152,6 +153,7 @@ def register_commands(app: Flask) -> None:
     from forum.notifications.cli import mail_cli
     from forum.search.cli import search_cli
     from forum.votes.cli import votes_cli
+    from forum.moderation.merging.cli import moderation_cli
 
-    for group in (users_cli, forum_cli, proposals_cli, votes_cli, search_cli, mail_cli):
+    for group in (users_cli, forum_cli, proposals_cli, votes_cli, search_cli, mail_cli, moderation_cli):
         app.cli.add_command(group)

@@ -484,3 +484,11 @@ def list_delegations() -> list[str]:
     """Every delegation named in the roster, for the list's filter."""
     names = db.session.scalars(sa.select(User.delegation).where(User.delegation != "").distinct())
     return sort_vietnamese(names)
+
+
+def get_users(user_ids) -> dict[int, User]:
+    """``{id: user}`` for ``user_ids`` (one query; unknown ids are left out)."""
+    ids = sorted(set(user_ids))
+    if not ids:
+        return {}
+    return {user.id: user for user in db.session.scalars(sa.select(User).where(User.id.in_(ids)))}

@@ -3,6 +3,7 @@ public counts (proposals per forum, theme and unit; participants), kept by the f
 services and described here by the rows that make them up; their verification and
 repair (``flask proposals verify [--repair]``).
 """
+from collections import Counter
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -175,3 +176,54 @@ def repair_counters(*, actor, reason: str = "") -> list:
             before={counter: item.stored}, after={counter: item.actual},
         )
     return drift
+
+
+# Counts of several proposals changed at once (merges) ------------------------------------
+@dataclass(frozen=True)
+class PublicCounts:
+    """What some proposals add to their forums' public counts: contributions per
+    (forum, user) and public proposals per (forum, theme, unit of the author)."""
+
+    contributions: Counter
+    proposals: Counter
+
+
+def snapshot_public_counts(proposal_ids) -> PublicCounts:
+    """``PublicCounts`` of the public ones among ``proposal_ids``, as the rows say now
+    (call it after flushing). A change of several proposals at once (a merge) takes one
+    before and one after and applies the difference (``apply_public_count_changes``),
+    which is right whatever the change moved, whichever way."""
+    ids = sorted(set(proposal_ids))
+    public = list(db.session.execute(
+        sa.select(Proposal.id, Proposal.forum_id, Proposal.theme_id, User.unit)
+        .join(User, User.id == Proposal.author_id)
+        .where(Proposal.id.in_(ids), Proposal.listing == Listing.PUBLIC)
+    ))
+    contributions, proposals = Counter(), Counter()
+    for proposal_id, forum_id, theme_id, unit in public:
+        proposals[(forum_id, theme_id, unit)] += 1
+        rows = _contributions(proposal_id).subquery()
+        for forum, user, n in db.session.execute(
+            sa.select(rows.c.forum_id, rows.c.user_id, sa.func.count()).group_by(rows.c.forum_id, rows.c.user_id)
+        ):
+            contributions[(forum, user)] += n
+    return PublicCounts(contributions, proposals)
+
+
+def apply_public_count_changes(before: PublicCounts, after: PublicCounts) -> None:
+    """Move the forums' counts by ``after - before``: participation forum by forum, then
+    the public proposals (the order every writer locks them in)."""
+    changes: dict[int, dict[int, int]] = {}
+    for key in before.contributions.keys() | after.contributions.keys():
+        delta = after.contributions[key] - before.contributions[key]
+        if delta:
+            changes.setdefault(key[0], {})[key[1]] = delta
+    for forum_id in sorted(changes):
+        forum_counts.change_participation(forum_id, changes[forum_id])
+    moves = {}
+    for key in before.proposals.keys() | after.proposals.keys():
+        delta = after.proposals[key] - before.proposals[key]
+        if delta:
+            moves[key] = delta
+    for (forum_id, theme_id, unit), delta in sorted(moves.items(), key=lambda item: (item[0][0], item[0][1] or 0, item[0][2] or "")):
+        forum_counts.change_public_proposals(forum_id, theme_id, unit, delta)

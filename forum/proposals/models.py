@@ -50,14 +50,16 @@ class Listing(enum.IntEnum):
 
     PUBLIC = 0  # every reader's lists and public counts
     STAFF_ONLY = 1  # hidden: listed for moderators and above only
-    NOT_LISTED = 2  # withdrawn: never listed
+    NOT_LISTED = 2  # withdrawn, or merged into another proposal: never listed
 
 
 # One expression for both databases (SQLite and PostgreSQL both accept a boolean column
 # as a CASE condition), in a generated column, so every write keeps it right. STORED
 # (PostgreSQL's only kind); the migration adds it VIRTUAL to an existing SQLite table,
 # which can add only those (its indexes store the value all the same).
-LISTING_SQL = "CASE WHEN status = 'withdrawn' THEN 2 WHEN is_hidden THEN 1 ELSE 0 END"
+LISTING_SQL = "CASE WHEN status IN ('withdrawn', 'merged') THEN 2 WHEN is_hidden THEN 1 ELSE 0 END"
+# Statuses that take a proposal out of every list (LISTING_SQL's first branch).
+NOT_LISTED_STATUSES = (ProposalStatus.WITHDRAWN, ProposalStatus.MERGED)
 
 
 def _as_utc(moment: datetime) -> datetime:
@@ -105,12 +107,18 @@ class Proposal(db.Model):
     # services; ``flask votes verify`` checks them against the rows.
     support_count: so.Mapped[int] = so.mapped_column(default=0)
     comment_count: so.Mapped[int] = so.mapped_column(default=0)
+    # Proposals merged into this one (merges in force): the page asks for them only then.
+    merge_count: so.Mapped[int] = so.mapped_column(default=0, server_default="0")
     created_at: so.Mapped[datetime] = so.mapped_column(sa.DateTime(timezone=True), default=utcnow)
     updated_at: so.Mapped[datetime] = so.mapped_column(
         sa.DateTime(timezone=True), default=utcnow, onupdate=utcnow
     )
     edited_at: so.Mapped[datetime | None] = so.mapped_column(sa.DateTime(timezone=True))
     withdrawn_at: so.Mapped[datetime | None] = so.mapped_column(sa.DateTime(timezone=True))
+    # The proposal this one was merged into (status ``merged``); see ``ProposalMerge``.
+    merged_into_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("proposals.id"), index=True
+    )
     # A ``Listing`` value computed from status and is_hidden, so that the list queries
     # filter with one equality that leads their indexes (``status != 'withdrawn' AND NOT
     # is_hidden`` is served by no index). Deferred: only queries read it.
@@ -164,7 +172,11 @@ class Proposal(db.Model):
     @property
     def listing_is_public(self) -> bool:
         """What ``listing == Listing.PUBLIC`` says in the database, from the loaded row."""
-        return not self.is_hidden and self.status != ProposalStatus.WITHDRAWN
+        return not self.is_hidden and self.status not in NOT_LISTED_STATUSES
+
+    @property
+    def is_merged(self) -> bool:
+        return self.status == ProposalStatus.MERGED
 
     @property
     def is_withdrawn(self) -> bool:
@@ -251,8 +263,13 @@ class Comment(db.Model):
         sa.DateTime(timezone=True), default=utcnow, onupdate=utcnow
     )
     edited_at: so.Mapped[datetime | None] = so.mapped_column(sa.DateTime(timezone=True))
+    # Set when a merge brought the comment here: the proposal it was written on (kept
+    # through chains of merges); None for a comment written where it is.
+    origin_proposal_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("proposals.id"), index=True
+    )
 
-    proposal: so.Mapped[Proposal] = so.relationship()
+    proposal: so.Mapped[Proposal] = so.relationship(foreign_keys=[proposal_id])
     author: so.Mapped["User"] = so.relationship()  # noqa: F821
     parent: so.Mapped["Comment | None"] = so.relationship(remote_side="Comment.id")
 
@@ -283,3 +300,32 @@ class Comment(db.Model):
     def can_reply(self, user) -> bool:
         """Replies attach to top-level comments only (one level of nesting)."""
         return self.parent_id is None and not self.is_hidden and self.proposal.can_comment(user)
+
+
+class ProposalMerge(db.Model):
+    """A moderator merged ``source`` into ``target`` (a duplicate into the proposal that
+    stays). One row per merge, kept after an undo (``undone_at``): the supports and
+    comments it moved point at it, so that the undo knows exactly what to move back.
+    A source has at most one merge in force: ``Proposal.merged_into_id`` mirrors it."""
+
+    __tablename__ = "proposal_merges"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    source_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("proposals.id", ondelete="CASCADE"), index=True)
+    target_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("proposals.id", ondelete="CASCADE"), index=True)
+    # The source's status before the merge, restored by the undo.
+    source_status: so.Mapped[str] = so.mapped_column(sa.String(30))
+    actor_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: so.Mapped[datetime] = so.mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    undone_at: so.Mapped[datetime | None] = so.mapped_column(sa.DateTime(timezone=True))
+    undone_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+
+    source: so.Mapped[Proposal] = so.relationship(foreign_keys=[source_id])
+    target: so.Mapped[Proposal] = so.relationship(foreign_keys=[target_id])
+
+    def __repr__(self) -> str:
+        return f"<ProposalMerge {self.id}: {self.source_id} into {self.target_id}>"
+
+    @property
+    def in_force(self) -> bool:
+        return self.undone_at is None

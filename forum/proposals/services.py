@@ -27,7 +27,7 @@ from forum.extensions import db
 from forum.forums import services as forum_counts
 from forum.forums.models import Forum, Phase, Theme
 from forum.proposals.counts import change_publicity
-from forum.proposals.models import Comment, Listing, Proposal, ProposalStatus
+from forum.proposals.models import Comment, Listing, Proposal, ProposalMerge, ProposalStatus
 
 
 # Why an action is not allowed ------------------------------------------------------------
@@ -245,6 +245,7 @@ def update_proposal(
 
 def withdraw_proposal(proposal: Proposal, *, actor, reason: str = "", now: datetime | None = None) -> Proposal:
     """The author takes the proposal back; it stays readable with a "Đã rút" banner."""
+    lock_proposals([proposal])  # a merge in flight ends first; then it is seen merged
     block = withdraw_block_reason(proposal, actor)
     if block:
         raise PermissionDenied(block)
@@ -265,6 +266,21 @@ def withdraw_proposal(proposal: Proposal, *, actor, reason: str = "", now: datet
     )
     db.session.flush()
     return proposal
+
+
+def lock_proposals(proposals) -> None:
+    """The first lock of every change that a merge could race (PostgreSQL): the
+    proposals' rows, ``SELECT ... FOR UPDATE`` in id order, reloading their state. A
+    support or a comment then waits for a merge of its proposal to end and sees it
+    merged, and a merge waits for them. SQLite write transactions are serial already
+    (BEGIN IMMEDIATE)."""
+    if db.engine.dialect.name != "postgresql":
+        return
+    ids = sorted({proposal.id for proposal in proposals})
+    db.session.execute(
+        sa.select(Proposal).where(Proposal.id.in_(ids)).order_by(Proposal.id)
+        .with_for_update(of=Proposal).execution_options(populate_existing=True)
+    ).all()
 
 
 # Comments --------------------------------------------------------------------------------
@@ -289,6 +305,7 @@ def _reply_parent(proposal: Proposal, parent_id: int | None, actor) -> Comment |
 
 def add_comment(proposal: Proposal, *, body: str, parent_id: int | None = None, actor) -> Comment:
     """Add an opinion (or a reply) and bump the proposal's comment count atomically."""
+    lock_proposals([proposal])
     reason = comment_block_reason(proposal, actor)
     if reason:
         raise PermissionDenied(reason)
@@ -735,4 +752,177 @@ def list_featured_proposals(forum_ids, *, limit: int = 6) -> list[Proposal]:
         .options(*card_loader_options())
         .order_by(Proposal.created_at.desc(), Proposal.id.desc())
         .limit(limit)
+    ))
+
+
+# Merges of duplicates (called by forum/moderation/merges.py, which checks permission) ---
+@dataclass(frozen=True)
+class MergeCredits:
+    """What a proposal page says about merges: the proposal it was merged into, the
+    proposals merged into it, and the authors credited with it through them."""
+
+    merged_into: Proposal | None
+    includes: list[Proposal]
+    coauthors: list[User]
+    merge_id: int | None = None  # the merge in force of a merged proposal (for its undo link)
+
+
+def merged_family_ids(proposal_id: int) -> list[int]:
+    """``proposal_id`` and every proposal merged into it, directly or through a chain of
+    merges in force (one query per level of the chain)."""
+    family, frontier = [proposal_id], [proposal_id]
+    while frontier:
+        frontier = list(db.session.scalars(
+            sa.select(ProposalMerge.source_id)
+            .where(ProposalMerge.target_id.in_(frontier), ProposalMerge.undone_at.is_(None))
+            .order_by(ProposalMerge.source_id)
+        ))
+        frontier = [pid for pid in frontier if pid not in family]
+        family += frontier
+    return family
+
+
+def merge_credits(proposal: Proposal) -> MergeCredits:
+    """``MergeCredits`` for the proposal page: no query for a proposal no merge touched
+    (``merge_count``), two for one that includes others, two for a merged one."""
+    merged_into, merge_id = None, None
+    if proposal.merged_into_id is not None:
+        merged_into = db.session.get(Proposal, proposal.merged_into_id)
+        merge = merge_in_force(proposal)
+        merge_id = merge.id if merge else None
+    if not proposal.merge_count:
+        return MergeCredits(merged_into=merged_into, includes=[], coauthors=[], merge_id=merge_id)
+    includes = list(db.session.scalars(
+        sa.select(Proposal).join(ProposalMerge, ProposalMerge.source_id == Proposal.id)
+        .where(ProposalMerge.target_id == proposal.id, ProposalMerge.undone_at.is_(None))
+        .options(so.joinedload(Proposal.author))
+        .order_by(ProposalMerge.created_at, ProposalMerge.id)
+    ))
+    coauthors: list[User] = []
+    if includes:
+        family = merged_family_ids(proposal.id)[1:]
+        authors = db.session.scalars(
+            sa.select(User).join(Proposal, Proposal.author_id == User.id)
+            .where(Proposal.id.in_(family), User.id != proposal.author_id).distinct().order_by(User.id)
+        )
+        coauthors = list(authors)
+    return MergeCredits(merged_into=merged_into, includes=includes, coauthors=coauthors, merge_id=merge_id)
+
+
+def get_merge(merge_id: int) -> ProposalMerge | None:
+    return db.session.scalar(
+        sa.select(ProposalMerge).where(ProposalMerge.id == merge_id)
+        .options(so.joinedload(ProposalMerge.source).joinedload(Proposal.forum),
+                 so.joinedload(ProposalMerge.target).joinedload(Proposal.forum))
+    )
+
+
+def merge_in_force(source: Proposal) -> ProposalMerge | None:
+    """The merge that made ``source`` merged, if it is."""
+    return db.session.scalar(
+        sa.select(ProposalMerge).where(ProposalMerge.source_id == source.id, ProposalMerge.undone_at.is_(None))
+    )
+
+
+def list_merges_into(proposal_ids) -> list[ProposalMerge]:
+    """Merges in force whose target is one of ``proposal_ids``, newest first."""
+    return list(db.session.scalars(
+        sa.select(ProposalMerge)
+        .where(ProposalMerge.target_id.in_(list(proposal_ids)), ProposalMerge.undone_at.is_(None))
+        .options(so.joinedload(ProposalMerge.source))
+        .order_by(ProposalMerge.created_at.desc(), ProposalMerge.id.desc())
+    ))
+
+
+def _shift_comment_count(proposal_id: int, delta: int) -> None:
+    if delta:
+        db.session.execute(
+            sa.update(Proposal).where(Proposal.id == proposal_id)
+            .values(comment_count=Proposal.comment_count + delta, updated_at=Proposal.updated_at)
+            .execution_options(synchronize_session=False)
+        )
+
+
+def _shift_merge_count(proposal_id: int, delta: int) -> None:
+    db.session.execute(
+        sa.update(Proposal).where(Proposal.id == proposal_id)
+        .values(merge_count=Proposal.merge_count + delta, updated_at=Proposal.updated_at)
+        .execution_options(synchronize_session="fetch")
+    )
+
+
+def mark_merged(source: Proposal, target: Proposal, *, actor) -> ProposalMerge:
+    """The proposal columns of a merge: ``source`` becomes ``merged`` into ``target``
+    (no longer listed), and its comments move to ``target``, each remembering the
+    proposal it was written on. Counters of comments move here; the forum's public
+    counts are the caller's (``counts.snapshot_public_counts``)."""
+    merge = ProposalMerge(source_id=source.id, target_id=target.id, source_status=source.status,
+                          actor_id=getattr(actor, "id", None))
+    db.session.add(merge)
+    source.status = ProposalStatus.MERGED.value
+    source.merged_into_id = target.id
+    db.session.flush()
+    moved = db.session.execute(
+        sa.update(Comment).where(Comment.proposal_id == source.id)
+        .values(proposal_id=target.id, origin_proposal_id=sa.func.coalesce(Comment.origin_proposal_id, source.id))
+        .execution_options(synchronize_session="fetch")
+    ).rowcount
+    _shift_comment_count(source.id, -moved)
+    _shift_comment_count(target.id, moved)
+    _shift_merge_count(target.id, +1)
+    db.session.flush()
+    return merge
+
+
+def unmark_merged(merge: ProposalMerge, *, actor, now: datetime | None = None) -> int:
+    """Undo ``mark_merged``: the source gets its status back and the comments that came
+    from it (and from whatever was merged into it in turn), with the replies written to
+    them since; returns the number of comments moved back."""
+    source, target = merge.source, merge.target
+    family = merged_family_ids(source.id)
+    came = sa.select(Comment.id).where(Comment.proposal_id == target.id, Comment.origin_proposal_id.in_(family))
+    came_ids = list(db.session.scalars(came))
+    moved = 0
+    if came_ids:
+        moved += db.session.execute(
+            sa.update(Comment).where(Comment.proposal_id == target.id, Comment.parent_id.in_(came_ids),
+                                     Comment.id.not_in(came_ids))
+            .values(proposal_id=source.id, origin_proposal_id=sa.func.coalesce(Comment.origin_proposal_id, target.id))
+            .execution_options(synchronize_session="fetch")
+        ).rowcount
+        moved += db.session.execute(
+            sa.update(Comment).where(Comment.id.in_(came_ids))
+            .values(proposal_id=source.id,
+                    origin_proposal_id=sa.case((Comment.origin_proposal_id == source.id, None),
+                                               else_=Comment.origin_proposal_id))
+            .execution_options(synchronize_session="fetch")
+        ).rowcount
+    _shift_comment_count(target.id, -moved)
+    _shift_comment_count(source.id, moved)
+    _shift_merge_count(target.id, -1)
+    source.status = merge.source_status
+    source.merged_into_id = None
+    merge.undone_at = now or utcnow()
+    merge.undone_by_id = getattr(actor, "id", None)
+    db.session.flush()
+    return moved
+
+
+def get_proposals_by_id(proposal_ids) -> dict[int, Proposal]:
+    """``{id: proposal}`` with forum, theme and author, in one query."""
+    ids = sorted(set(proposal_ids))
+    if not ids:
+        return {}
+    rows = db.session.scalars(
+        sa.select(Proposal).where(Proposal.id.in_(ids))
+        .options(so.joinedload(Proposal.forum), so.joinedload(Proposal.theme), so.joinedload(Proposal.author))
+    )
+    return {proposal.id: proposal for proposal in rows}
+
+
+def public_proposal_ids(*, after_id: int = 0, limit: int = 200) -> list[int]:
+    """Ids of listed proposals after ``after_id``, in id order (for batch jobs)."""
+    return list(db.session.scalars(
+        sa.select(Proposal.id).where(Proposal.id > after_id, Proposal.listing == Listing.PUBLIC)
+        .order_by(Proposal.id).limit(limit)
     ))

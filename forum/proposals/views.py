@@ -15,6 +15,7 @@ from forum.core.rate_limits import user_or_address_key
 from forum.extensions import db, limiter
 from forum.forums.models import Forum
 from forum.forums.services import get_visible_forum
+from forum.moderation.merges import may_merge_in
 from forum.notifications import inbox
 from forum.proposals import services
 from forum.proposals.forms import CommentEditForm, CommentForm, ProposalForm, WithdrawForm
@@ -171,6 +172,8 @@ def _render_detail(proposal, comment_form: CommentForm | None = None, status: in
         comment_block_reason=block_reason,
         can_edit=proposal.can_edit(current_user),
         can_withdraw=proposal.can_withdraw(current_user),
+        merge=services.merge_credits(proposal),
+        may_merge=may_merge_in(current_user, proposal.forum),
     )
     return html, status
 

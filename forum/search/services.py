@@ -24,7 +24,7 @@ from forum.search import indexer, outbox
 from forum.search.backend import Kind, SearchQuery, Sort, Visibility
 from forum.search.documents import comment_visibility, proposal_visibility
 from forum.search.engines import check_backend_setting, get_backend
-from forum.search.query import clean_query_text
+from forum.search.query import clean_query_text, fold_syllable, syllables
 
 logger = logging.getLogger(__name__)
 
@@ -231,3 +231,31 @@ def similar_proposals_for(user, title: str | None, *, exclude_ids=(), limit: int
         if proposal is not None and _current_proposal_visibility(proposal) in allowed:
             found.append(proposal)
     return found[:limit]
+
+
+def title_words(title: str | None) -> frozenset[str]:
+    """The distinct folded syllables of a title (the similar-proposals analysis)."""
+    title = clean_query_text(title)
+    return frozenset(fold_syllable(syllable) for syllable in syllables(title)) if title else frozenset()
+
+
+def similar_title_scores(title: str | None, *, exclude_ids=(), limit: int = 5) -> list[tuple[int, float]]:
+    """``(proposal id, likeness)`` of public proposals that may duplicate one titled
+    ``title``, best first: the engine's similar proposals (the "Đã có hiến kế tương tự?"
+    analysis, which also matches bodies) ranked by how alike the two titles are, the
+    Jaccard index of their folded syllables (0–1). For the moderators' duplicates."""
+    words = title_words(title)
+    if not words:
+        return []
+    found = get_backend().similar_proposals(
+        clean_query_text(title), visibility=frozenset({Visibility.PUBLIC.value}), limit=limit,
+        exclude_ids=tuple(exclude_ids),
+    )
+    proposals = _load_proposals([item.proposal_id for item in found])
+    scores = []
+    for item in found:
+        proposal = proposals.get(item.proposal_id)
+        if proposal is not None:
+            other = title_words(proposal.title)
+            scores.append((proposal.id, len(words & other) / len(words | other)))
+    return sorted(scores, key=lambda pair: (-pair[1], pair[0]))

@@ -25,8 +25,8 @@ from forum.forums.models import Phase
 from forum.proposals.models import Listing, Proposal
 from forum.forums.services import change_participation
 from forum.proposals.counts import find_proposal_counter_drift, recount_proposal_counter, register_contribution_source
-from forum.proposals.services import card_loader_options, listed_on_profile
-from forum.votes.models import Support
+from forum.proposals.services import card_loader_options, listed_on_profile, lock_proposals
+from forum.votes.models import MergeOutcome, Support, SupportMergeRecord
 
 _DIALECT_INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 
@@ -81,6 +81,7 @@ def list_supported_proposals(user, *, forum_ids) -> list[Proposal]:
 def support_proposal(proposal: Proposal, *, actor) -> SupportState:
     """Add ``actor``'s support; supporting twice keeps one row and counts once. The
     forum's rules decide who may support and how many proposals each (checked here)."""
+    lock_proposals([proposal])
     _check_may_change_support(proposal, actor, withdrawing=False)
     _check_support_limit(proposal, actor)
     insert = _DIALECT_INSERTS[db.engine.dialect.name]
@@ -103,6 +104,7 @@ def support_proposal(proposal: Proposal, *, actor) -> SupportState:
 def withdraw_support(proposal: Proposal, *, actor) -> SupportState:
     """Remove ``actor``'s support; withdrawing when not supporting changes nothing.
     Refused where the forum's rules keep supports once given."""
+    lock_proposals([proposal])
     _check_may_change_support(proposal, actor, withdrawing=True)
     if not proposal.forum.supports_withdrawable:
         raise InvalidAction(_("Diễn đàn này không cho rút lại lượt ủng hộ đã gửi."))
@@ -114,6 +116,17 @@ def withdraw_support(proposal: Proposal, *, actor) -> SupportState:
     if deleted and proposal.listing_is_public:
         change_participation(proposal.forum_id, {actor.id: -1})
     return SupportState(supported=False, support_count=count, changed=deleted)
+
+
+def _lock_users(user_ids) -> None:
+    """The advisory locks of ``_check_support_limit`` for several users, in id order:
+    every change of supports takes its proposals' rows first (``proposals.services.
+    lock_proposals``), then these, then the support rows, the counters, the participants
+    and the forums."""
+    if db.engine.dialect.name != "postgresql":
+        return
+    for user_id in sorted(set(user_ids)):
+        db.session.execute(sa.select(sa.func.pg_advisory_xact_lock(SUPPORT_LIMIT_LOCK, user_id)))
 
 
 def _check_may_change_support(proposal: Proposal, actor, *, withdrawing: bool) -> None:
@@ -134,6 +147,9 @@ def _check_may_change_support(proposal: Proposal, actor, *, withdrawing: bool) -
         if withdrawing:
             raise InvalidAction(_("Diễn đàn hiện không cho phép rút ủng hộ."))
         raise InvalidAction(_("Diễn đàn hiện không nhận ủng hộ."))
+    if proposal.is_merged:
+        raise InvalidAction(_("Hiến kế này đã được gộp vào hiến kế #%(id)s: lượt ủng hộ được tính ở đó.",
+                              id=proposal.merged_into_id))
     if withdrawing:
         raise InvalidAction(_("Hiến kế này đã được rút hoặc tạm ẩn nên không thể rút ủng hộ."))
     raise InvalidAction(_("Hiến kế này đã được rút hoặc tạm ẩn nên không nhận ủng hộ."))
@@ -282,3 +298,214 @@ def supporters_over_limit(proposal: Proposal, forum) -> int:
         .subquery()
     )
     return db.session.scalar(sa.select(sa.func.count()).select_from(over))
+
+
+# Merges of duplicates (called by forum/moderation/merges.py) -----------------------------
+# A merge leaves every support of the merged proposal (the *source*) where it is: the
+# source is no longer listed, so its supports count nowhere (not in a forum's limit, not
+# in participation). Each of its supporters who does not support the *target* yet gets
+# a new support there, marked with the merge (``Support.merge_id``); what happened to
+# each supporter is written down (``SupportMergeRecord``). The undo deletes the marked
+# supports that still stand and gives the source back exactly the supporters whose
+# support of the target still stands, so that changes made in between are respected.
+@dataclass(frozen=True)
+class SupportMergePlan:
+    """What merging ``source`` into ``target`` does with each supporter of the source
+    (user ids, sorted)."""
+
+    moved: tuple[int, ...]  # get a support on the target
+    already: tuple[int, ...]  # already support the target: counted once
+    over_limit: tuple[int, ...]  # not carried over: the target's forum limit would be exceeded
+    target_author: tuple[int, ...]  # the target's author cannot support it
+    limit: int | None  # the target forum's supports per delegate
+
+    @property
+    def supporters(self) -> int:
+        return len(self.moved) + len(self.already) + len(self.over_limit) + len(self.target_author)
+
+    @property
+    def fingerprint(self) -> str:
+        """Changes whenever the plan does: the confirmation form carries it, so that a
+        merge confirmed on a screen that no longer tells the truth is shown again."""
+        parts = (self.moved, self.already, self.over_limit, self.target_author, (self.limit,))
+        return "|".join(",".join(str(value) for value in part) for part in parts)
+
+
+@dataclass(frozen=True)
+class SupportUnmergePlan:
+    """What undoing a merge does with each supporter the merge recorded (user ids, sorted)."""
+
+    back_to_source: tuple[int, ...]  # their support moves back from the target to the source
+    both: tuple[int, ...]  # supported both before the merge and still support the target: both again
+    withdrawn: tuple[int, ...]  # withdrew their support of the target since: not given back to the source
+    over_limit: tuple[int, ...]  # the source's forum limit would be exceeded: stay on the target only
+    untouched: tuple[int, ...]  # were never carried over (limit, author): still on the source
+    limit: int | None  # the source forum's supports per delegate
+
+    @property
+    def fingerprint(self) -> str:
+        parts = (self.back_to_source, self.both, self.withdrawn, self.over_limit, self.untouched, (self.limit,))
+        return "|".join(",".join(str(value) for value in part) for part in parts)
+
+
+def _supporters(proposal_id: int) -> list[int]:
+    return list(db.session.scalars(
+        sa.select(Support.user_id).where(Support.proposal_id == proposal_id).order_by(Support.user_id)
+    ))
+
+
+def _public_supports_in_forum(user_ids, forum_id: int, *, excluding) -> dict[int, int]:
+    """``{user id: supports on public proposals of forum_id}``, leaving out the supports
+    ``excluding`` selects (a condition on Support)."""
+    if not user_ids:
+        return {}
+    rows = db.session.execute(
+        sa.select(Support.user_id, sa.func.count())
+        .join(Proposal, Support.proposal_id == Proposal.id)
+        .where(
+            Support.user_id.in_(list(user_ids)), Proposal.forum_id == forum_id,
+            Proposal.listing == Listing.PUBLIC, sa.not_(excluding),
+        )
+        .group_by(Support.user_id)
+    )
+    return dict(rows.all())
+
+
+def plan_support_merge(source: Proposal, target: Proposal) -> SupportMergePlan:
+    """What a merge of ``source`` into ``target`` would do now, read without writing (for
+    the confirmation screen; ``merge_supports`` reads it again under its locks). After
+    the merge a moved supporter has, in the target's forum, their public supports but the
+    source's plus the new one: it must stay within the limit."""
+    supporters = _supporters(source.id)
+    on_target = set(db.session.scalars(
+        sa.select(Support.user_id).where(Support.proposal_id == target.id, Support.user_id.in_(supporters))
+    )) if supporters else set()
+    author = [u for u in supporters if u == target.author_id]
+    candidates = [u for u in supporters if u not in on_target and u != target.author_id]
+    limit = target.forum.max_supports_per_user
+    over = []
+    if limit is not None:
+        given = _public_supports_in_forum(candidates, target.forum_id, excluding=Support.proposal_id == source.id)
+        over = [u for u in candidates if given.get(u, 0) >= limit]
+    return SupportMergePlan(
+        moved=tuple(u for u in candidates if u not in over),
+        already=tuple(sorted(on_target)),
+        over_limit=tuple(over),
+        target_author=tuple(author),
+        limit=limit,
+    )
+
+
+class StalePlan(InvalidAction):
+    """The supports changed since the confirmation screen was shown."""
+
+
+def merge_supports(source: Proposal, target: Proposal, *, merge_id: int, expected: str | None = None) -> SupportMergePlan:
+    """Carry the source's supporters over to the target (see above) for merge
+    ``merge_id``; returns the plan carried out. The caller has locked both proposals
+    (``proposals.services.lock_proposals``) and changes the source's status; participation is
+    the caller's too (it moves with everything else the merge moves). ``expected``: the
+    fingerprint the moderator confirmed; a different plan now raises ``StalePlan``."""
+    _lock_users(_supporters(source.id))
+    plan = plan_support_merge(source, target)
+    if expected is not None and plan.fingerprint != expected:
+        raise StalePlan(_("Số người ủng hộ đã thay đổi từ lúc bạn xem. Hãy xem lại trước khi xác nhận."))
+    if plan.moved:
+        given_at = dict(db.session.execute(
+            sa.select(Support.user_id, Support.created_at)
+            .where(Support.proposal_id == source.id, Support.user_id.in_(plan.moved))
+        ).all())
+        db.session.execute(
+            sa.insert(Support.__table__),
+            [{"proposal_id": target.id, "user_id": u, "created_at": given_at[u], "merge_id": merge_id}
+             for u in plan.moved],
+        )
+        _shift_support_count(target, len(plan.moved))
+    outcomes = (
+        [(u, MergeOutcome.MOVED) for u in plan.moved] + [(u, MergeOutcome.ALREADY) for u in plan.already]
+        + [(u, MergeOutcome.OVER_LIMIT) for u in plan.over_limit]
+        + [(u, MergeOutcome.TARGET_AUTHOR) for u in plan.target_author]
+    )
+    if outcomes:
+        db.session.execute(
+            sa.insert(SupportMergeRecord.__table__),
+            [{"merge_id": merge_id, "user_id": u, "outcome": outcome.value} for u, outcome in outcomes],
+        )
+    return plan
+
+
+def plan_support_unmerge(source: Proposal, target: Proposal, *, merge_id: int) -> SupportUnmergePlan:
+    """What undoing merge ``merge_id`` would do now (read only; ``unmerge_supports``
+    reads it again under its locks). A supporter gets their support of the source back
+    when the support of the target that the merge counted still stands: the one it
+    created (moved), or their own (already). Whoever withdrew it since does not; whoever
+    supported the target anew since keeps that support."""
+    outcomes = dict(db.session.execute(
+        sa.select(SupportMergeRecord.user_id, SupportMergeRecord.outcome)
+        .where(SupportMergeRecord.merge_id == merge_id)
+    ).all())
+    on_source = _supporters(source.id)
+    marked = set(db.session.scalars(
+        sa.select(Support.user_id).where(Support.proposal_id == target.id, Support.merge_id == merge_id)
+    ))
+    on_target = set(db.session.scalars(
+        sa.select(Support.user_id).where(Support.proposal_id == target.id, Support.user_id.in_(on_source))
+    )) if on_source else set()
+    regain, withdrawn, untouched = [], [], []
+    for user_id in on_source:
+        outcome = outcomes.get(user_id)
+        if outcome == MergeOutcome.MOVED:
+            (regain if user_id in marked else withdrawn).append(user_id)
+        elif outcome == MergeOutcome.ALREADY:
+            (regain if user_id in on_target else withdrawn).append(user_id)
+        else:
+            untouched.append(user_id)
+    limit = source.forum.max_supports_per_user
+    over = []
+    if limit is not None:
+        # After the undo: their public supports in the source's forum, less the marked
+        # supports the undo removes, plus the source's.
+        leaving = sa.or_(Support.proposal_id == source.id, Support.merge_id == merge_id)
+        given = _public_supports_in_forum(regain, source.forum_id, excluding=leaving)
+        over = [u for u in regain if given.get(u, 0) >= limit]
+    back = [u for u in regain if u not in over and u in marked]
+    return SupportUnmergePlan(
+        back_to_source=tuple(back),
+        both=tuple(u for u in regain if u not in over and u not in marked),
+        withdrawn=tuple(withdrawn),
+        over_limit=tuple(over),
+        untouched=tuple(untouched),
+        limit=limit,
+    )
+
+
+def unmerge_supports(source: Proposal, target: Proposal, *, merge_id: int,
+                     expected: str | None = None) -> SupportUnmergePlan:
+    """Undo what ``merge_supports`` did for merge ``merge_id`` (see
+    ``plan_support_unmerge``); the caller has locked both proposals and restores the
+    source's status and the participation. Returns the plan carried out."""
+    _lock_users(_supporters(source.id))
+    plan = plan_support_unmerge(source, target, merge_id=merge_id)
+    if expected is not None and plan.fingerprint != expected:
+        raise StalePlan(_("Số người ủng hộ đã thay đổi từ lúc bạn xem. Hãy xem lại trước khi xác nhận."))
+    supports = Support.__table__
+    if plan.back_to_source:
+        removed = db.session.execute(
+            sa.delete(supports).where(
+                supports.c.proposal_id == target.id, supports.c.merge_id == merge_id,
+                supports.c.user_id.in_(plan.back_to_source),
+            )
+        ).rowcount
+        _shift_support_count(target, -removed)
+    # Marked supports that stay (over the source's limit): now simply the supporter's own.
+    db.session.execute(
+        sa.update(supports).where(supports.c.proposal_id == target.id, supports.c.merge_id == merge_id)
+        .values(merge_id=None)
+    )
+    lapsed = plan.withdrawn + plan.over_limit
+    if lapsed:
+        removed = db.session.execute(
+            sa.delete(supports).where(supports.c.proposal_id == source.id, supports.c.user_id.in_(lapsed))
+        ).rowcount
+        _shift_support_count(source, -removed)
+    return plan

@@ -37,6 +37,7 @@ ACTORS = (ANONYMOUS, DELEGATE, MODERATOR_HERE, MODERATOR_ELSEWHERE, ORGANIZER, A
 ORGANIZERS = frozenset({ORGANIZER, ADMIN})
 ADMINS = frozenset({ADMIN})
 MODERATORS_HERE = frozenset({MODERATOR_HERE, ORGANIZER, ADMIN})  # who moderates forum "here"
+MERGERS = frozenset({MODERATOR_HERE, ORGANIZER, ADMIN})  # who may act on the forum "here"
 STAFF = frozenset({MODERATOR_HERE, MODERATOR_ELSEWHERE, ORGANIZER, ADMIN})
 
 # Audit actions that a request may write even when it is refused: the refusal itself.
@@ -124,6 +125,17 @@ CASES = [
          data=lambda w: {"role": "moderator", "reason": "Thư ký diễn đàn"}),
     Case("admin.change_forums", "POST", ORGANIZERS, lambda w: f"/organizer/staff/{w.moderator_here}/forums",
          allowed_status=302, data=lambda w: {"scope": "some", "forums": [w.forum_here, w.forum_elsewhere]}),
+    # Merges and duplicates (forum/moderation/merging/views.py): moderators of the forum,
+    # organizers, admins; the duplicates page lists each staff member's own forums.
+    Case("moderation.merge_choose", "GET", MERGERS, lambda w: f"/moderation/proposals/{w.duplicate}/merge"),
+    Case("moderation.merge_confirm", "GET", MERGERS,
+         lambda w: f"/moderation/merge?source={w.duplicate}&target={w.proposal}"),
+    Case("moderation.merge_confirm", "POST", MERGERS, lambda w: "/moderation/merge", 302,
+         lambda w: {"source": w.duplicate, "target": w.proposal}),
+    Case("moderation.merge_undo", "GET", MERGERS, lambda w: f"/moderation/merges/{w.merge}/undo"),
+    Case("moderation.merge_undo", "POST", MERGERS, lambda w: f"/moderation/merges/{w.merge}/undo", 302),
+    Case("moderation.duplicates", "GET", STAFF, lambda w: "/moderation/duplicates"),
+    Case("moderation.duplicates_dismiss", "POST", MERGERS, lambda w: f"/moderation/duplicates/{w.pair}/dismiss", 302),
     # The audit log (forum/admin/audit/views.py); the CSV download is itself recorded
     Case("admin.audit_log", "GET", ORGANIZERS, lambda w: "/organizer/audit"),
     Case("admin.audit_log_csv", "GET", ORGANIZERS, lambda w: "/organizer/audit.csv"),
@@ -177,6 +189,7 @@ def build_world(app) -> SimpleNamespace:
         with_draft = make_proposal(here, person)
         save_draft(with_draft, status="accepted", body="Bản nháp trả lời.", actor=users[ORGANIZER])
         db.session.commit()
+        merge_ids = _merge_world(here, person, users[ADMIN], proposal)
         return SimpleNamespace(
             moderator_here=users[MODERATOR_HERE].id,
             forum_here=here.id,
@@ -188,8 +201,22 @@ def build_world(app) -> SimpleNamespace:
             person=person.id,
             person_email=person.email,
             proposal=proposal.id,
+            **merge_ids,
             emails={actor: user.email for actor, user in users.items()},
         )
+
+
+def _merge_world(forum, author, admin, proposal) -> dict:
+    """A duplicate of ``proposal`` to merge, a merge to undo, a pair of possible duplicates."""
+    from forum.moderation.duplicates import record_similar
+    from forum.moderation.merges import merge_proposals
+
+    duplicate = make_proposal(forum, author)
+    merged = merge_proposals(make_proposal(forum, author), make_proposal(forum, admin), actor=admin).merge
+    record_similar(duplicate, [(proposal, 0.9)])
+    db.session.commit()
+    pair = db.session.scalar(sa.text("SELECT id FROM duplicate_pairs"))
+    return {"duplicate": duplicate.id, "merge": merged.id, "pair": pair}
 
 
 def database_state(app) -> dict:

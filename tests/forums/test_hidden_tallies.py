@@ -76,6 +76,8 @@ def _values(world: World, argument: str) -> list:
         "user_id": [world.delegate_id],  # a person of the roster (organizer pages)
         "token": ["khong-co"],
         "notification_id": [world.notification_id],  # a roster upload waiting for confirmation (one that does not exist)
+        "merge_id": [1],  # a merge (staff only: the delegate is refused)
+        "pair_id": [1],  # a pair of possible duplicates (staff only)
     }
     if argument not in values:
         pytest.fail(f"the hidden-tally walk does not know how to fill <{argument}>: teach it")

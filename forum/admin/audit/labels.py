@@ -53,6 +53,9 @@ ACTION_LABELS = {
     "forum.update_status": _l("Sửa trạng thái hiến kế"),
     "proposals.repair_counter": _l("Sửa bộ đếm của hiến kế"),
     "votes.repair_support_count": _l("Sửa số ủng hộ"),
+    "moderation.merge_proposals": _l("Gộp hiến kế trùng"),
+    "moderation.undo_merge": _l("Hoàn tác gộp hiến kế"),
+    "moderation.dismiss_duplicate": _l("Đánh dấu không trùng"),
     "security.forbidden": _l("Bị từ chối truy cập (403)"),
     "audit.exported": _l("Tải nhật ký kiểm tra (CSV)"),
 }
@@ -63,6 +66,7 @@ TARGET_LABELS = {
     "themes": _l("Nhóm vấn đề"),
     "proposals": _l("Hiến kế"),
     "comments": _l("Ý kiến"),
+    "duplicate_pairs": _l("Cặp hiến kế có thể trùng"),
 }
 
 CONSOLE_ROLE = "console"  # the filter's value for entries with actor_role "" (the console)
