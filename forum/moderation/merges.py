@@ -184,7 +184,8 @@ def merge_proposals(source: Proposal, target: Proposal, *, actor, expected: str 
         "moderation.merge_proposals", source, actor=actor, reason=reason, before=before,
         after=after | {"merge": merge.id, "supporters.moved": len(plan.moved),
                        "supporters.already": len(plan.already), "supporters.over_limit": len(plan.over_limit),
-                       "supporters.target_author": len(plan.target_author)},
+                       "supporters.target_author": len(plan.target_author),
+                       "supporters.not_counted": len(plan.not_counted)},
     )
     db.session.flush()
     return MergeResult(merge, plan, moved_comments, source.author_id, target.author_id)

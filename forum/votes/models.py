@@ -35,6 +35,7 @@ class MergeOutcome(enum.StrEnum):
     ALREADY = "already"  # already supported it: counted once
     OVER_LIMIT = "over_limit"  # not carried over: it would exceed the forum's limit
     TARGET_AUTHOR = "author"  # not carried over: the author of the proposal merged into
+    NOT_COUNTED = "not_counted"  # not carried over: the target's forum does not count their role
 
 
 class SupportMergeRecord(db.Model):

@@ -20,8 +20,9 @@ from forum.core.errors import InvalidAction, PermissionDenied
 from forum.core.formatting import datetime_filter
 from forum.core.permissions import is_active_user
 from forum.auth.models import Role
+from forum.auth.services import get_users
 from forum.extensions import db
-from forum.forums.models import Phase
+from forum.forums.models import DEFAULT_SUPPORTING_ROLES, Phase
 from forum.proposals.models import Listing, Proposal
 from forum.forums.services import change_participation
 from forum.proposals.counts import find_proposal_counter_drift, recount_proposal_counter, register_contribution_source
@@ -318,16 +319,18 @@ class SupportMergePlan:
     over_limit: tuple[int, ...]  # not carried over: the target's forum limit would be exceeded
     target_author: tuple[int, ...]  # the target's author cannot support it
     limit: int | None  # the target forum's supports per delegate
+    not_counted: tuple[int, ...] = ()  # not carried over: the target's forum does not count their role
 
     @property
     def supporters(self) -> int:
-        return len(self.moved) + len(self.already) + len(self.over_limit) + len(self.target_author)
+        return (len(self.moved) + len(self.already) + len(self.over_limit) + len(self.target_author)
+                + len(self.not_counted))
 
     @property
     def fingerprint(self) -> str:
         """Changes whenever the plan does: the confirmation form carries it, so that a
         merge confirmed on a screen that no longer tells the truth is shown again."""
-        parts = (self.moved, self.already, self.over_limit, self.target_author, (self.limit,))
+        parts = (self.moved, self.already, self.over_limit, self.target_author, (self.limit,), self.not_counted)
         return "|".join(",".join(str(value) for value in part) for part in parts)
 
 
@@ -338,7 +341,7 @@ class SupportUnmergePlan:
     back_to_source: tuple[int, ...]  # their support moves back from the target to the source
     both: tuple[int, ...]  # supported both before the merge and still support the target: both again
     withdrawn: tuple[int, ...]  # withdrew their support of the target since: not given back to the source
-    over_limit: tuple[int, ...]  # the source's forum limit would be exceeded: stay on the target only
+    over_limit: tuple[int, ...]  # the source's forum limit would be exceeded: the source's support lapses
     untouched: tuple[int, ...]  # were never carried over (limit, author): still on the source
     limit: int | None  # the source forum's supports per delegate
 
@@ -382,6 +385,11 @@ def plan_support_merge(source: Proposal, target: Proposal) -> SupportMergePlan:
     )) if supporters else set()
     author = [u for u in supporters if u == target.author_id]
     candidates = [u for u in supporters if u not in on_target and u != target.author_id]
+    # Across forums: a role the target's forum does not count (e.g. only delegates) stays out.
+    counted_roles = target.forum.supporting_roles or DEFAULT_SUPPORTING_ROLES
+    people = get_users(candidates)
+    not_counted = [u for u in candidates if u in people and people[u].role not in counted_roles]
+    candidates = [u for u in candidates if u not in not_counted]
     limit = target.forum.max_supports_per_user
     over = []
     if limit is not None:
@@ -393,6 +401,7 @@ def plan_support_merge(source: Proposal, target: Proposal) -> SupportMergePlan:
         over_limit=tuple(over),
         target_author=tuple(author),
         limit=limit,
+        not_counted=tuple(not_counted),
     )
 
 
@@ -425,6 +434,7 @@ def merge_supports(source: Proposal, target: Proposal, *, merge_id: int, expecte
         [(u, MergeOutcome.MOVED) for u in plan.moved] + [(u, MergeOutcome.ALREADY) for u in plan.already]
         + [(u, MergeOutcome.OVER_LIMIT) for u in plan.over_limit]
         + [(u, MergeOutcome.TARGET_AUTHOR) for u in plan.target_author]
+        + [(u, MergeOutcome.NOT_COUNTED) for u in plan.not_counted]
     )
     if outcomes:
         db.session.execute(
@@ -464,17 +474,20 @@ def plan_support_unmerge(source: Proposal, target: Proposal, *, merge_id: int) -
     over = []
     if limit is not None:
         # After the undo: their public supports in the source's forum, less the marked
-        # supports the undo removes, plus the source's.
-        leaving = sa.or_(Support.proposal_id == source.id, Support.merge_id == merge_id)
-        given = _public_supports_in_forum(regain, source.forum_id, excluding=leaving)
-        over = [u for u in regain if given.get(u, 0) >= limit]
+        # supports the undo removes, plus the source's. Whoever supported elsewhere in
+        # that forum meanwhile (the source counted nowhere) may have no room left for it.
+        keeping = sorted(regain + untouched)
+        # (coalesce: a NULL merge_id must not make the whole condition NULL)
+        leaving = sa.or_(Support.proposal_id == source.id, sa.func.coalesce(Support.merge_id, 0) == merge_id)
+        given = _public_supports_in_forum(keeping, source.forum_id, excluding=leaving)
+        over = [u for u in keeping if given.get(u, 0) >= limit]
     back = [u for u in regain if u not in over and u in marked]
     return SupportUnmergePlan(
         back_to_source=tuple(back),
         both=tuple(u for u in regain if u not in over and u not in marked),
         withdrawn=tuple(withdrawn),
         over_limit=tuple(over),
-        untouched=tuple(untouched),
+        untouched=tuple(u for u in untouched if u not in over),
         limit=limit,
     )
 

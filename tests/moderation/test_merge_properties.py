@@ -77,6 +77,8 @@ def test_random_supports_merges_and_undos_keep_everything_exact(app, limit):
     # Always tried as well: across forums, a supporter of B at the limit of A's forum.
     @example([("support", 3, 0), ("support", 3, 1), ("merge", 1, 2), ("withdraw", 3, 0), ("undo", 0),
               ("support", 2, 1), ("merge_and_undo", 1, 0), ("merge", 3, 1), ("support", 0, 1), ("undo", 0)])
+    # Found by this test once: A's author left on B supports elsewhere in B's forum, then the undo.
+    @example([("support", 0, 3), ("merge", 3, 0), ("support", 0, 1), ("undo", 0)])
     def run(sequence):
         with app.app_context():
             people = [make_user().id for _ in range(PEOPLE)]

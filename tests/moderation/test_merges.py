@@ -398,3 +398,40 @@ def test_choosing_the_proposal_to_keep_by_number_or_address(app, client, auth):
     wrong = client.get(f"/moderation/proposals/{b}/merge", query_string={"into": "abc"})
     assert wrong.status_code == 422 and "Số hiến kế không hợp lệ." in wrong.get_data(as_text=True)
     assert 'value="abc"' in wrong.get_data(as_text=True)  # what was typed is kept
+
+
+def test_a_role_the_target_forum_does_not_count_is_not_carried_over(app):
+    """Across forums: B's forum counts moderators' supports, A's only delegates'."""
+    with app.app_context():
+        scene = make_scene(other_settings={"supporting_roles": ["delegate", "moderator"]})
+        a = proposal_in(scene.forum)
+        b = proposal_in(scene.other_forum)
+        staff = make_user(role="moderator").id
+        _support(b, staff)
+        _support(b, scene.delegates[0])
+        before = snapshot()
+        result = _merge(b, a, scene.organizer)
+        assert result.plan.not_counted == (staff,) and result.plan.moved == (scene.delegates[0],)
+        assert supporters(a) == {scene.delegates[0]}
+        assert_counts_exact()
+        _undo(result.merge.id, scene.organizer)
+        assert snapshot() == before
+
+
+def test_undo_never_pushes_a_supporter_left_on_b_over_b_forums_limit(app):
+    """Found by the property test: A's author supported B
+    (not carried over, B counts nowhere), supported another proposal of B's forum meanwhile
+    (limit 1); the undo lets B's support lapse instead of exceeding the limit."""
+    with app.app_context():
+        scene = make_scene(other_settings={"max_supports_per_user": 1})
+        author = scene.delegates[0]
+        a = proposal_in(scene.forum, author_id=author)
+        b, other = proposal_in(scene.other_forum), proposal_in(scene.other_forum)
+        _support(b, author)
+        merge = _merge(b, a, scene.organizer).merge.id
+        _support(other, author)  # B counts nowhere now: there is room
+        plan = merges.preview_undo(db.session.get(ProposalMerge, merge), viewer=user(scene.organizer)).plan
+        assert plan.over_limit == (author,) and plan.untouched == ()
+        _undo(merge, scene.organizer)
+        assert supporters(b) == set() and supporters(other) == {author}
+        assert_counts_exact()
