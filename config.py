@@ -61,6 +61,7 @@ class Config:
     PROPOSALS_PER_PAGE = _int("PROPOSALS_PER_PAGE", 20)
     # Top-level comments per page of a proposal's thread (their replies come with them).
     COMMENTS_PER_PAGE = _int("COMMENTS_PER_PAGE", 50)
+    REPORTS_TO_HIDE = _int("REPORTS_TO_HIDE", 3)  # distinct reporters that hide a post pending review
 
     BABEL_DEFAULT_LOCALE = "vi"
     BABEL_DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"

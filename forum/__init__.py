@@ -114,6 +114,7 @@ def register_moderation_area(app: Flask) -> None:
     from forum.moderation.area import bp
     from forum.moderation.curation import views as _curation  # noqa: F401
     from forum.moderation.merging import views as _merging  # noqa: F401
+    from forum.moderation.queue import views as _queue  # noqa: F401
 
     app.register_blueprint(bp)
 

@@ -35,6 +35,9 @@ from forum.forums.models import Forum, ForumStatus, Theme
 from forum.forums.moderators import assign_moderator_scope
 from forum.notifications import inbox
 from forum.moderation.curation.models import AnswerDraft
+from forum.moderation.queue import services as moderation_queue
+from forum.moderation.queue.models import QueueItem
+from forum.proposals import services as proposal_services
 from forum.proposals.models import Comment, Proposal
 from forum.proposals.counts import recount_public_counts
 from forum.votes.models import Support
@@ -62,6 +65,7 @@ class SeedReport:
     supports_created: int = 0
     moderator_scopes_set: int = 0
     notifications_created: int = 0
+    queue_items_created: int = 0
 
     @property
     def changed_anything(self) -> bool:
@@ -149,7 +153,8 @@ def _forum_values(item: dict) -> dict:
 # forum 8 keeps its support tallies hidden until it closes.
 DEMO_SCHEDULES = {7: {"proposals_open_at": -10, "supports_open_at": -10, "proposals_close_at": 5,
                       "supports_close_at": 12}}  # days from the moment of seeding
-DEMO_RULES = {8: {"hide_tallies_until_closed": True, "max_supports_per_user": 5}}
+DEMO_RULES = {8: {"hide_tallies_until_closed": True, "max_supports_per_user": 5},
+              2: {"premoderate_new_accounts": True}}
 
 
 def _demo_settings(number: int) -> dict:
@@ -396,6 +401,8 @@ def seed_notifications(proposals: list[Proposal], report: SeedReport) -> None:
         for notification in inbox.notify_about_comment(comment, actor=comment.author):
             notification.created_at = comment.created_at
             report.notifications_created += 1
+
+
 # What moderators did in forum 1 (forum/moderation/curation), each found by the title the
 # author gave it: a custom status, proposals on the home page's "Tiêu điểm", a title
 # corrected for clarity, official answers (one with the custom status) and drafts waiting
@@ -465,6 +472,59 @@ def seed_curation(forums: dict[int, Forum], users: dict[str, User]) -> None:
     db.session.flush()
 
 
+# The demo moderator's queue (forums 1 and 2): reports by delegates, one proposal hidden
+# by its reports, and a new delegate's first proposal waiting in forum 2, which
+# pre-moderates new accounts. Made once, through the services, while the queue is empty.
+DEMO_REPORTS = (  # (forum, index of the proposal in the forum, comment index or None, reasons)
+    (1, 3, None, ("duplicate", "duplicate", "off_topic")),
+    (1, 5, None, ("spam",)),
+    (1, 1, 0, ("abuse", "abuse")),
+)
+DEMO_PENDING = {
+    "title": "Lập nhóm Zalo công đoàn theo từng khu nhà trọ công nhân",
+    "body": "Mỗi khu nhà trọ có một nhóm Zalo do tổ công đoàn quản lý, để công nhân hỏi đáp về "
+            "hợp đồng, lương, bảo hiểm và được giới thiệu vào công đoàn ngay tại nơi ở.",
+}
+
+
+def seed_moderation_queue(forums: dict[int, Forum], users: dict[str, User], report: SeedReport, *,
+                          until: datetime) -> None:
+    if db.session.scalar(sa.select(sa.func.count()).select_from(QueueItem)):
+        return
+    delegates = sorted((u for u in users.values() if u.role == Role.DELEGATE), key=lambda u: u.email)
+    for number, index, comment_index, reasons in DEMO_REPORTS:
+        proposals = db.session.scalars(
+            sa.select(Proposal).where(Proposal.forum_id == forums[number].id, Proposal.is_hidden.is_(False))
+            .order_by(Proposal.created_at, Proposal.id)
+        ).all()
+        if len(proposals) <= index:
+            continue
+        post = proposals[index]
+        if comment_index is not None:
+            comments = db.session.scalars(
+                sa.select(Comment).where(Comment.proposal_id == post.id, Comment.is_hidden.is_(False))
+                .order_by(Comment.created_at, Comment.id)
+            ).all()
+            if len(comments) <= comment_index:
+                continue
+            post = comments[comment_index]
+        reporters = [user for user in delegates if user.id != post.author_id][: len(reasons)]
+        for reporter, reason in zip(reporters, reasons):
+            moderation_queue.report_content(post, reason=reason, detail="", actor=reporter)
+        report.queue_items_created += 1
+    forum = forums[2]
+    if forum.premoderate_new_accounts and forum.accepts_proposals:
+        newcomer = next((u for u in delegates if proposal_services.needs_approval(forum, u)), None)
+        if newcomer is not None:
+            pending = proposal_services.create_proposal(
+                forum, title=DEMO_PENDING["title"], body=DEMO_PENDING["body"],
+                theme_id=forum.active_themes[0].id if forum.active_themes else None, actor=newcomer,
+            )
+            pending.created_at = pending.updated_at = until - timedelta(hours=2)  # within the discussion
+            report.queue_items_created += 1
+    db.session.flush()
+
+
 def seed_demo() -> SeedReport:
     """Create or complete the whole demo data set; never commits."""
     report = SeedReport()
@@ -479,4 +539,7 @@ def seed_demo() -> SeedReport:
     seed_curation(forums, users)
     if report.proposals_created:
         recount_public_counts()  # the rows above went in directly, not through the services
+    seed_moderation_queue(forums, users, report, until=_local_time(content["discussion_until"]))
+    if report.queue_items_created:
+        recount_public_counts()  # the same counts, without the rows the hiding left at zero
     return report

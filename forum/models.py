@@ -9,5 +9,6 @@ from forum.proposals.models import Comment, Proposal, ProposalMerge  # noqa: F40
 from forum.votes.models import Support, SupportMergeRecord  # noqa: F401
 from forum.moderation.curation.models import AnswerDraft  # noqa: F401
 from forum.moderation.duplicates import DuplicatePair  # noqa: F401
+from forum.moderation.queue.models import QueueItem, Report  # noqa: F401
 from forum.search.models import SearchEntry, SearchOutbox  # noqa: F401
 from forum.notifications.models import Notification, NotificationSettings, OutgoingMail  # noqa: F401

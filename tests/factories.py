@@ -39,6 +39,22 @@ def make_user(*, role="delegate", email=None, full_name=None, unit="LĐLĐ tỉn
     return user
 
 
+def make_moderator_of_all_forums(**fields) -> User:
+    """A moderator assigned to every forum (a new moderator moderates none)."""
+    from forum.forums.moderators import ALL_FORUMS, assign_moderator_scope
+
+    user = make_user(role="moderator", **fields)
+    assign_moderator_scope(user, ALL_FORUMS, actor=None)
+    db.session.commit()
+    return user
+
+
+def make_user_of_role(role: str, **fields) -> User:
+    """``make_user(role=role)``, a moderator being assigned to every forum: a role's
+    reach in tests that compare roles, not scopes."""
+    return make_moderator_of_all_forums(**fields) if role == "moderator" else make_user(role=role, **fields)
+
+
 def _free_forum_number() -> int:
     """The lowest forum number (1–10) not taken yet, so fixed numbers in tests never collide."""
     taken = set(db.session.scalars(sa.select(Forum.number)))

@@ -10,6 +10,7 @@ from forum.core.database import utcnow
 from forum.core.permissions import is_active_user
 from forum.extensions import db
 from forum.forums.statuses import custom_status_label
+from forum.forums.moderators import can_moderate
 
 
 class ProposalStatus(enum.StrEnum):
@@ -45,6 +46,43 @@ CLOSED_STATUSES = (ProposalStatus.MERGED, ProposalStatus.WITHDRAWN)
 ACTIVE_STATUSES = tuple(status for status in ProposalStatus if status not in CLOSED_STATUSES)
 
 
+class HiddenCause(enum.StrEnum):
+    """Why a proposal or comment is hidden (``hidden_cause``; None when it is not, or for
+    rows hidden before causes were recorded, read as hidden by a moderator)."""
+
+    MODERATOR = "moderator"  # hidden by a moderator, with a reason its author sees
+    REPORTS = "reports"  # reported by enough people: hidden until a moderator reviews it
+    PENDING = "pending"  # a new account's first post, waiting for a moderator's approval
+    REJECTED = "rejected"  # a post waiting for approval that a moderator refused
+
+
+# Causes of posts that have been published at some time (pre-moderation: an author with
+# one of these, or a visible post, in a forum is no longer new there).
+PUBLISHED_CAUSES = (HiddenCause.MODERATOR.value, HiddenCause.REPORTS.value)
+
+
+class HiddenMixin:
+    """The columns and properties of hiding, shared by proposals and comments."""
+
+    HIDDEN_REASON_MAX_LENGTH = 1_000
+
+    hidden_cause: so.Mapped[str | None] = so.mapped_column(sa.String(20))
+    hidden_reason: so.Mapped[str] = so.mapped_column(sa.Text, default="", server_default="")
+    # The moderator who hid it. Not a foreign key: adding one to these tables would
+    # rebuild them on SQLite (see the migration); accounts are deactivated, never deleted.
+    hidden_by_id: so.Mapped[int | None] = so.mapped_column()
+    hidden_at: so.Mapped[datetime | None] = so.mapped_column(sa.DateTime(timezone=True))
+
+    @property
+    def awaiting_approval(self) -> bool:
+        return self.is_hidden and self.hidden_cause == HiddenCause.PENDING
+
+    @property
+    def hidden_for_reports(self) -> bool:
+        return self.is_hidden and self.hidden_cause == HiddenCause.REPORTS
+
+
+
 class Listing(enum.IntEnum):
     """Where a proposal is listed (``Proposal.listing``, derived by the database)."""
 
@@ -67,7 +105,7 @@ def _as_utc(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-class Proposal(db.Model):
+class Proposal(HiddenMixin, db.Model):
     __tablename__ = "proposals"
 
     # Length limits, in characters of normalised text; forms and services read them here.
@@ -191,12 +229,12 @@ class Proposal(db.Model):
 
     # Permission predicates --------------------------------------------------------------
     def is_visible_to(self, user) -> bool:
-        """Hidden proposals are seen only by their author and moderators."""
+        """Hidden proposals are seen only by their author and the moderators of its forum."""
         if not self.forum.is_visible_to(user):
             return False
         if not self.is_hidden:
             return True
-        return self.is_author(user) or (is_active_user(user) and user.is_moderator)
+        return self.is_author(user) or can_moderate(user, self.forum_id)
 
     def edit_deadline(self) -> datetime:
         return _as_utc(self.created_at) + self.forum.edit_window()
@@ -208,6 +246,7 @@ class Proposal(db.Model):
         return (
             self.is_author(user)
             and self.is_active
+            and not self.is_locked
             and self.forum.accepts_proposals
             and (self.support_count == 0 or self.forum.hide_tallies_until_closed)
             and (now or utcnow()) <= self.edit_deadline()
@@ -231,6 +270,7 @@ class Proposal(db.Model):
             is_active_user(user)
             and not self.is_author(user)
             and self.is_active
+            and not self.is_locked
             and self.forum.counts_supports_of(user)
             and self.forum.accepts_supports
         )
@@ -240,7 +280,7 @@ class Proposal(db.Model):
         return self.forum.supports_withdrawable and self.can_support(user)
 
 
-class Comment(db.Model):
+class Comment(HiddenMixin, db.Model):
     """An opinion (ý kiến) on a proposal; replies go one level deep."""
 
     __tablename__ = "comments"
@@ -284,9 +324,10 @@ class Comment(db.Model):
         return is_active_user(user) and user.id == self.author_id
 
     def is_visible_to(self, user) -> bool:
+        """Hidden comments are seen only by their author and the moderators of the forum."""
         if not self.is_hidden:
             return True
-        return self.is_author(user) or (is_active_user(user) and user.is_moderator)
+        return self.is_author(user) or can_moderate(user, self.proposal.forum_id)
 
     def can_edit(self, user, now: datetime | None = None) -> bool:
         """Authors edit within the window while the proposal still takes comments."""

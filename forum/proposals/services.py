@@ -26,8 +26,11 @@ from forum.core.text import is_visually_blank, normalize_text
 from forum.extensions import db
 from forum.forums import services as forum_counts
 from forum.forums.models import Forum, Phase, Theme
+from forum.forums.moderators import can_moderate
 from forum.proposals.counts import change_publicity
-from forum.proposals.models import Comment, Listing, Proposal, ProposalMerge, ProposalStatus
+from forum.proposals.models import (
+    PUBLISHED_CAUSES, Comment, HiddenCause, Listing, Proposal, ProposalMerge, ProposalStatus,
+)
 
 
 # Why an action is not allowed ------------------------------------------------------------
@@ -49,6 +52,8 @@ def _edit_window_minutes(forum: Forum) -> int:
 def _inactive_proposal_reason(proposal: Proposal) -> str:
     if proposal.is_withdrawn:
         return _("Hiến kế này đã được tác giả rút.")
+    if proposal.awaiting_approval:
+        return _("Hiến kế này đang chờ điều hành viên duyệt.")
     if proposal.is_hidden:
         return _("Hiến kế này đang bị ẩn.")
     return _("Hiến kế này đã được xử lý (%(status)s).", status=proposal.status_label)
@@ -74,6 +79,8 @@ def edit_block_reason(proposal: Proposal, user, now: datetime | None = None) -> 
         return _("Chỉ tác giả mới được sửa hiến kế này.")
     if not proposal.is_active:
         return _inactive_proposal_reason(proposal)
+    if proposal.is_locked:
+        return _("Hiến kế này đã bị khóa nên không thể sửa.")
     if not proposal.forum.accepts_proposals:
         return _phase_reason(proposal.forum) + " " + _("Không thể sửa hiến kế.")
     if proposal.support_count and not proposal.forum.hide_tallies_until_closed:
@@ -196,6 +203,7 @@ def create_proposal(forum: Forum, *, title: str, body: str, theme_id: int | None
         raise PermissionDenied(reason)
     theme = _theme_for(forum, theme_id)
     body = _clean_body(body)
+    pending = needs_approval(forum, actor)
     proposal = Proposal(
         forum=forum,
         theme=theme,
@@ -204,9 +212,13 @@ def create_proposal(forum: Forum, *, title: str, body: str, theme_id: int | None
         body=body,
         body_html=render_markup(body),
         status=ProposalStatus.PUBLISHED.value,
+        **(_pending_columns() if pending else {}),
     )
     db.session.add(proposal)
     db.session.flush()
+    if pending:
+        _announce_awaiting_approval(proposal)
+        return proposal
     forum_counts.change_participation(forum.id, {actor.id: +1})
     forum_counts.change_public_proposals(forum.id, proposal.theme_id, actor.unit, +1)
     return proposal
@@ -311,21 +323,26 @@ def add_comment(proposal: Proposal, *, body: str, parent_id: int | None = None, 
         raise PermissionDenied(reason)
     parent = _reply_parent(proposal, parent_id, actor)
     body = _clean_comment(body)
+    pending = needs_approval(proposal.forum, actor)
     comment = Comment(
         proposal_id=proposal.id,
         parent_id=parent.id if parent else None,
         author_id=actor.id,
         body=body,
         body_html=render_markup(body),
+        **(_pending_columns() if pending else {}),
     )
     db.session.add(comment)
     db.session.flush()
+    # ``comment_count`` counts every comment row, hidden or waiting ones included.
     db.session.execute(
         sa.update(Proposal)
         .where(Proposal.id == proposal.id)
         .values(comment_count=Proposal.comment_count + 1)
     )
-    if proposal.listing_is_public:
+    if pending:
+        _announce_awaiting_approval(comment)
+    elif proposal.listing_is_public:
         forum_counts.change_participation(proposal.forum_id, {actor.id: +1})
     return comment
 
@@ -382,9 +399,10 @@ def get_comment(comment_id: int) -> Comment | None:
     )
 
 
-def _visible_comment(viewer, comment=Comment):
-    """Condition for the comments ``viewer`` may see (None: all of them)."""
-    if is_active_user(viewer) and viewer.is_moderator:
+def _visible_comment(viewer, comment=Comment, *, forum_id: int):
+    """Condition for the comments of a proposal in ``forum_id`` that ``viewer`` may see:
+    all of them for its moderators, else the visible ones and the viewer's own."""
+    if can_moderate(viewer, forum_id):
         return sa.true()
     visible = sa.not_(comment.is_hidden)
     if is_active_user(viewer):
@@ -404,11 +422,12 @@ def comment_thread(proposal: Proposal, viewer, *, page: int = 1, per_page: int =
     under a hidden top-level comment, since the thread they answer is hidden.
     """
     parent = so.aliased(Comment)
-    top_level = sa.and_(Comment.proposal_id == proposal.id, Comment.parent_id.is_(None), _visible_comment(viewer))
+    visible = _visible_comment(viewer, forum_id=proposal.forum_id)
+    top_level = sa.and_(Comment.proposal_id == proposal.id, Comment.parent_id.is_(None), visible)
     total = sa.select(sa.func.count()).select_from(Comment).where(top_level).scalar_subquery()
     replies_total = (
         sa.select(sa.func.count()).select_from(Comment).join(parent, Comment.parent_id == parent.id)
-        .where(Comment.proposal_id == proposal.id, _visible_comment(viewer), _visible_comment(viewer, parent))
+        .where(Comment.proposal_id == proposal.id, visible, _visible_comment(viewer, parent, forum_id=proposal.forum_id))
         .scalar_subquery()
     )
     page = max(1, page)
@@ -422,7 +441,7 @@ def comment_thread(proposal: Proposal, viewer, *, page: int = 1, per_page: int =
             # Redundant for the rows, but it gives both databases an index to start from:
             # without it PostgreSQL scans every comment for the OR below.
             Comment.proposal_id == proposal.id,
-            sa.or_(Comment.id.in_(page_ids), sa.and_(Comment.parent_id.in_(page_ids), _visible_comment(viewer))),
+            sa.or_(Comment.id.in_(page_ids), sa.and_(Comment.parent_id.in_(page_ids), visible)),
         )
         .options(so.joinedload(Comment.author))
         .order_by(Comment.created_at, Comment.id)
@@ -457,7 +476,7 @@ def comment_page_number(comment: Comment, viewer, *, per_page: int = 50) -> int:
         .where(
             Comment.proposal_id == top.proposal_id,
             Comment.parent_id.is_(None),
-            _visible_comment(viewer),
+            _visible_comment(viewer, forum_id=comment.proposal.forum_id),
             sa.or_(
                 Comment.created_at < top.created_at,
                 sa.and_(Comment.created_at == top.created_at, Comment.id < top.id),
@@ -500,8 +519,9 @@ SORT_LABELS = {
 }
 
 
-def _is_staff(user) -> bool:
-    return is_active_user(user) and user.is_moderator
+def _is_staff(user, forum: Forum) -> bool:
+    """Moderators of ``forum`` (organizers and admins: every forum) list hidden proposals."""
+    return can_moderate(user, forum)
 
 
 def _proposal_order(sort: ProposalSort) -> list:
@@ -592,13 +612,14 @@ def list_proposals(
     cursors would add a second kind of link for a cost this small.
     """
     conditions = [Proposal.forum_id == forum.id]
-    if _is_staff(user):
+    staff = _is_staff(user, forum)
+    if staff:
         conditions.append(Proposal.listing != Listing.NOT_LISTED)
     else:
         conditions.append(Proposal.listing == Listing.PUBLIC)
     if theme_id is not None:
         conditions.append(Proposal.theme_id == theme_id)
-    if public_total is not None and not _is_staff(user):
+    if public_total is not None and not staff:
         total = public_total
     else:
         total = db.session.scalar(sa.select(sa.func.count()).select_from(Proposal).where(*conditions))
@@ -652,6 +673,148 @@ def count_all_proposals_by_forum() -> dict[int, int]:
     list``), in one GROUP BY query."""
     rows = db.session.execute(sa.select(Proposal.forum_id, sa.func.count(Proposal.id)).group_by(Proposal.forum_id))
     return {forum_id: count for forum_id, count in rows}
+
+
+# Moderation: pre-moderation, hiding and locking ---------------------------------------
+# The moderation domain checks who may act (``forums.moderators.can_moderate``), writes
+# the audit entries and keeps its queue; these functions change this domain's rows and
+# the counts they feed, in the caller's transaction. They check no permission.
+_approval_listeners: list = []
+
+
+def on_awaiting_approval(listener) -> None:
+    """Call ``listener(post)`` (a Proposal or Comment, flushed) for each new post that
+    waits for a moderator's approval; the moderation queue registers itself at import."""
+    if listener not in _approval_listeners:
+        _approval_listeners.append(listener)
+
+
+def _announce_awaiting_approval(post) -> None:
+    for listener in _approval_listeners:
+        listener(post)
+
+
+def _pending_columns() -> dict:
+    return {"is_hidden": True, "hidden_cause": HiddenCause.PENDING.value, "hidden_at": utcnow()}
+
+
+def has_published_post(user, forum: Forum) -> bool:
+    """Has ``user`` a proposal or comment in ``forum`` that was published (visible now,
+    or hidden after its publication)? One query."""
+    published_proposal = sa.or_(
+        Proposal.is_hidden.is_(False), Proposal.hidden_cause.is_(None), Proposal.hidden_cause.in_(PUBLISHED_CAUSES)
+    )
+    published_comment = sa.or_(
+        Comment.is_hidden.is_(False), Comment.hidden_cause.is_(None), Comment.hidden_cause.in_(PUBLISHED_CAUSES)
+    )
+    proposals = sa.exists().where(Proposal.forum_id == forum.id, Proposal.author_id == user.id, published_proposal)
+    comments = (
+        sa.exists()
+        .where(Comment.author_id == user.id, published_comment, Comment.proposal_id == Proposal.id,
+               Proposal.forum_id == forum.id)
+    )
+    return bool(db.session.scalar(sa.select(sa.or_(proposals, comments))))
+
+
+def needs_approval(forum: Forum, user) -> bool:
+    """Pre-moderation: where the forum's rule ``premoderate_new_accounts`` is on, the posts
+    of an account that is *new in the forum* wait for a moderator's approval. New in the
+    forum: no proposal or comment of theirs there was ever published (one approved post
+    ends it; a rejected one does not). Staff are never new."""
+    if not forum.premoderate_new_accounts or not is_active_user(user) or user.is_moderator:
+        return False
+    return not has_published_post(user, forum)
+
+
+def shows_hidden_notice(proposal: Proposal, user) -> bool:
+    """Whether a reader who may not see ``proposal`` is told that it was hidden (by a
+    moderator or by reports) instead of "not found": a post waiting for approval or
+    refused was never published, so nothing is said about it."""
+    return (
+        proposal.is_hidden
+        and proposal.hidden_cause not in (HiddenCause.PENDING, HiddenCause.REJECTED)
+        and proposal.forum.is_visible_to(user)
+    )
+
+
+def set_proposal_hidden(proposal: Proposal, *, hidden: bool, cause: str | None = None, reason: str = "",
+                        by=None, now: datetime | None = None) -> bool:
+    """Hide ``proposal`` (with a ``HiddenCause`` and a reason its author sees) or show it
+    again; the forum's public counts follow (``change_publicity``) and search through the
+    outbox. Changing only the cause or reason of a hidden proposal moves no count.
+    Returns False when nothing changed."""
+    was_public = proposal.listing_is_public
+    values = (
+        {"is_hidden": True, "hidden_cause": cause or HiddenCause.MODERATOR.value,
+         "hidden_reason": normalize_text(reason or "", multiline=True)}
+        if hidden else {"is_hidden": False, "hidden_cause": None, "hidden_reason": ""}
+    )
+    if all(getattr(proposal, key) == value for key, value in values.items()):
+        return False
+    for key, value in values.items():
+        setattr(proposal, key, value)
+    proposal.hidden_by_id = by.id if (hidden and by is not None) else None
+    proposal.hidden_at = (now or utcnow()) if hidden else None
+    db.session.flush()
+    if was_public != proposal.listing_is_public:
+        change_publicity(proposal, +1 if proposal.listing_is_public else -1)
+    return True
+
+
+def set_comment_hidden(comment: Comment, *, hidden: bool, cause: str | None = None, reason: str = "",
+                       by=None, now: datetime | None = None) -> bool:
+    """As ``set_proposal_hidden`` for a comment: its author's participation in the forum
+    follows while its proposal is public (``comment_count`` counts every row)."""
+    was_visible = not comment.is_hidden
+    values = (
+        {"is_hidden": True, "hidden_cause": cause or HiddenCause.MODERATOR.value,
+         "hidden_reason": normalize_text(reason or "", multiline=True)}
+        if hidden else {"is_hidden": False, "hidden_cause": None, "hidden_reason": ""}
+    )
+    if all(getattr(comment, key) == value for key, value in values.items()):
+        return False
+    for key, value in values.items():
+        setattr(comment, key, value)
+    comment.hidden_by_id = by.id if (hidden and by is not None) else None
+    comment.hidden_at = (now or utcnow()) if hidden else None
+    db.session.flush()
+    if was_visible != (not comment.is_hidden) and comment.proposal.listing_is_public:
+        forum_counts.change_participation(comment.proposal.forum_id, {comment.author_id: -1 if hidden else +1})
+    return True
+
+
+def set_proposal_locked(proposal: Proposal, *, locked: bool) -> bool:
+    """Lock (no comments, supports, withdrawals of support or edits) or unlock the thread;
+    False when it already was."""
+    if proposal.is_locked == locked:
+        return False
+    proposal.is_locked = locked
+    db.session.flush()
+    return True
+
+
+def get_proposals_by_id(ids) -> dict[int, Proposal]:
+    """Proposals by id with their forum and author (one query): the moderation queue."""
+    ids = sorted(set(ids))
+    if not ids:
+        return {}
+    rows = db.session.scalars(
+        sa.select(Proposal).where(Proposal.id.in_(ids))
+        .options(so.joinedload(Proposal.forum), so.joinedload(Proposal.author))
+    )
+    return {proposal.id: proposal for proposal in rows}
+
+
+def get_comments_by_id(ids) -> dict[int, Comment]:
+    """Comments by id with their author and proposal (one query): the moderation queue."""
+    ids = sorted(set(ids))
+    if not ids:
+        return {}
+    rows = db.session.scalars(
+        sa.select(Comment).where(Comment.id.in_(ids))
+        .options(so.joinedload(Comment.author), so.joinedload(Comment.proposal).joinedload(Proposal.forum))
+    )
+    return {comment.id: comment for comment in rows}
 
 
 # Curation (issue 8) ----------------------------------------------------------------------

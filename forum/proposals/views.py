@@ -183,6 +183,9 @@ def detail(proposal_id: int):
     """A proposal with one page of its comment thread; a constant number of queries."""
     proposal, version = services.get_proposal_for_page(proposal_id)
     if proposal is None or not proposal.is_visible_to(current_user):
+        if proposal is not None and services.shows_hidden_notice(proposal, current_user):
+            # Others read that a moderator hid it (or that reports did), not what it was.
+            return render_template("moderation/hidden_post.html", proposal=proposal), 404
         abort(404)
     return cached_page(version, lambda: _render_detail(proposal)[0], proposal.forum.page_state)
 

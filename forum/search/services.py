@@ -19,6 +19,7 @@ from markupsafe import Markup
 
 from forum.core.permissions import is_active_user
 from forum.extensions import db
+from forum.forums.moderators import ALL_FORUMS, moderated_forum_ids
 from forum.proposals.models import Comment, Proposal
 from forum.search import indexer, outbox
 from forum.search.backend import Kind, SearchQuery, Sort, Visibility
@@ -41,14 +42,19 @@ def init_app(app: Flask) -> None:
 
 
 # Who sees what ------------------------------------------------------------------------
-def visibility_for(user) -> frozenset[str]:
-    """Anonymous and delegates: public; moderators: + staff; organizers and admins: all."""
+def visibility_for(user, forum_id: int | None = None) -> frozenset[str]:
+    """Anonymous and delegates: public; organizers and admins: all. Moderators see hidden
+    and withdrawn content (staff) only where they moderate: a moderator of every forum
+    always, a moderator of some forums in a search limited to one of theirs
+    (``forum_id``); elsewhere they search as delegates do."""
     if not is_active_user(user):
         return frozenset({Visibility.PUBLIC.value})
     if user.is_organizer:
         return frozenset(v.value for v in Visibility)
     if user.is_moderator:
-        return frozenset({Visibility.PUBLIC.value, Visibility.STAFF.value})
+        scope = moderated_forum_ids(user)
+        if scope is ALL_FORUMS or (forum_id is not None and forum_id in scope):
+            return frozenset({Visibility.PUBLIC.value, Visibility.STAFF.value})
     return frozenset({Visibility.PUBLIC.value})
 
 
@@ -166,7 +172,7 @@ def search_contributions(
     if not text:
         return SearchResults(query=text, page=page, per_page=per_page)
     created_from, created_before = local_day_bounds(date_from, date_to)
-    allowed = visibility_for(user)
+    allowed = visibility_for(user, forum_id)
     query = SearchQuery(
         text=text,
         visibility=allowed,

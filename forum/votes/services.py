@@ -151,6 +151,8 @@ def _check_may_change_support(proposal: Proposal, actor, *, withdrawing: bool) -
     if proposal.is_merged:
         raise InvalidAction(_("Hiến kế này đã được gộp vào hiến kế #%(id)s: lượt ủng hộ được tính ở đó.",
                               id=proposal.merged_into_id))
+    if proposal.is_locked and proposal.is_active:
+        raise InvalidAction(_("Hiến kế này đã bị khóa: không nhận thêm hoặc rút lượt ủng hộ."))
     if withdrawing:
         raise InvalidAction(_("Hiến kế này đã được rút hoặc tạm ẩn nên không thể rút ủng hộ."))
     raise InvalidAction(_("Hiến kế này đã được rút hoặc tạm ẩn nên không nhận ủng hộ."))

@@ -22,7 +22,8 @@ from forum.extensions import db
 from forum.forums.moderators import assign_moderator_scope
 from forum.forums.statuses import add_forum_status
 from forum.moderation.curation.answers import save_draft
-from tests.factories import make_forum, make_proposal, make_user
+from forum.moderation.queue.services import report_content
+from tests.factories import make_comment, make_forum, make_proposal, make_user
 
 STAFF_BLUEPRINTS = ("admin", "moderation")
 
@@ -167,6 +168,35 @@ CASES = [
          lambda w: f"/moderation/forums/{w.forum_here}/answers/publish", 302),
 ]
 
+# The moderation queue, reports, hide and lock (forum/moderation/queue/views.py): the queue
+# opens to all staff (each sees the items of their forums); acting on an item of forum
+# "here" is for its moderators, organizers and admins; anyone logged in reports what
+# someone else wrote.
+LOGGED_IN = frozenset({DELEGATE}) | STAFF
+CASES += [
+    Case("moderation.queue", "GET", STAFF, lambda w: "/moderation/queue"),
+    Case("moderation.queue_action", "POST", MODERATORS_HERE, lambda w: "/moderation/queue", 302,
+         lambda w: {"item": [w.queue_item], "action": "lock"}),
+    Case("moderation.report_proposal", "GET", LOGGED_IN, lambda w: f"/moderation/proposals/{w.reportable}/report"),
+    Case("moderation.report_proposal", "POST", LOGGED_IN, lambda w: f"/moderation/proposals/{w.reportable}/report",
+         302, lambda w: {"reason": "spam"}),
+    Case("moderation.report_comment", "GET", LOGGED_IN, lambda w: f"/moderation/comments/{w.comment}/report"),
+    Case("moderation.report_comment", "POST", LOGGED_IN, lambda w: f"/moderation/comments/{w.comment}/report",
+         302, lambda w: {"reason": "abuse"}),
+    Case("moderation.hide_proposal", "GET", MODERATORS_HERE, lambda w: f"/moderation/proposals/{w.reportable}/hide"),
+    Case("moderation.hide_proposal", "POST", MODERATORS_HERE, lambda w: f"/moderation/proposals/{w.reportable}/hide",
+         302, lambda w: {"reason": "Vi phạm quy chế"}),
+    Case("moderation.hide_comment", "GET", MODERATORS_HERE, lambda w: f"/moderation/comments/{w.comment}/hide"),
+    Case("moderation.hide_comment", "POST", MODERATORS_HERE, lambda w: f"/moderation/comments/{w.comment}/hide",
+         302, lambda w: {"reason": "Vi phạm quy chế"}),
+    Case("moderation.unhide_proposal", "POST", MODERATORS_HERE,
+         lambda w: f"/moderation/proposals/{w.reportable}/unhide", 302),
+    Case("moderation.unhide_comment", "POST", MODERATORS_HERE, lambda w: f"/moderation/comments/{w.comment}/unhide", 302),
+    Case("moderation.lock_proposal", "POST", MODERATORS_HERE, lambda w: f"/moderation/proposals/{w.reportable}/lock", 302),
+    Case("moderation.unlock_proposal", "POST", MODERATORS_HERE,
+         lambda w: f"/moderation/proposals/{w.reportable}/unlock", 302),
+]
+
 
 def build_world(app) -> SimpleNamespace:
     """Two forums ("here" is the one the scoped moderator moderates), one account per
@@ -183,6 +213,9 @@ def build_world(app) -> SimpleNamespace:
         }
         person = make_user(role="delegate", full_name="Lê Thị Hoa")
         proposal = make_proposal(here, users[DELEGATE])
+        reportable = make_proposal(here, person)  # by someone else than every actor
+        comment = make_comment(reportable, person)
+        queue_item = report_content(reportable, reason="spam", actor=make_user(role="delegate")).report.item_id
         assign_moderator_scope(users[MODERATOR_HERE], [here.id], actor=None)
         assign_moderator_scope(users[MODERATOR_ELSEWHERE], [elsewhere.id], actor=None)
         status = add_forum_status(here, code="chuyen_tiep", title="Chuyển tiếp", actor=None)
@@ -202,6 +235,9 @@ def build_world(app) -> SimpleNamespace:
             person_email=person.email,
             proposal=proposal.id,
             **merge_ids,
+            reportable=reportable.id,
+            comment=comment.id,
+            queue_item=queue_item,
             emails={actor: user.email for actor, user in users.items()},
         )
 

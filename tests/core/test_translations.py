@@ -311,7 +311,7 @@ def test_proposal_states_in_english(app, english_client, site):
     english_client.post("/login", data={"email": site["author"], "password": factories.DEFAULT_PASSWORD})
     assert_english(english_client.get(urls[0]), "Withdrawn", "The author withdrew this proposal on 20 Nov 2023.")
     assert_english(english_client.get(urls[1]), "Hidden", "Discussion locked", "Accepted",
-                   "This proposal is hidden: only its author and the moderators can see it.")
+                   "A moderator hid this proposal: only its author and the moderators see it.")
 
 
 def test_validation_and_flash_messages_in_english(english_client, site):

@@ -11,7 +11,7 @@ from forum.forums.models import Forum
 from forum.proposals.models import Proposal
 from forum.proposals.counts import recount_public_counts
 from tests.helpers import AuthActions
-from tests.factories import make_comment, make_forum, make_proposal, make_support, make_user
+from tests.factories import make_comment, make_forum, make_proposal, make_support, make_user, make_user_of_role
 
 ROLES = [None, "delegate", "moderator", "organizer", "admin"]
 BASE_TIME = datetime(2023, 11, 1, 8, 0, tzinfo=UTC)
@@ -25,7 +25,7 @@ def visit(app):
         client = app.test_client()
         if role is not None:
             with app.app_context():
-                email = make_user(role=role).email
+                email = make_user_of_role(role).email
             assert AuthActions(client).login(email).status_code == 302
         return client
 
@@ -452,7 +452,7 @@ def fill_forum(forum, count):
 def forum_page_queries(app, client, count_queries, role):
     if role is not None:
         with app.app_context():
-            email = make_user(role=role).email
+            email = make_user_of_role(role).email
         AuthActions(client).login(email)
     client.get("/forums/d")  # warm-up: the first request loads nothing extra afterwards
     with count_queries() as counter:
@@ -489,7 +489,7 @@ def test_forum_page_never_reads_body_columns(app, count_queries, role, query):
     client = app.test_client()
     if role is not None:
         with app.app_context():
-            AuthActions(client).login(make_user(role=role).email)
+            AuthActions(client).login(make_user_of_role(role).email)
     client.get(f"/forums/d{query}")
     with count_queries() as counter:
         html = html_of(client.get(f"/forums/d{query}"))
@@ -523,7 +523,7 @@ def test_deep_pages_continue_the_order_without_gaps_or_repeats(app, role, sort):
     client = app.test_client()
     if role is not None:
         with app.app_context():
-            AuthActions(client).login(make_user(role=role).email)
+            AuthActions(client).login(make_user_of_role(role).email)
     assert len(expected) == (23 if role else 18)
     last = -(-len(expected) // 3)
     pages = [listed_titles(html_of(client.get(f"/forums/d?sort={sort}&page={n}"))) for n in range(1, last + 2)]
@@ -535,7 +535,7 @@ def home_queries(app, count_queries, role=None):
     client = app.test_client()
     if role is not None:
         with app.app_context():
-            email = make_user(role=role).email
+            email = make_user_of_role(role).email
         AuthActions(client).login(email)
     client.get("/")
     with count_queries() as counter:

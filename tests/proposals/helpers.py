@@ -10,6 +10,7 @@ from forum.auth.models import User
 from forum.extensions import db
 from forum.forums.models import Forum
 from forum.proposals.models import Comment, Proposal
+from forum.forums.moderators import assign_moderator_scope
 from tests.factories import make_comment, make_forum, make_proposal, make_user
 
 ROLES = ("anonymous", "author", "delegate", "moderator", "organizer", "admin", "inactive")
@@ -54,6 +55,7 @@ def build_world(app, phase="open", **proposal_fields) -> World:
             "admin": make_user(role="admin"),
             "inactive": make_user(),
         }
+        assign_moderator_scope(users["moderator"], [forum.id], actor=None)  # sees hidden content there
         proposal = make_proposal(forum, users["author"], **proposal_fields)
         comment = make_comment(proposal, users["author"], body="Ý kiến đầu tiên của tác giả.")
         forum.phase = phase

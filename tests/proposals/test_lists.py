@@ -7,7 +7,7 @@ from flask_login import AnonymousUserMixin
 
 from forum.proposals import services
 from forum.proposals.services import ProposalSort
-from tests.factories import make_comment, make_forum, make_proposal, make_support, make_user
+from tests.factories import make_comment, make_forum, make_proposal, make_support, make_user, make_user_of_role
 
 ANONYMOUS = AnonymousUserMixin()
 BASE_TIME = datetime(2023, 11, 1, 8, 0, tzinfo=UTC)
@@ -15,7 +15,7 @@ BASE_TIME = datetime(2023, 11, 1, 8, 0, tzinfo=UTC)
 
 def user_with_role(role):
     """A user of ``role``, or the anonymous visitor for ``None``."""
-    return ANONYMOUS if role is None else make_user(role=role)
+    return ANONYMOUS if role is None else make_user_of_role(role)
 
 
 def titles(pagination):

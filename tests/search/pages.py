@@ -11,7 +11,7 @@ import pytest
 from forum.extensions import db
 from forum.search import engines, indexer
 from tests.helpers import AuthActions, build_app, destroy_app
-from tests.factories import make_comment, make_forum, make_proposal, make_support, make_user
+from tests.factories import make_comment, make_forum, make_moderator_of_all_forums, make_proposal, make_support, make_user
 from tests.search.integration import ENGINE_PAIRS, database_url_for
 
 ROLES = ("anonymous", "delegate", "inactive", "moderator", "organizer", "admin")
@@ -71,7 +71,7 @@ def build_corpus(app) -> Corpus:
         users = {
             "delegate": make_user(),
             "inactive": make_user(role="organizer", is_active=False),
-            "moderator": make_user(role="moderator"),
+            "moderator": make_moderator_of_all_forums(),
             "organizer": make_user(role="organizer"),
             "admin": make_user(role="admin"),
         }

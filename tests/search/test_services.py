@@ -11,7 +11,7 @@ from forum.extensions import db
 from forum.forums.models import Forum
 from forum.proposals.models import Comment, Proposal
 from forum.search import engines, services
-from tests.factories import make_comment, make_forum, make_proposal, make_user
+from tests.factories import make_comment, make_forum, make_proposal, make_user, make_user_of_role
 from tests.search.integration import drain, engine_app  # noqa: F401  (fixture)
 
 ANONYMOUS = AnonymousUserMixin()
@@ -28,10 +28,24 @@ ANONYMOUS = AnonymousUserMixin()
 ])
 def test_visibility_for_each_role(app, role, active, expected):
     with app.app_context():
-        user = make_user(role=role, is_active=active)
+        user = make_user_of_role(role, is_active=active)  # a moderator of every forum
         assert services.visibility_for(user) == expected
     assert services.visibility_for(ANONYMOUS) == {"public"}
     assert services.visibility_for(None) == {"public"}
+
+
+def test_a_moderator_of_some_forums_sees_hidden_content_only_in_a_search_of_one_of_them(app):
+    from forum.forums.moderators import assign_moderator_scope
+
+    with app.app_context():
+        mine, other = make_forum(), make_forum()
+        moderator = make_user(role="moderator")
+        assign_moderator_scope(moderator, [mine.id], actor=None)
+        db.session.commit()
+        assert services.visibility_for(moderator) == {"public"}
+        assert services.visibility_for(moderator, mine.id) == {"public", "staff"}
+        assert services.visibility_for(moderator, other.id) == {"public"}
+        assert services.visibility_for(make_user(role="moderator"), mine.id) == {"public"}  # assigned nowhere
 
 
 # Small pieces ---------------------------------------------------------------------------------
@@ -76,7 +90,7 @@ def content(engine_app):
         drafted = make_proposal(draft, author, title="Nhà ở trong diễn đàn chuẩn bị", body="Nhà ở")
         comment = make_comment(public, make_user(), body="Tôi ủng hộ nhà ở xã hội cho công nhân")
         hidden_comment = make_comment(public, make_user(), body="Nhà ở: ý kiến bị ẩn", is_hidden=True)
-        users = {role: make_user(role=role).id for role in ("delegate", "moderator", "organizer")}
+        users = {role: make_user_of_role(role).id for role in ("delegate", "moderator", "organizer")}
         ids = {"public": public.id, "hidden": hidden.id, "withdrawn": withdrawn.id, "draft": drafted.id,
                "comment": comment.id, "hidden_comment": hidden_comment.id, "open_forum": open_forum.id,
                "theme": public.theme_id, **users}

@@ -7,7 +7,7 @@ import pytest
 from forum.extensions import db
 from forum.proposals.models import Proposal
 from tests.helpers import AuthActions
-from tests.factories import make_forum, make_proposal, make_support, make_user
+from tests.factories import make_forum, make_proposal, make_support, make_user, make_user_of_role
 
 
 @dataclass(frozen=True)
@@ -48,7 +48,7 @@ def new_user(app):
 
     def create(role="delegate", supporting=None, **fields) -> str:
         with app.app_context():
-            user = make_user(role=role, **fields)
+            user = make_user_of_role(role, **fields)  # a moderator moderates every forum
             if supporting is not None:
                 make_support(db.session.get(Proposal, supporting), user)
             return user.email

@@ -56,6 +56,14 @@ ACTION_LABELS = {
     "moderation.merge_proposals": _l("Gộp hiến kế trùng"),
     "moderation.undo_merge": _l("Hoàn tác gộp hiến kế"),
     "moderation.dismiss_duplicate": _l("Đánh dấu không trùng"),
+    "moderation.auto_hide": _l("Tự động ẩn do nhiều báo cáo"),
+    "moderation.hide": _l("Ẩn nội dung"),
+    "moderation.reject": _l("Không duyệt bài chờ duyệt"),
+    "moderation.unhide": _l("Hiện lại nội dung"),
+    "moderation.approve": _l("Duyệt nội dung"),
+    "moderation.dismiss_reports": _l("Bỏ qua báo cáo vi phạm"),
+    "moderation.lock": _l("Khóa thảo luận"),
+    "moderation.unlock": _l("Mở khóa thảo luận"),
     "security.forbidden": _l("Bị từ chối truy cập (403)"),
     "audit.exported": _l("Tải nhật ký kiểm tra (CSV)"),
 }
@@ -154,6 +162,9 @@ FIELD_LABELS = {
     "title_en": _l("Tên tiếng Anh"),
     "is_retired": _l("Ngừng sử dụng"),
     "comment_count": _l("Số ý kiến"),
+    "is_hidden": _l("Bị ẩn"),
+    "is_locked": _l("Khóa thảo luận"),
+    "reports": _l("Báo cáo vi phạm đang mở"),
 }
 VALUE_LABELS = {
     "purpose": {"activation": _l("Kích hoạt tài khoản"), "reset": _l("Đặt lại mật khẩu")},
