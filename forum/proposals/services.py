@@ -387,6 +387,21 @@ def get_proposal_for_page(proposal_id: int) -> tuple[Proposal | None, int | None
     return (row[0], row[1]) if row else (None, None)
 
 
+def get_visible_proposal(proposal_id: int | None, viewer) -> Proposal | None:
+    """The proposal if ``viewer`` may see it; None when it is missing or hidden from them
+    (the views answer 404 for both, so a hidden proposal's existence does not show)."""
+    proposal = get_proposal(proposal_id) if proposal_id else None
+    return proposal if proposal is not None and proposal.is_visible_to(viewer) else None
+
+
+def get_visible_comment(comment_id: int, viewer) -> Comment | None:
+    """The comment if ``viewer`` may see it and its proposal; None otherwise."""
+    comment = get_comment(comment_id)
+    if comment is None or not comment.proposal.is_visible_to(viewer) or not comment.is_visible_to(viewer):
+        return None
+    return comment
+
+
 def get_comment(comment_id: int) -> Comment | None:
     """A comment with its author and proposal (and the proposal's forum), in one query."""
     return db.session.scalar(
@@ -793,18 +808,6 @@ def set_proposal_locked(proposal: Proposal, *, locked: bool) -> bool:
     return True
 
 
-def get_proposals_by_id(ids) -> dict[int, Proposal]:
-    """Proposals by id with their forum and author (one query): the moderation queue."""
-    ids = sorted(set(ids))
-    if not ids:
-        return {}
-    rows = db.session.scalars(
-        sa.select(Proposal).where(Proposal.id.in_(ids))
-        .options(so.joinedload(Proposal.forum), so.joinedload(Proposal.author))
-    )
-    return {proposal.id: proposal for proposal in rows}
-
-
 def get_comments_by_id(ids) -> dict[int, Comment]:
     """Comments by id with their author and proposal (one query): the moderation queue."""
     ids = sorted(set(ids))
@@ -1072,7 +1075,8 @@ def unmark_merged(merge: ProposalMerge, *, actor, now: datetime | None = None) -
 
 
 def get_proposals_by_id(proposal_ids) -> dict[int, Proposal]:
-    """``{id: proposal}`` with forum, theme and author, in one query."""
+    """``{id: proposal}`` with forum, theme and author, in one query (the moderation
+    queue, the duplicates view and finder)."""
     ids = sorted(set(proposal_ids))
     if not ids:
         return {}

@@ -11,6 +11,7 @@ from flask_login import current_user, login_required
 from forum.core.errors import InvalidAction, PermissionDenied
 from forum.core.pagecache import cached_page
 from forum.core.markup import render_markup
+from forum.core.permissions import current_actor
 from forum.core.rate_limits import user_or_address_key
 from forum.extensions import db, limiter
 from forum.forums.models import Forum
@@ -27,11 +28,6 @@ bp = Blueprint("proposals", __name__)
 POSTING_LIMIT = "10/minute"
 PREVIEW_BUTTON = "preview"  # the name of the "Xem trước" submit button of the new-proposal form
 UNPROCESSABLE = 422
-
-
-def _actor():
-    # Services store ids and compare objects: give them the User, not the proxy.
-    return current_user._get_current_object()
 
 
 def _denied(message: str, *, back_url: str | None = None, back_label: str | None = None):
@@ -51,17 +47,11 @@ def _visible_forum_or_404(slug: str) -> Forum:
 
 
 def _visible_proposal_or_404(proposal_id: int):
-    proposal = services.get_proposal(proposal_id)
-    if proposal is None or not proposal.is_visible_to(current_user):
-        abort(404)
-    return proposal
+    return services.get_visible_proposal(proposal_id, current_user) or abort(404)
 
 
 def _visible_comment_or_404(comment_id: int):
-    comment = services.get_comment(comment_id)
-    if comment is None or not comment.proposal.is_visible_to(current_user) or not comment.is_visible_to(current_user):
-        abort(404)
-    return comment
+    return services.get_visible_comment(comment_id, current_user) or abort(404)
 
 
 def _proposal_url(proposal, anchor: str | None = None) -> str:
@@ -106,7 +96,7 @@ def create(slug: str):
         response = _run_service(
             form,
             lambda: services.create_proposal(
-                forum, title=form.title.data, body=form.body.data, theme_id=form.selected_theme_id, actor=_actor()
+                forum, title=form.title.data, body=form.body.data, theme_id=form.selected_theme_id, actor=current_actor()
             ),
             back_url=forum_url,
             back_label=_("Về trang diễn đàn"),
@@ -217,7 +207,7 @@ def edit(proposal_id: int):
         response = _run_service(
             form,
             lambda: services.update_proposal(
-                proposal, title=form.title.data, body=form.body.data, theme_id=form.selected_theme_id, actor=_actor()
+                proposal, title=form.title.data, body=form.body.data, theme_id=form.selected_theme_id, actor=current_actor()
             ),
             back_url=_proposal_url(proposal),
             back_label=_("Về hiến kế"),
@@ -242,7 +232,7 @@ def withdraw(proposal_id: int):
     if form.validate_on_submit():
         response = _run_service(
             form,
-            lambda: services.withdraw_proposal(proposal, actor=_actor(), reason=form.reason.data or ""),
+            lambda: services.withdraw_proposal(proposal, actor=current_actor(), reason=form.reason.data or ""),
             back_url=_proposal_url(proposal),
             back_label=_("Về hiến kế"),
             success=_("Bạn đã rút hiến kế."),
@@ -282,8 +272,8 @@ def add_comment(proposal_id: int):
 def _add_comment_and_notify(proposal, form):
     """The comment, and the notifications it sends (the proposal's author, the writer of
     the comment replied to), in one transaction."""
-    comment = services.add_comment(proposal, body=form.body.data, parent_id=form.parent_id.data, actor=_actor())
-    inbox.notify_about_comment(comment, actor=_actor())
+    comment = services.add_comment(proposal, body=form.body.data, parent_id=form.parent_id.data, actor=current_actor())
+    inbox.notify_about_comment(comment, actor=current_actor())
     return comment
 
 
@@ -301,7 +291,7 @@ def edit_comment(comment_id: int):
     if form.validate_on_submit():
         response = _run_service(
             form,
-            lambda: services.update_comment(comment, body=form.body.data, actor=_actor()),
+            lambda: services.update_comment(comment, body=form.body.data, actor=current_actor()),
             back_url=back_url,
             back_label=_("Về hiến kế"),
             success=_("Đã lưu ý kiến."),

@@ -8,7 +8,6 @@ import json
 from datetime import UTC, datetime
 
 from flask import Response, render_template, request, stream_with_context
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 

@@ -18,6 +18,7 @@ from forum.admin.staff.forms import FindAccountForm, RoleForm, ScopeForm
 from forum.auth.services import get_user_by_email
 from forum.auth.staff import get_user, list_staff_users
 from forum.core.errors import DomainError
+from forum.core.permissions import current_actor
 from forum.core.urls import safe_next_url
 from forum.extensions import db
 from forum.forums.moderators import ALL_FORUMS, assign_moderator_scope, change_staff_role, moderator_scopes
@@ -43,10 +44,6 @@ class RolePanel:
     role_form: RoleForm | None  # None: the viewer may not change roles
     scope_form: ScopeForm | None  # None: the account is not a moderator
     next_url: str
-
-
-def _actor():
-    return current_user._get_current_object()
 
 
 def role_panel(person, *, role_form: RoleForm | None = None, scope_form: ScopeForm | None = None, next_url=None):
@@ -124,7 +121,7 @@ def change_role(user_id: int):
     if form.validate_on_submit():
         previous = person.role_label
         try:
-            change_staff_role(person, form.role.data, actor=_actor(), reason=form.reason.data or "")
+            change_staff_role(person, form.role.data, actor=current_actor(), reason=form.reason.data or "")
         except DomainError as error:
             db.session.rollback()
             form.role.errors.append(str(error))
@@ -147,7 +144,7 @@ def change_forums(user_id: int):
     if form.validate_on_submit():
         wanted = ALL_FORUMS if form.scope.data == ScopeForm.ALL else form.forum_ids
         try:
-            changed = assign_moderator_scope(person, wanted, actor=_actor(), reason=form.reason.data or "")
+            changed = assign_moderator_scope(person, wanted, actor=current_actor(), reason=form.reason.data or "")
         except DomainError as error:
             db.session.rollback()
             form.forum_errors.append(str(error))

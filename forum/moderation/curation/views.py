@@ -13,6 +13,7 @@ from flask_babel import ngettext
 from flask_login import current_user
 
 from forum.core.errors import InvalidAction
+from forum.core.permissions import current_actor
 from forum.extensions import db
 from forum.forums import services as forums
 from forum.forums.moderators import can_moderate
@@ -29,15 +30,8 @@ add_section(Section(endpoint="moderation.answers", label=_l("Trả lời chính 
 UNPROCESSABLE = 422
 
 
-def _actor():
-    return current_user._get_current_object()
-
-
 def _proposal_or_404(proposal_id: int):
-    proposal = proposals.get_proposal(proposal_id)
-    if proposal is None or not proposal.is_visible_to(current_user):
-        abort(404)
-    return proposal
+    return proposals.get_visible_proposal(proposal_id, current_user) or abort(404)
 
 
 def _forum_or_404(forum_id: int):
@@ -131,7 +125,7 @@ def _toggle(proposal_id: int, verb, on_message: str, off_message: str):
     if not form.validate_on_submit() or form.on is None:
         curation.check_can_moderate(current_user, proposal.forum)
         return _tools_page(proposal, UNPROCESSABLE, error=_("Thao tác không hợp lệ."))
-    event = verb(proposal, form.on, actor=_actor())
+    event = verb(proposal, form.on, actor=current_actor())
     return _done(proposal, event, on_message if form.on else off_message, _("Không có gì thay đổi."))
 
 
@@ -156,7 +150,7 @@ def correct_title(proposal_id: int):
     form = TitleForm(prefix="title")
     if form.validate_on_submit():
         try:
-            event = curation.correct_title(proposal, title=form.title.data, reason=form.reason.data, actor=_actor())
+            event = curation.correct_title(proposal, title=form.title.data, reason=form.reason.data, actor=current_actor())
         except InvalidAction as error:
             db.session.rollback()
             return _tools_page(proposal, UNPROCESSABLE, error=str(error), title=form)
@@ -178,12 +172,12 @@ def move(proposal_id: int):
         return _tools_page(proposal, UNPROCESSABLE, error=_("Vui lòng chọn diễn đàn và nhóm vấn đề."), move=form)
     try:
         event = curation.move_proposal(proposal, forum=target, theme_id=theme_id, reason=form.reason.data,
-                                       actor=_actor())
+                                       actor=current_actor())
     except InvalidAction as error:
         db.session.rollback()
         proposal = _proposal_or_404(proposal_id)
         return _tools_page(proposal, UNPROCESSABLE, error=str(error), move=form)
-    inbox.notify_of_curation(event, NotificationKind.MOVED, actor=_actor(), reason=form.reason.data or "")
+    inbox.notify_of_curation(event, NotificationKind.MOVED, actor=current_actor(), reason=form.reason.data or "")
     if proposal.theme is not None:
         message = _("Đã chuyển hiến kế đến Diễn đàn số %(number)s, nhóm «%(theme)s».", number=target.number,
                     theme=proposal.theme.title)
@@ -201,10 +195,10 @@ def answer(proposal_id: int):
     if form.validate_on_submit() and action in ("draft", "publish"):
         try:
             if action == "draft":
-                answers.save_draft(proposal, status=form.status.data, body=form.body.data, actor=_actor())
+                answers.save_draft(proposal, status=form.status.data, body=form.body.data, actor=current_actor())
             else:
-                event = answers.publish_answer(proposal, status=form.status.data, body=form.body.data, actor=_actor())
-                inbox.notify_of_curation(event, NotificationKind.ANSWERED, actor=_actor())
+                event = answers.publish_answer(proposal, status=form.status.data, body=form.body.data, actor=current_actor())
+                inbox.notify_of_curation(event, NotificationKind.ANSWERED, actor=current_actor())
         except InvalidAction as error:
             db.session.rollback()
             return _tools_page(proposal, UNPROCESSABLE, error=str(error), answer=form)
@@ -226,7 +220,7 @@ def discard_answer(proposal_id: int):
     if not ToggleForm().validate_on_submit():  # the CSRF check
         curation.check_can_moderate(current_user, proposal.forum)
         return _tools_page(proposal, UNPROCESSABLE, error=_("Thao tác không hợp lệ."))
-    removed = answers.discard_draft(proposal, actor=_actor())
+    removed = answers.discard_draft(proposal, actor=current_actor())
     return _done(proposal, removed or None, _("Đã xóa bản nháp trả lời."), _("Hiến kế không có bản nháp trả lời."))
 
 
@@ -245,7 +239,7 @@ def answers_index():
 def forum_answers(forum_id: int):
     """The forum's draft answers, with one action that publishes them all."""
     forum = _forum_or_404(forum_id)
-    rows = answers.list_drafts(forum, actor=_actor())
+    rows = answers.list_drafts(forum, actor=current_actor())
     return render_template("moderation/answer_drafts.html", forum=forum, rows=rows, error=None,
                            moderation_section="moderation.answers")
 
@@ -258,13 +252,13 @@ def publish_answers(forum_id: int):
     if not ToggleForm().validate_on_submit():
         abort(400)
     try:
-        events = answers.publish_forum_drafts(forum, actor=_actor())
+        events = answers.publish_forum_drafts(forum, actor=current_actor())
         for event in events:
-            inbox.notify_of_curation(event, NotificationKind.ANSWERED, actor=_actor())
+            inbox.notify_of_curation(event, NotificationKind.ANSWERED, actor=current_actor())
     except InvalidAction as error:
         db.session.rollback()
         forum = _forum_or_404(forum_id)
-        rows = answers.list_drafts(forum, actor=_actor())
+        rows = answers.list_drafts(forum, actor=current_actor())
         return render_template("moderation/answer_drafts.html", forum=forum, rows=rows, error=str(error),
                                moderation_section="moderation.answers"), UNPROCESSABLE
     db.session.commit()

@@ -8,11 +8,12 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from forum.core.errors import DomainError, PermissionDenied
+from forum.core.permissions import current_actor
 from forum.extensions import db
 from forum.moderation import duplicates, merges
 from forum.moderation.area import Section, add_section, bp, staff_required
 from forum.moderation.merging.forms import ChooseTargetForm, ConfirmForm, DismissForm, UndoForm
-from forum.proposals.services import get_merge, get_proposal
+from forum.proposals.services import get_merge, get_proposal, get_visible_proposal
 from forum.search.services import similar_proposals_for
 from forum.votes.services import StalePlan
 
@@ -21,15 +22,8 @@ add_section(Section(endpoint="moderation.duplicates", label=_l("Hiến kế trù
 CONFLICT = 409
 
 
-def _actor():
-    return current_user._get_current_object()
-
-
 def _proposal_or_404(proposal_id: int):
-    proposal = get_proposal(proposal_id) if proposal_id else None
-    if proposal is None or not proposal.is_visible_to(current_user):
-        abort(404)
-    return proposal
+    return get_visible_proposal(proposal_id, current_user) or abort(404)
 
 
 def _may_merge_or_403(*proposals):
@@ -73,7 +67,7 @@ def merge_confirm():
     form = ConfirmForm()
     if request.method == "POST" and form.validate_on_submit():
         try:
-            result = merges.merge_proposals(source, target, actor=_actor(), expected=form.plan.data or None,
+            result = merges.merge_proposals(source, target, actor=current_actor(), expected=form.plan.data or None,
                                             reason=form.reason.data or "")
         except StalePlan as error:
             db.session.rollback()
@@ -101,7 +95,7 @@ def merge_undo(merge_id: int):
     message, status = None, 200
     if request.method == "POST" and form.validate_on_submit():
         try:
-            merges.undo_merge(merge, actor=_actor(), expected=form.plan.data or None, reason=form.reason.data or "")
+            merges.undo_merge(merge, actor=current_actor(), expected=form.plan.data or None, reason=form.reason.data or "")
         except PermissionDenied:
             raise
         except DomainError as error:
@@ -137,7 +131,7 @@ def duplicates_dismiss(pair_id: int):
     if not form.validate_on_submit():
         abort(400)
     try:
-        duplicates.dismiss_pair(pair_id, actor=_actor())
+        duplicates.dismiss_pair(pair_id, actor=current_actor())
     except PermissionDenied:
         raise
     except DomainError as error:

@@ -11,6 +11,7 @@ from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 from forum.core.errors import InvalidAction, PermissionDenied
+from forum.core.permissions import current_actor
 from forum.core.rate_limits import user_or_address_key
 from forum.extensions import db, limiter
 from forum.forums.moderators import can_moderate
@@ -28,10 +29,6 @@ UNPROCESSABLE = 422
 add_section(Section("moderation.queue", _l("Hàng chờ xử lý"), 10))
 
 
-def _actor():
-    return current_user._get_current_object()
-
-
 @bp.app_context_processor
 def _template_helpers():
     """``moderation_waiting_count()`` for the staff link of the header (called only for
@@ -44,17 +41,11 @@ def _template_helpers():
 
 
 def _proposal_or_404(proposal_id: int):
-    proposal = proposals.get_proposal(proposal_id)
-    if proposal is None or not proposal.is_visible_to(current_user):
-        abort(404)
-    return proposal
+    return proposals.get_visible_proposal(proposal_id, current_user) or abort(404)
 
 
 def _comment_or_404(comment_id: int):
-    comment = proposals.get_comment(comment_id)
-    if comment is None or not comment.proposal.is_visible_to(current_user) or not comment.is_visible_to(current_user):
-        abort(404)
-    return comment
+    return proposals.get_visible_comment(comment_id, current_user) or abort(404)
 
 
 def post_url(post) -> str:
@@ -82,7 +73,7 @@ def _report(post):
     if form.validate_on_submit():
         try:
             outcome = services.report_content(post, reason=form.reason.data, detail=form.detail.data or "",
-                                              actor=_actor())
+                                              actor=current_actor())
         except PermissionDenied as error:
             return _refused(error, back_url)
         except InvalidAction as error:
@@ -159,7 +150,7 @@ def queue_action():
     if form.validate_on_submit():
         try:
             services.act_on_items(selected, form.action.data, reason=form.reason.data or "",
-                                           actor=_actor())
+                                           actor=current_actor())
         except InvalidAction as error:
             db.session.rollback()
             form.form_errors.append(str(error))
@@ -184,7 +175,7 @@ def _hide(kind: str, post_id: int):
     form = HideForm()
     if form.validate_on_submit():
         try:
-            services.hide_post(post, reason=form.reason.data, actor=_actor())
+            services.hide_post(post, reason=form.reason.data, actor=current_actor())
         except InvalidAction as error:
             db.session.rollback()
             form.form_errors.append(str(error))
@@ -202,7 +193,7 @@ def _simple(kind: str, post_id: int, call, success: str):
     if not form.validate_on_submit():
         abort(400)
     try:
-        call(post, actor=_actor(), reason=form.reason.data or "")
+        call(post, actor=current_actor(), reason=form.reason.data or "")
     except InvalidAction as error:
         db.session.rollback()
         flash(str(error), "error")
