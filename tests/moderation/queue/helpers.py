@@ -7,7 +7,6 @@ from forum.extensions import db
 from forum.forums.moderators import ALL_FORUMS, assign_moderator_scope
 from forum.moderation.queue.models import QueueItem, Report
 from forum.proposals.counts import find_counter_drift
-from forum.proposals.models import Comment, Proposal
 from forum.votes.services import find_support_count_drift
 from tests.factories import make_comment, make_forum, make_proposal, make_support, make_user
 
@@ -64,18 +63,6 @@ def counters_clean(app) -> bool:
         return not find_counter_drift() and not find_support_count_drift()
 
 
-def proposal_row(app, proposal_id: int) -> Proposal:
-    with app.app_context():
-        proposal = db.session.get(Proposal, proposal_id)
-        db.session.expunge(proposal)
-        return proposal
-
-
-def comment_row(app, comment_id: int) -> Comment:
-    with app.app_context():
-        comment = db.session.get(Comment, comment_id)
-        db.session.expunge(comment)
-        return comment
 
 
 def queue_rows(app) -> list[tuple]:

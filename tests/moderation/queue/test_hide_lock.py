@@ -6,9 +6,8 @@ import sqlalchemy as sa
 from forum.extensions import db
 from forum.forums.models import Forum
 from tests.search.integration import drain
-from tests.moderation.queue.helpers import (
-    ACTORS, MAY_MODERATE_HERE, audit_actions, comment_row, counters_clean, database_state, proposal_row,
-)
+from tests.moderation.queue.helpers import ACTORS, MAY_MODERATE_HERE, audit_actions, counters_clean, database_state
+from tests.proposals.helpers import get_comment, get_proposal
 
 REASON = "Nội dung quảng cáo dịch vụ, không phải hiến kế."
 
@@ -55,8 +54,8 @@ def test_who_may_unhide_and_unlock(app, world, client_for, actor):
         f"/moderation/proposals/{world.proposal_id}/unlock")]
     if actor in MAY_MODERATE_HERE:
         assert [answer.status_code for answer in answers] == [302, 302, 302]
-        proposal = proposal_row(app, world.proposal_id)
-        assert not proposal.is_hidden and not proposal.is_locked and not comment_row(app, world.comment_id).is_hidden
+        proposal = get_proposal(app, world.proposal_id)
+        assert not proposal.is_hidden and not proposal.is_locked and not get_comment(app, world.comment_id).is_hidden
         assert counters_clean(app)
         return
     # Visitors are sent to log in; a delegate or a moderator of another forum cannot even
@@ -90,7 +89,7 @@ def test_hiding_keeps_counts_exact_and_tells_the_author_why(app, world, client_f
 def test_hiding_a_comment_needs_a_reason_and_moves_participation(app, world, client_for):
     moderator = client_for(world.emails["moderator_here"])
     blank = moderator.post(f"/moderation/comments/{world.comment_id}/hide", data={"reason": " \u200b "})
-    assert blank.status_code == 422 and not comment_row(app, world.comment_id).is_hidden
+    assert blank.status_code == 422 and not get_comment(app, world.comment_id).is_hidden
     counts = forum_counts(app, world.forum_id)
     assert moderator.post(f"/moderation/comments/{world.comment_id}/hide", data={"reason": REASON}).status_code == 302
     assert forum_counts(app, world.forum_id) == (counts[0], counts[1] - 1)

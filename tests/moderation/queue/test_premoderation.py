@@ -4,7 +4,8 @@ import pytest
 from forum.extensions import db
 from forum.forums.models import Forum
 from tests.factories import make_user
-from tests.moderation.queue.helpers import audit_actions, build_world, counters_clean, proposal_row, queue_rows
+from tests.moderation.queue.helpers import audit_actions, build_world, counters_clean, queue_rows
+from tests.proposals.helpers import get_proposal
 
 
 @pytest.fixture
@@ -39,7 +40,7 @@ def test_a_new_accounts_first_proposal_waits_then_is_published(app, world, clien
     count = forum_count(app, world.forum_id)
     assert submit(client, "dien-dan-1", "Hiến kế đầu tiên của người mới").status_code == 302
     pending = newest_id(app)
-    assert proposal_row(app, pending).awaiting_approval
+    assert get_proposal(app, pending).awaiting_approval
     assert forum_count(app, world.forum_id) == count and counters_clean(app)
     own = client.get(f"/proposals/{pending}").get_data(as_text=True)
     assert "Chờ duyệt" in own and "đang chờ điều hành viên duyệt" in own
@@ -51,12 +52,12 @@ def test_a_new_accounts_first_proposal_waits_then_is_published(app, world, clien
     assert "Hiến kế đầu tiên của người mới" in queue and "Chờ duyệt" in queue
     item = queue_rows(app)[-1][0]
     assert moderator.post("/moderation/queue", data={"item": [item], "action": "approve"}).status_code == 302
-    assert not proposal_row(app, pending).is_hidden
+    assert not get_proposal(app, pending).is_hidden
     assert forum_count(app, world.forum_id) == count + 1 and counters_clean(app)
     assert audit_actions(app) == ["moderation.approve"]
     # Approved once: the next one is published at once.
     assert submit(client, "dien-dan-1", "Hiến kế thứ hai của người mới").status_code == 302
-    assert not proposal_row(app, newest_id(app)).is_hidden
+    assert not get_proposal(app, newest_id(app)).is_hidden
 
 
 def test_a_rejected_first_post_keeps_the_account_new(app, world, client_for):
@@ -70,13 +71,13 @@ def test_a_rejected_first_post_keeps_the_account_new(app, world, client_for):
     assert dismissed.status_code == 422 and "Bài chờ duyệt" in dismissed.get_data(as_text=True)
     assert moderator.post("/moderation/queue", data={"item": [item], "action": "hide",
                                                      "reason": "Quảng cáo, không phải hiến kế."}).status_code == 302
-    rejected = proposal_row(app, newest_id(app))
+    rejected = get_proposal(app, newest_id(app))
     assert rejected.hidden_cause == "rejected" and rejected.hidden_reason == "Quảng cáo, không phải hiến kế."
     page = client.get(f"/proposals/{rejected.id}").get_data(as_text=True)
     assert "Không được duyệt" in page and "Quảng cáo, không phải hiến kế." in page
     assert audit_actions(app) == ["moderation.reject"]
     assert submit(client, "dien-dan-1", "Hiến kế thật sự về đoàn viên").status_code == 302
-    assert proposal_row(app, newest_id(app)).awaiting_approval
+    assert get_proposal(app, newest_id(app)).awaiting_approval
     assert counters_clean(app)
 
 
@@ -92,11 +93,11 @@ def test_comments_of_new_accounts_wait_too_and_staff_never_wait(app, world, clie
     assert counters_clean(app)
     staff = client_for(world.emails["moderator_elsewhere"])
     assert submit(staff, "dien-dan-1", "Hiến kế của điều hành viên").status_code == 302
-    assert not proposal_row(app, newest_id(app)).is_hidden
+    assert not get_proposal(app, newest_id(app)).is_hidden
 
 
 def test_forums_without_the_rule_publish_at_once(app, world, client_for):
     with app.app_context():
         newcomer = make_user().email
     assert submit(client_for(newcomer), "dien-dan-2", "Hiến kế ở diễn đàn không kiểm duyệt").status_code == 302
-    assert not proposal_row(app, newest_id(app)).is_hidden
+    assert not get_proposal(app, newest_id(app)).is_hidden

@@ -6,9 +6,8 @@ import pytest
 from forum.extensions import db
 from forum.forums.models import Forum
 from tests.factories import make_comment, make_proposal, make_user
-from tests.moderation.queue.helpers import (
-    audit_actions, comment_row, counters_clean, database_state, proposal_row, queue_rows,
-)
+from tests.moderation.queue.helpers import audit_actions, counters_clean, database_state, queue_rows
+from tests.proposals.helpers import get_comment, get_proposal
 
 
 def report(client, kind, post_id, reason="spam"):
@@ -91,8 +90,8 @@ def test_bulk_hide_needs_a_reason_and_hides_each_item(app, world, client_for, re
     assert refused.status_code == 422 and "Vui lòng nhập lý do ẩn" in refused.get_data(as_text=True)
     assert client.post("/moderation/queue", data={"item": items, "action": "hide",
                                                   "reason": "Vi phạm quy chế diễn đàn."}).status_code == 302
-    assert proposal_row(app, world.proposal_id).hidden_reason == "Vi phạm quy chế diễn đàn."
-    assert comment_row(app, world.comment_id).is_hidden
+    assert get_proposal(app, world.proposal_id).hidden_reason == "Vi phạm quy chế diễn đàn."
+    assert get_comment(app, world.comment_id).is_hidden
     assert counters_clean(app)
     assert audit_actions(app) == ["moderation.hide", "moderation.hide"]
 
@@ -101,7 +100,7 @@ def test_bulk_lock_locks_the_threads_once(app, world, client_for, reported):
     client = client_for(world.emails["organizer"])
     items = [reported["proposal"], reported["comment"], reported["other"]]
     assert client.post("/moderation/queue", data={"item": items, "action": "lock"}).status_code == 302
-    assert proposal_row(app, world.proposal_id).is_locked and proposal_row(app, world.other_proposal_id).is_locked
+    assert get_proposal(app, world.proposal_id).is_locked and get_proposal(app, world.other_proposal_id).is_locked
     assert audit_actions(app) == ["moderation.lock", "moderation.lock"]
     assert [row[2] for row in queue_rows(app)] == ["waiting"] * 3  # still to be decided
 

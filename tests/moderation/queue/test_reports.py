@@ -1,9 +1,8 @@
 """Reports: once per person and item, a reason from the list, the threshold hides."""
 import pytest
 
-from tests.moderation.queue.helpers import (
-    audit_actions, comment_row, counters_clean, database_state, proposal_row, queue_rows, report_count,
-)
+from tests.moderation.queue.helpers import audit_actions, counters_clean, database_state, queue_rows, report_count
+from tests.proposals.helpers import get_comment, get_proposal
 
 
 def report(client, path, reason="spam", detail=""):
@@ -65,9 +64,9 @@ def test_the_threshold_of_distinct_reporters_hides_the_post_pending_review(app, 
     path = f"/moderation/proposals/{world.proposal_id}/report"
     for email in world.reporters[:2]:
         assert report(client_for(email), path).status_code == 302
-    assert not proposal_row(app, world.proposal_id).is_hidden
+    assert not get_proposal(app, world.proposal_id).is_hidden
     assert report(client_for(world.reporters[2]), path, "abuse").status_code == 302
-    hidden = proposal_row(app, world.proposal_id)
+    hidden = get_proposal(app, world.proposal_id)
     assert hidden.is_hidden and hidden.hidden_cause == "reports"
     assert counters_clean(app)
     assert audit_actions(app) == ["moderation.auto_hide"]
@@ -86,7 +85,7 @@ def test_a_comment_reported_by_enough_people_leaves_the_thread(app, world, clien
     path = f"/moderation/comments/{world.comment_id}/report"
     for email in world.reporters[:3]:
         assert report(client_for(email), path, "abuse").status_code == 302
-    assert comment_row(app, world.comment_id).hidden_cause == "reports"
+    assert get_comment(app, world.comment_id).hidden_cause == "reports"
     assert counters_clean(app)
     page = client_for(world.emails["delegate"]).get(f"/proposals/{world.proposal_id}").get_data(as_text=True)
     assert "Ý kiến ủng hộ nhà văn hóa." not in page
@@ -97,4 +96,4 @@ def test_a_comment_reported_by_enough_people_leaves_the_thread(app, world, clien
 def test_the_threshold_is_a_setting(app, world, client_for):
     app.config["REPORTS_TO_HIDE"] = 1
     assert report(client_for(world.emails["delegate"]), f"/moderation/proposals/{world.proposal_id}/report").status_code == 302
-    assert proposal_row(app, world.proposal_id).hidden_cause == "reports"
+    assert get_proposal(app, world.proposal_id).hidden_cause == "reports"
