@@ -24,7 +24,7 @@ from forum.extensions import db
 from forum.notifications.models import Notification, NotificationSettings
 from forum.notifications.services import MAIL_LOCALE, mail_configured, queue_mail
 from forum.proposals.models import Comment, Proposal
-from forum.proposals.services import Page
+from forum.proposals.services import Page, get_comment
 
 PER_PAGE = 30
 
@@ -55,14 +55,15 @@ def _recipients(*user_ids: int | None, actor) -> list[int]:
 
 def notify(user_id: int, kind: NotificationKind, *, proposal: Proposal | None = None,
            comment: Comment | None = None, actor=None, details: dict | None = None,
-           proposal_id: int | None = None) -> Notification:
+           proposal_id: int | None = None, comment_id: int | None = None) -> Notification:
     """Record one notification (flushed) and queue its mail when the person gets mail.
-    The proposal is given as a row or, where the caller holds only its id, as ``proposal_id``."""
+    The proposal and comment are given as rows or, where the caller holds only their ids,
+    as ``proposal_id`` and ``comment_id``."""
     notification = Notification(
         user_id=user_id,
         kind=kind.value,
         proposal_id=proposal.id if proposal is not None else proposal_id,
-        comment_id=comment.id if comment is not None else None,
+        comment_id=comment.id if comment is not None else comment_id,
         actor_id=actor.id if is_active_user(actor) else None,
         details=details or {},
         created_at=utcnow(),
@@ -104,6 +105,44 @@ def notify_of_curation(event, kind: NotificationKind, *, actor, reason: str = ""
         return None
     return notify(event.author_id, kind, proposal_id=event.proposal_id, actor=actor,
                   details={"reason": reason} if reason else None)
+
+
+# What a moderation event tells the post's author; the others (locks, dismissed reports)
+# tell nobody.
+MODERATION_KINDS = {
+    "hidden": NotificationKind.HIDDEN,
+    "auto_hidden": NotificationKind.HIDDEN,
+    "rejected": NotificationKind.HIDDEN,
+    "unhidden": NotificationKind.UNHIDDEN,
+    "approved": NotificationKind.APPROVED,
+}
+
+
+def notify_of_moderation(events, *, actor) -> list[Notification]:
+    """Tell authors what the moderation queue's actions did to their posts (the events the
+    queue's services return). A post hidden by reports names no actor: reporters stay
+    anonymous. An approved comment also tells whom a new comment tells."""
+    sent = []
+    for event in events:
+        kind = MODERATION_KINDS.get(event.action)
+        if kind is None:
+            continue
+        by = None if event.action == "auto_hidden" else actor
+        comment_id = event.target_id if event.kind == "comment" else None
+        if _recipients(event.author_id, actor=by):
+            sent.append(notify(event.author_id, kind, proposal_id=event.proposal_id, comment_id=comment_id,
+                               actor=by, details={"reason": event.reason} if event.reason else None))
+        if kind == NotificationKind.APPROVED and comment_id is not None:
+            comment = get_comment(comment_id)
+            sent += notify_about_comment(comment, actor=comment.author)
+    return sent
+
+
+def notify_of_merge(result, *, actor) -> Notification | None:
+    """The merged proposal's author is told (and credited as co-author of the other)."""
+    if not _recipients(result.source_author_id, actor=actor):
+        return None
+    return notify(result.source_author_id, NotificationKind.MERGED, proposal_id=result.merge.source_id, actor=actor)
 
 
 # Reading ----------------------------------------------------------------------------------

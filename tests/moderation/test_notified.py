@@ -64,3 +64,18 @@ def test_a_moderator_answering_their_own_proposal_is_not_told(app, client, auth)
     client.post(f"/moderation/proposals/{own}/answer",
                 data={"answer-status": "accepted", "answer-body": "Tiếp thu.", "answer-action": "publish"})
     assert _kinds(app, world.ids[MODERATOR_HERE]) == []
+
+
+def test_a_merge_tells_the_merged_proposals_author(app, client, auth):
+    from forum.votes import services as votes
+    from tests.moderation.merge_helpers import make_scene, proposal, proposal_in
+
+    with app.app_context():
+        scene = make_scene()
+        author = make_user()
+        a, b = proposal_in(scene.forum), proposal_in(scene.forum, author.id)
+        plan = votes.plan_support_merge(proposal(b), proposal(a)).fingerprint
+        author_id = author.id
+    auth.login(scene.moderator_email)
+    assert client.post("/moderation/merge", data={"source": b, "target": a, "plan": plan}).status_code == 302
+    assert _kinds(app, author_id) == [("merged", b, scene.moderator)]

@@ -13,6 +13,7 @@ from forum.extensions import db
 from forum.moderation import duplicates, merges
 from forum.moderation.area import Section, add_section, bp, staff_required
 from forum.moderation.merging.forms import ChooseTargetForm, ConfirmForm, DismissForm, UndoForm
+from forum.notifications import inbox
 from forum.proposals.services import get_merge, get_proposal, get_visible_proposal
 from forum.search.services import similar_proposals_for
 from forum.votes.services import StalePlan
@@ -77,6 +78,7 @@ def merge_confirm():
         except DomainError as error:
             db.session.rollback()
             return _render_confirm(get_proposal(source.id), get_proposal(target.id), form, CONFLICT, str(error))
+        inbox.notify_of_merge(result, actor=current_actor())
         db.session.commit()
         flash(_("Đã gộp hiến kế #%(source)s vào hiến kế #%(target)s.", source=source.id, target=target.id), "success")
         return redirect(url_for("proposals.detail", proposal_id=result.merge.target_id))

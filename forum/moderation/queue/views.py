@@ -20,6 +20,7 @@ from forum.moderation.area import Section, add_section, bp, staff_required
 from forum.moderation.queue import services
 from forum.moderation.queue.forms import ConfirmForm, HideForm, QueueActionForm, ReportForm
 from forum.moderation.queue.models import REASON_LABELS, ItemState
+from forum.notifications import inbox
 from forum.proposals import services as proposals
 
 REPORT_LIMIT = "5/minute;30/hour"
@@ -74,6 +75,7 @@ def _report(post):
         try:
             outcome = services.report_content(post, reason=form.reason.data, detail=form.detail.data or "",
                                               actor=current_actor())
+            inbox.notify_of_moderation(outcome.events, actor=current_actor())
         except PermissionDenied as error:
             return _refused(error, back_url)
         except InvalidAction as error:
@@ -149,8 +151,9 @@ def queue_action():
     selected = [value for value in request.form.getlist("item") if value.isdigit()]
     if form.validate_on_submit():
         try:
-            services.act_on_items(selected, form.action.data, reason=form.reason.data or "",
+            events = services.act_on_items(selected, form.action.data, reason=form.reason.data or "",
                                            actor=current_actor())
+            inbox.notify_of_moderation(events, actor=current_actor())
         except InvalidAction as error:
             db.session.rollback()
             form.form_errors.append(str(error))
@@ -175,7 +178,8 @@ def _hide(kind: str, post_id: int):
     form = HideForm()
     if form.validate_on_submit():
         try:
-            services.hide_post(post, reason=form.reason.data, actor=current_actor())
+            events = services.hide_post(post, reason=form.reason.data, actor=current_actor())
+            inbox.notify_of_moderation(events, actor=current_actor())
         except InvalidAction as error:
             db.session.rollback()
             form.form_errors.append(str(error))
@@ -193,7 +197,8 @@ def _simple(kind: str, post_id: int, call, success: str):
     if not form.validate_on_submit():
         abort(400)
     try:
-        call(post, actor=current_actor(), reason=form.reason.data or "")
+        events = call(post, actor=current_actor(), reason=form.reason.data or "")
+        inbox.notify_of_moderation(events, actor=current_actor())
     except InvalidAction as error:
         db.session.rollback()
         flash(str(error), "error")
