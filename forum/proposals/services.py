@@ -415,7 +415,7 @@ def get_comment(comment_id: int) -> Comment | None:
 
 
 def _visible_comment(viewer, comment=Comment, *, forum_id: int):
-    """Condition for the comments of a proposal in ``forum_id`` that ``viewer`` may see:
+    """Condition for the comments of a proposal in ``forum_id`` that ``viewer`` may read:
     all of them for its moderators, else the visible ones and the viewer's own."""
     if can_moderate(viewer, forum_id):
         return sa.true()
@@ -425,24 +425,61 @@ def _visible_comment(viewer, comment=Comment, *, forum_id: int):
     return visible
 
 
+def _listed_comment(viewer, comment=Comment, *, forum_id: int):
+    """Condition for the comments that have a place in the thread ``viewer`` reads: the
+    ones they may read, and in their place a notice for the ones a moderator or reports
+    hid after they were published (a post waiting for approval, or refused, was never
+    published, so it leaves no trace)."""
+    if can_moderate(viewer, forum_id):
+        return sa.true()
+    was_published = sa.or_(comment.hidden_cause.is_(None), comment.hidden_cause.in_(PUBLISHED_CAUSES))
+    return sa.or_(_visible_comment(viewer, comment, forum_id=forum_id), was_published)
+
+
+def shows_hidden_comment_notice(comment: Comment, viewer) -> bool:
+    """Whether ``viewer``, who may not read ``comment``, sees in its place that it was
+    hidden (the Python side of ``_listed_comment``)."""
+    return comment.is_hidden and comment.hidden_cause in (None, *PUBLISHED_CAUSES) and not comment.is_visible_to(viewer)
+
+
+def get_listed_comment(comment_id: int, viewer) -> Comment | None:
+    """The comment if it has a place in the thread ``viewer`` reads (readable, or shown
+    as hidden), and for a reply under a parent they may read; None otherwise."""
+    comment = get_comment(comment_id)
+    if comment is None or not comment.proposal.is_visible_to(viewer):
+        return None
+    if not (comment.is_visible_to(viewer) or shows_hidden_comment_notice(comment, viewer)):
+        return None
+    if comment.parent is not None and not comment.parent.is_visible_to(viewer):
+        return None
+    return comment
+
+
 def comment_thread(proposal: Proposal, viewer, *, page: int = 1, per_page: int = 50) -> "Page":
     """One page of the thread: ``per_page`` top-level comments oldest first, each with all
     its replies oldest first (replies stay with their parent), in one query (the page's
     top-level comments through ``ix_comments_thread``, their replies, the authors, and
     the counts as columns); a page past the end costs one more and shows the last page.
     ``Page.items`` holds (comment, replies) pairs; ``Page.total`` counts top-level
-    comments and ``Page.comment_total`` every comment shown across the pages.
+    comments and ``Page.comment_total`` the comments ``viewer`` can read across the pages.
 
-    Hidden comments are left out for viewers who may not see them; so are the replies
-    under a hidden top-level comment, since the thread they answer is hidden.
+    A hidden comment that had been published keeps its place for viewers who may not
+    read it (the template shows that a moderator hid it, not what it said); its replies
+    stay out with it, as in search, since they answer what is hidden. Posts that were
+    never published are left out.
     """
     parent = so.aliased(Comment)
-    visible = _visible_comment(viewer, forum_id=proposal.forum_id)
-    top_level = sa.and_(Comment.proposal_id == proposal.id, Comment.parent_id.is_(None), visible)
+    forum_id = proposal.forum_id
+    listed = _listed_comment(viewer, forum_id=forum_id)
+    top_level = sa.and_(Comment.proposal_id == proposal.id, Comment.parent_id.is_(None), listed)
     total = sa.select(sa.func.count()).select_from(Comment).where(top_level).scalar_subquery()
-    replies_total = (
-        sa.select(sa.func.count()).select_from(Comment).join(parent, Comment.parent_id == parent.id)
-        .where(Comment.proposal_id == proposal.id, visible, _visible_comment(viewer, parent, forum_id=proposal.forum_id))
+    readable_total = (
+        sa.select(sa.func.count()).select_from(Comment).outerjoin(parent, Comment.parent_id == parent.id)
+        .where(
+            Comment.proposal_id == proposal.id,
+            _visible_comment(viewer, forum_id=forum_id),
+            sa.or_(Comment.parent_id.is_(None), _visible_comment(viewer, parent, forum_id=forum_id)),
+        )
         .scalar_subquery()
     )
     page = max(1, page)
@@ -451,39 +488,40 @@ def comment_thread(proposal: Proposal, viewer, *, page: int = 1, per_page: int =
         .limit(per_page).offset((page - 1) * per_page)
     )
     rows = db.session.execute(
-        sa.select(Comment, total, replies_total)
+        sa.select(Comment, total, readable_total)
         .where(
             # Redundant for the rows, but it gives both databases an index to start from:
             # without it PostgreSQL scans every comment for the OR below.
             Comment.proposal_id == proposal.id,
-            sa.or_(Comment.id.in_(page_ids), sa.and_(Comment.parent_id.in_(page_ids), visible)),
+            sa.or_(Comment.id.in_(page_ids), sa.and_(Comment.parent_id.in_(page_ids), listed)),
         )
         .options(so.joinedload(Comment.author))
         .order_by(Comment.created_at, Comment.id)
     ).all()
     if not rows:
-        top_count, reply_count = db.session.execute(sa.select(total, replies_total)).one()
+        top_count = db.session.scalar(sa.select(total))
         last = -(-top_count // per_page)
         if page > 1 and last:
             return comment_thread(proposal, viewer, page=last, per_page=per_page)
         return Page(items=[], page=1, per_page=per_page, total=0, comment_total=0)
+    readable_parents = {comment.id for comment, _t, _r in rows if comment.parent_id is None and comment.is_visible_to(viewer)}
     replies: dict[int, list[Comment]] = {}
-    for comment, _total, _replies in rows:
-        if comment.parent_id is not None:
+    for comment, _total, _readable in rows:
+        if comment.parent_id in readable_parents:
             replies.setdefault(comment.parent_id, []).append(comment)
-    top_count, reply_count = rows[0][1], rows[0][2]
+    top_count, readable_count = rows[0][1], rows[0][2]
     return Page(
         items=[(comment, replies.get(comment.id, [])) for comment, _t, _r in rows if comment.parent_id is None],
         page=page,
         per_page=per_page,
         total=top_count,
-        comment_total=top_count + reply_count,
+        comment_total=readable_count,
     )
 
 
 def comment_page_number(comment: Comment, viewer, *, per_page: int = 50) -> int:
     """The page of the thread that shows ``comment`` (a reply: its parent's page) to
-    ``viewer``, by counting the visible top-level comments before it (one query)."""
+    ``viewer``, by counting the top-level comments listed before it (one query)."""
     top = comment.parent if comment.parent_id is not None else comment
     earlier = db.session.scalar(
         sa.select(sa.func.count())
@@ -491,7 +529,7 @@ def comment_page_number(comment: Comment, viewer, *, per_page: int = 50) -> int:
         .where(
             Comment.proposal_id == top.proposal_id,
             Comment.parent_id.is_(None),
-            _visible_comment(viewer, forum_id=comment.proposal.forum_id),
+            _listed_comment(viewer, forum_id=comment.proposal.forum_id),
             sa.or_(
                 Comment.created_at < top.created_at,
                 sa.and_(Comment.created_at == top.created_at, Comment.id < top.id),

@@ -182,11 +182,10 @@ def detail(proposal_id: int):
 
 @bp.route("/comments/<id:comment_id>")
 def comment(comment_id: int):
-    """A lasting link to one comment: redirects to the page of the thread that shows it
-    (404 for a reply whose thread the visitor may not see)."""
-    comment = _visible_comment_or_404(comment_id)
-    if comment.parent is not None and not comment.parent.is_visible_to(current_user):
-        abort(404)
+    """A lasting link to one comment: redirects to the page of the thread that shows it,
+    or shows that it was hidden (404 for a comment that has no place in the thread the
+    visitor reads)."""
+    comment = services.get_listed_comment(comment_id, current_user) or abort(404)
     return redirect(_comment_url(comment))
 
 

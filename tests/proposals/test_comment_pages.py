@@ -15,7 +15,10 @@ pytestmark = pytest.mark.parametrize("app_overrides", [{"COMMENTS_PER_PAGE": 2}]
 
 
 def shown_comments(html: str) -> list[str]:
-    return re.findall(r'<div class="prose comment-body"><p>([^<]*)</p>', html)
+    """The comments of a page of the thread, in order: their text, or "(ẩn)" for the
+    place of one that a moderator hid."""
+    found = re.findall(r'<div class="prose comment-body"><p>([^<]*)</p>|(comment-placeholder-text)', html)
+    return [text or "(ẩn)" for text, placeholder in found]
 
 
 @pytest.fixture
@@ -42,12 +45,12 @@ def test_top_level_comments_come_in_pages_with_their_replies(client, thread):
     pages = [shown_comments(client.get(f"{setting.proposal_url}?page={n}").get_data(as_text=True)) for n in (1, 2, 3)]
     assert pages == [
         ["Ý kiến 0", "Trả lời 0", "Ý kiến 1", "Trả lời 1"],
-        ["Ý kiến 3", "Trả lời 3", "Ý kiến 4", "Trả lời 4"],  # 2 is hidden, with its reply
-        ["Ý kiến đầu tiên của tác giả."],
+        ["(ẩn)", "Ý kiến 3", "Trả lời 3"],  # 2 is hidden: its place stays, its reply goes with it
+        ["Ý kiến 4", "Trả lời 4", "Ý kiến đầu tiên của tác giả."],
     ]
     html = client.get(setting.proposal_url).get_data(as_text=True)
     assert "Trang 1 / 3" in html
-    assert "<span class=\"muted\">(9)</span>" in html  # every comment shown, across the pages
+    assert "<span class=\"muted\">(9)</span>" in html  # every comment one can read, across the pages
     past_the_end = client.get(f"{setting.proposal_url}?page=99").get_data(as_text=True)
     assert shown_comments(past_the_end) == pages[2]
 
@@ -63,18 +66,23 @@ def test_a_comment_link_lands_on_the_page_that_shows_it(client, thread):
     assert location_of(client.get(f"/comments/{ids['Ý kiến 0']}")) == (
         setting.proposal_url, {}, f"comment-{ids['Ý kiến 0']}",
     )
-    # A reply is on its parent's page; hidden comments do not take a place on the pages.
+    # A reply is on its parent's page; a hidden comment keeps its place on the pages.
     assert location_of(client.get(f"/comments/{ids['Trả lời 3']}")) == (
         setting.proposal_url, {"page": ["2"]}, f"comment-{ids['Trả lời 3']}",
+    )
+    assert location_of(client.get(f"/comments/{ids['Trả lời 4']}")) == (
+        setting.proposal_url, {"page": ["3"]}, f"comment-{ids['Trả lời 4']}",
     )
     path, query, anchor = location_of(client.get(f"/comments/{ids['Ý kiến 4']}"))
     html = client.get(f"{path}?page={query['page'][0]}").get_data(as_text=True)
     assert f'id="{anchor}"' in html
 
 
-def test_hidden_comments_and_their_replies_have_no_link_for_readers(client, thread):
-    _setting, ids = thread
-    assert client.get(f"/comments/{ids['Ý kiến 2']}").status_code == 404
+def test_a_hidden_comment_links_to_its_place_and_its_replies_have_no_link(client, thread):
+    setting, ids = thread
+    assert location_of(client.get(f"/comments/{ids['Ý kiến 2']}")) == (
+        setting.proposal_url, {"page": ["2"]}, f"comment-{ids['Ý kiến 2']}",
+    )
     assert client.get(f"/comments/{ids['Trả lời 2']}").status_code == 404
     assert client.get("/comments/99999999").status_code == 404
 
@@ -84,8 +92,8 @@ def test_a_new_comment_and_a_reply_redirect_to_their_page(client, thread, login_
     login_as(setting, "delegate")
     response = client.post(f"{setting.proposal_url}/comments", data={"body": "Ý kiến mới nhất"})
     path, query, anchor = location_of(response)
-    assert (path, query) == (setting.proposal_url, {"page": ["3"]})
-    assert "Ý kiến mới nhất" in shown_comments(client.get(f"{path}?page=3").get_data(as_text=True))
+    assert (path, query) == (setting.proposal_url, {"page": ["4"]})  # the hidden comment keeps its place
+    assert "Ý kiến mới nhất" in shown_comments(client.get(f"{path}?page=4").get_data(as_text=True))
 
     response = client.post(f"{setting.proposal_url}/comments", data={"body": "Trả lời thêm", "parent_id": ids["Ý kiến 1"]})
     path, query, anchor = location_of(response)

@@ -98,6 +98,37 @@ def test_hiding_a_comment_needs_a_reason_and_moves_participation(app, world, cli
     assert REASON in own and "Điều hành viên đã ẩn ý kiến này" in own
 
 
+def test_others_see_that_a_comment_was_hidden_not_what_it_said(app, world, client_for):
+    """In a hidden comment's place readers see that a moderator hid it: not its text,
+    author or reason; its author and the forum's moderators still read all of it."""
+    moderator = client_for(world.emails["moderator_here"])
+    assert moderator.post(f"/moderation/comments/{world.comment_id}/hide", data={"reason": REASON}).status_code == 302
+    with app.app_context():
+        from forum.auth.models import User
+
+        commenter_name = db.session.scalar(sa.select(User.full_name).where(User.email == world.emails["commenter"]))
+    for reader in (client_for(world.emails["delegate"]), client_for(None), client_for(world.emails["moderator_elsewhere"])):
+        page = reader.get(f"/proposals/{world.proposal_id}").get_data(as_text=True)
+        place = page.split(f'id="comment-{world.comment_id}"', 1)[1].split("</li>", 1)[0]
+        assert "Ý kiến này đã bị điều hành viên ẩn." in place
+        assert "Ý kiến ủng hộ nhà văn hóa." not in page and REASON not in page and commenter_name not in place
+        # The link to the comment still lands on its place in the thread.
+        assert reader.get(f"/comments/{world.comment_id}").location.endswith(f"#comment-{world.comment_id}")
+    for staff_or_author in (moderator, client_for(world.emails["commenter"])):
+        page = staff_or_author.get(f"/proposals/{world.proposal_id}").get_data(as_text=True)
+        assert "Ý kiến ủng hộ nhà văn hóa." in page and REASON in page
+        assert "Ý kiến này đã bị điều hành viên ẩn." not in page
+
+
+def test_a_comment_hidden_by_reports_says_so_in_its_place(app, world, client_for):
+    app.config["REPORTS_TO_HIDE"] = 1
+    reporter = client_for(world.reporters[0])
+    assert reporter.post(f"/moderation/comments/{world.comment_id}/report", data={"reason": "spam"}).status_code == 302
+    assert get_comment(app, world.comment_id).is_hidden
+    page = client_for(world.emails["delegate"]).get(f"/proposals/{world.proposal_id}").get_data(as_text=True)
+    assert "bị nhiều người báo cáo vi phạm nên đang tạm ẩn" in page and "Ý kiến ủng hộ nhà văn hóa." not in page
+
+
 def test_a_locked_thread_takes_no_comments_supports_or_edits(app, world, client_for):
     assert client_for(world.emails["moderator_here"]).post(
         f"/moderation/proposals/{world.proposal_id}/lock").status_code == 302
