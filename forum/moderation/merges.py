@@ -31,6 +31,7 @@ from forum.core.permissions import is_active_user
 from forum.forums.models import Phase
 from forum.forums.moderators import can_moderate
 from forum.forums.services import tallies_visible
+from forum.moderation.queue import services as moderation_queue
 from forum.proposals import counts
 from forum.proposals import services as proposals
 from forum.proposals.models import Proposal, ProposalMerge
@@ -178,6 +179,7 @@ def merge_proposals(source: Proposal, target: Proposal, *, actor, expected: str 
     plan = votes.merge_supports(source, target, merge_id=merge.id, expected=expected)
     db.session.flush()
     counts.apply_public_count_changes(before_counts, counts.snapshot_public_counts(ids))
+    moderation_queue.follow_moved_posts(ids)
     after = _audit_values(source, target)
     moved_comments = after["target.comment_count"] - before["target.comment_count"]
     record_audit(
@@ -208,6 +210,7 @@ def undo_merge(merge: ProposalMerge, *, actor, expected: str | None = None, reas
     moved = proposals.unmark_merged(merge, actor=actor)
     db.session.flush()
     counts.apply_public_count_changes(before_counts, counts.snapshot_public_counts(ids))
+    moderation_queue.follow_moved_posts(ids)
     after = _audit_values(source, target)
     record_audit(
         "moderation.undo_merge", source, actor=actor, reason=reason, before=before,

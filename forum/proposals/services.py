@@ -295,6 +295,25 @@ def lock_proposals(proposals) -> None:
     ).all()
 
 
+def lock_posts(posts) -> None:
+    """``lock_proposals`` for the proposals of these proposals and comments (moderation
+    acting on them), reloading the comments: a merge that ended while we waited may have
+    moved them onto its target, whose row is then locked too."""
+    if db.engine.dialect.name != "postgresql":
+        return
+    posts = list(posts)
+    locked = {post.proposal_id if isinstance(post, Comment) else post.id for post in posts}
+    lock_proposals([post.proposal if isinstance(post, Comment) else post for post in posts])
+    comment_ids = [post.id for post in posts if isinstance(post, Comment)]
+    if comment_ids:
+        comments = db.session.scalars(
+            sa.select(Comment).where(Comment.id.in_(comment_ids)).execution_options(populate_existing=True)
+        ).all()
+        moved = [comment.proposal for comment in comments if comment.proposal_id not in locked]
+        if moved:
+            lock_proposals(moved)
+
+
 # Comments --------------------------------------------------------------------------------
 def _reply_parent(proposal: Proposal, parent_id: int | None, actor) -> Comment | None:
     """The top-level comment a reply attaches to.

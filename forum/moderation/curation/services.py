@@ -20,6 +20,7 @@ from forum.forums.models import Forum
 from forum.forums.moderators import can_moderate
 from forum.forums.statuses import is_custom_status
 from forum.moderation.curation.models import AnswerDraft
+from forum.moderation.queue import services as moderation_queue
 from forum.proposals import services as proposals
 from forum.proposals.models import Proposal, ProposalStatus
 from forum.votes.services import supporters_over_limit
@@ -95,6 +96,7 @@ def move_proposal(proposal: Proposal, *, forum: Forum, theme_id: int | None, act
     """
     check_can_moderate(actor, proposal.forum)
     check_can_moderate(actor, forum)
+    proposals.lock_proposals([proposal])  # serialised with a merge of it; its state as it is now
     if proposal.status in (ProposalStatus.WITHDRAWN, ProposalStatus.MERGED):
         raise InvalidAction(_("Không thể chuyển hiến kế đã rút hoặc đã gộp."))
     if forum.id != proposal.forum_id:
@@ -113,6 +115,7 @@ def move_proposal(proposal: Proposal, *, forum: Forum, theme_id: int | None, act
         sa.update(AnswerDraft).where(AnswerDraft.proposal_id == proposal.id).values(forum_id=forum.id)
         .execution_options(synchronize_session="fetch")
     )
+    moderation_queue.follow_moved_posts([proposal.id])
     before = {"forum": old_forum.number, "theme_id": old_theme.id if old_theme else None}
     after = {"forum": forum.number, "theme_id": proposal.theme_id}
     return _event("proposal.move", proposal, actor, before, after, reason)

@@ -189,6 +189,26 @@ def _resolve(item: QueueItem | None, resolution: Resolution, actor) -> int:
     return closed
 
 
+def follow_moved_posts(proposal_ids) -> None:
+    """Keep the items of these proposals, and of the comments now on them, with the
+    forum (and, for a comment, the proposal) they are on now: after a move to another
+    forum, or a merge (or its undo) that carried comments across, the queue of the
+    right moderators shows them."""
+    ids = list(proposal_ids)
+    current_proposal = sa.select(Comment.proposal_id).where(Comment.id == QueueItem.comment_id).scalar_subquery()
+    db.session.execute(
+        sa.update(QueueItem)
+        .where(QueueItem.comment_id.in_(sa.select(Comment.id).where(Comment.proposal_id.in_(ids))))
+        .values(proposal_id=current_proposal)
+        .execution_options(synchronize_session="fetch")
+    )
+    current_forum = sa.select(Proposal.forum_id).where(Proposal.id == QueueItem.proposal_id).scalar_subquery()
+    db.session.execute(
+        sa.update(QueueItem).where(QueueItem.proposal_id.in_(ids)).values(forum_id=current_forum)
+        .execution_options(synchronize_session="fetch")
+    )
+
+
 # Reports ----------------------------------------------------------------------------
 @dataclass(frozen=True)
 class ReportOutcome:
@@ -282,6 +302,7 @@ def hide_post(post, *, reason: str, actor) -> list[ModerationEvent]:
     moderator hid it. Its open reports (or its wait for approval) are resolved."""
     _require_scope(actor, post)
     reason = _clean_reason(reason, required=True)
+    proposals.lock_posts([post])
     if post.is_hidden and post.hidden_cause in (HiddenCause.MODERATOR, HiddenCause.REJECTED, None):
         raise InvalidAction(_("Nội dung này đã bị ẩn."))
     return [_hide(post, item_for(post), reason=reason, actor=actor)]
@@ -291,6 +312,7 @@ def unhide_post(post, *, actor, reason: str = "") -> list[ModerationEvent]:
     """Show a hidden proposal or comment again (a post waiting for approval: publish it)."""
     _require_scope(actor, post)
     reason = _clean_reason(reason, required=False)
+    proposals.lock_posts([post])
     if not post.is_hidden:
         raise InvalidAction(_("Nội dung này không bị ẩn."))
     _set_hidden(post, hidden=False)
@@ -313,6 +335,7 @@ def unlock_thread(proposal: Proposal, *, actor, reason: str = "") -> list[Modera
 def _set_locked(proposal: Proposal, locked: bool, *, actor, reason: str) -> list[ModerationEvent]:
     _require_scope(actor, proposal)
     reason = _clean_reason(reason, required=False)
+    proposals.lock_posts([proposal])
     if not proposals.set_proposal_locked(proposal, locked=locked):
         raise InvalidAction(_("Thảo luận đã bị khóa.") if locked else _("Thảo luận đang không bị khóa."))
     record_audit("moderation.lock" if locked else "moderation.unlock", proposal, actor=actor, reason=reason,
@@ -435,6 +458,12 @@ def act_on_items(item_ids, action: str, *, reason: str = "", actor) -> list[Mode
         reason = _clean_reason(reason, required=True)
     else:
         reason = _clean_reason(reason, required=False)
+    # Serialised with merges and with another moderator acting on the same items: the
+    # checks below read the items as they are once the rows are ours.
+    proposals.lock_posts(posts)
+    db.session.execute(
+        sa.select(QueueItem).where(QueueItem.id.in_(ids)).execution_options(populate_existing=True)
+    ).all()
     if action != QueueAction.LOCK and any(item.state == ItemState.RESOLVED for item in items):
         raise InvalidAction(_("Có mục đã được xử lý. Không mục nào bị thay đổi."))
     if action == QueueAction.DISMISS and any(item.awaiting_approval for item in items):

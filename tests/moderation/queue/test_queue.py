@@ -157,3 +157,46 @@ def test_the_header_count_costs_one_statement_for_staff_and_none_for_others(app,
     with count_queries() as counter:
         anonymous.get("/")
     assert not [s for s in counter.statements if "moderation_items" in s]
+
+
+def _queue_of(client) -> set[int]:
+    return set(item_ids(client.get("/moderation/queue").get_data(as_text=True)))
+
+
+def test_items_follow_their_posts_to_another_forum(app, world, client_for, reported):
+    """A move, a merge across forums and its undo carry the items to the queue of the
+    forum the posts are in now."""
+    from forum.auth.models import User
+    from forum.moderation import merges
+    from forum.moderation.curation import services as curation
+    from forum.proposals.models import Proposal
+
+    here, elsewhere = client_for(world.emails["moderator_here"]), client_for(world.emails["moderator_elsewhere"])
+
+    def act(call):
+        with app.app_context():
+            organizer = db.session.get(User, world.ids["organizer"])
+            result = call(organizer, db.session.get(Proposal, world.proposal_id),
+                          db.session.get(Proposal, world.other_proposal_id))
+            db.session.commit()
+            return result
+
+    merge = act(lambda organizer, proposal, other: merges.merge_proposals(proposal, other, actor=organizer).merge.id)
+    # The comment now lives on the other forum's proposal; the merged proposal stays here.
+    assert _queue_of(here) == {reported["proposal"]}
+    assert _queue_of(elsewhere) == {reported["other"], reported["comment"]}
+    with app.app_context():
+        from forum.proposals.models import ProposalMerge
+
+        act(lambda organizer, *_: merges.undo_merge(db.session.get(ProposalMerge, merge), actor=organizer))
+    assert _queue_of(here) == {reported["proposal"], reported["comment"]}
+    assert _queue_of(elsewhere) == {reported["other"]}
+
+    def move(organizer, proposal, _other):
+        target = db.session.get(Forum, world.other_forum_id)
+        return curation.move_proposal(proposal, forum=target, theme_id=target.active_themes[0].id, actor=organizer)
+
+    act(move)
+    assert _queue_of(here) == set()
+    assert _queue_of(elsewhere) == {reported["proposal"], reported["comment"], reported["other"]}
+    assert counters_clean(app)
