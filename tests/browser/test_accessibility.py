@@ -9,12 +9,11 @@ import pytest
 from forum.extensions import db
 from forum.notifications import inbox
 from tests import factories
-from tests.browser.helpers import DESKTOP, PHONE, collect_errors, log_in, screenshot
+from tests.browser.helpers import (
+    DESKTOP, PHONE, accessibility_report, check_accessibility, collect_errors, log_in,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]  # a live server and Chromium
-
-BLOCKING = {"serious", "critical"}
-
 
 @pytest.fixture
 def forum_data(live_app):
@@ -35,26 +34,6 @@ def forum_data(live_app):
         return {"slug": forum.slug, "proposal_id": proposal.id, "delegate": delegate.email}
 
 
-def check(page, name: str, found: dict) -> None:
-    """Run axe on ``page``; record blocking violations under ``name``."""
-    from axe_playwright_python.sync_playwright import Axe
-
-    results = Axe().run(page)
-    screenshot(page, f"a11y-{name}")
-    for violation in results.response["violations"]:
-        nodes = "; ".join(" ".join(node["target"]) for node in violation["nodes"][:5])
-        line = f"[{violation['impact']}] {violation['id']}: {violation['help']} -> {nodes}"
-        if violation["impact"] in BLOCKING:
-            found.setdefault(name, []).append(line)
-        else:
-            print(f"{name}: {line}")
-    assert page.locator("h1").count() == 1, f"{name}: a page has exactly one h1"
-
-
-def report(found: dict) -> str:
-    return "\n".join(f"{page}:\n  " + "\n  ".join(lines) for page, lines in found.items())
-
-
 @pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
 def test_main_pages_have_no_serious_accessibility_violations(live_server, page_factory, forum_data, viewport):
     page = page_factory(viewport)
@@ -63,36 +42,36 @@ def test_main_pages_have_no_serious_accessibility_violations(live_server, page_f
     found: dict[str, list[str]] = {}
 
     page.goto(live_server + "/")
-    check(page, f"home-{width}", found)
+    check_accessibility(page, f"home-{width}", found)
     page.goto(f"{live_server}/forums/{forum_data['slug']}")
     page.locator("details.forum-units summary").click()  # the list of units, opened
-    check(page, f"forum-{width}", found)
+    check_accessibility(page, f"forum-{width}", found)
 
     page.goto(live_server + "/login")
     page.get_by_label("Email").fill(forum_data["delegate"])
     page.get_by_label("Mật khẩu").fill("sai-mat-khau")
     page.locator("form.auth-form button[type=submit]").click()
     page.locator(".form-error-summary").wait_for()
-    check(page, f"login-error-{width}", found)
+    check_accessibility(page, f"login-error-{width}", found)
 
     log_in(page, live_server, forum_data["delegate"], factories.DEFAULT_PASSWORD)
     page.goto(f"{live_server}/proposals/{forum_data['proposal_id']}")
     assert page.locator(".comment").count() == 2
-    check(page, f"proposal-{width}", found)
+    check_accessibility(page, f"proposal-{width}", found)
 
     page.goto(f"{live_server}/forums/{forum_data['slug']}/proposals/new")
     page.get_by_role("button", name="Gửi hiến kế").click()
     page.locator(".field-error").first.wait_for()
-    check(page, f"new-proposal-errors-{width}", found)
+    check_accessibility(page, f"new-proposal-errors-{width}", found)
 
     page.goto(live_server + "/profile")
-    check(page, f"profile-{width}", found)
+    check_accessibility(page, f"profile-{width}", found)
 
     page.goto(live_server + "/notifications")
     assert page.locator(".notification-unread").count() == 1
-    check(page, f"notifications-{width}", found)
+    check_accessibility(page, f"notifications-{width}", found)
 
-    assert not found, "serious or critical accessibility violations:\n" + report(found)
+    assert not found, "serious or critical accessibility violations:\n" + accessibility_report(found)
     # The 422 answers of the two forms are logged by Chromium; nothing else may be.
     assert [e for e in errors if "status of 422" not in e and "status of 401" not in e] == []
 

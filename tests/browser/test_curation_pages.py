@@ -9,8 +9,9 @@ from forum.forums.moderators import assign_moderator_scope
 from forum.forums.statuses import add_forum_status
 from forum.moderation.curation import answers
 from tests import factories
-from tests.browser.helpers import DESKTOP, PHONE, collect_errors, log_in
-from tests.browser.test_accessibility import check, report
+from tests.browser.helpers import (
+    DESKTOP, PHONE, accessibility_report, check_accessibility, collect_errors, log_in,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]  # a live server and Chromium
 
@@ -43,22 +44,22 @@ def test_curation_pages_have_no_serious_accessibility_violations(live_server, pa
     log_in(page, live_server, curated["moderator"], factories.DEFAULT_PASSWORD)
     page.goto(f"{live_server}/proposals/{curated['open']}")
     assert page.locator("#moderation-tools").count() == 1
-    check(page, f"proposal-tools-{width}", found)
+    check_accessibility(page, f"proposal-tools-{width}", found)
     page.goto(f"{live_server}/proposals/{curated['answered']}")
     assert page.locator("#official-answer").count() == 1
-    check(page, f"answered-{width}", found)
+    check_accessibility(page, f"answered-{width}", found)
     page.goto(f"{live_server}/moderation/proposals/{curated['open']}")
-    check(page, f"tools-page-{width}", found)
+    check_accessibility(page, f"tools-page-{width}", found)
     page.goto(f"{live_server}/moderation/forums/{curated['forum']}/answers")
-    check(page, f"answer-drafts-{width}", found)
+    check_accessibility(page, f"answer-drafts-{width}", found)
     page.goto(f"{live_server}/moderation/answers")
-    check(page, f"answers-{width}", found)
+    check_accessibility(page, f"answers-{width}", found)
     page.goto(f"{live_server}/")
     page.context.clear_cookies()
     log_in(page, live_server, curated["organizer"], factories.DEFAULT_PASSWORD)
     page.goto(f"{live_server}/organizer/forums/{curated['forum']}#statuses")
-    check(page, f"settings-statuses-{width}", found)
-    assert not found, "serious or critical accessibility violations:\n" + report(found)
+    check_accessibility(page, f"settings-statuses-{width}", found)
+    assert not found, "serious or critical accessibility violations:\n" + accessibility_report(found)
     assert errors == []
 
 
