@@ -83,6 +83,17 @@ def is_custom_status(forum_id: int, code: str) -> bool:
     return (forum_id, code) in _all_titles()
 
 
+def custom_status_choices(forum_ids) -> list[tuple[str, str]]:
+    """(code, title in the reader's language) of the custom statuses of these forums, one
+    per code (the first forum's title when forums share a code), by title: the search
+    filter's choices."""
+    wanted, titles = set(forum_ids), {}
+    for (forum_id, code), (title, title_en, _retired) in sorted(_all_titles().items()):
+        if forum_id in wanted:
+            titles.setdefault(code, _title_in_locale(title, title_en))
+    return sorted(titles.items(), key=lambda item: item[1])
+
+
 def list_forum_statuses(forum: Forum) -> list[ForumStatus]:
     """The forum's custom statuses in their order, retired ones included (one query)."""
     return list(db.session.scalars(
@@ -123,8 +134,12 @@ def add_forum_status(forum: Forum, *, code: str, title: str, title_en: str = "",
         sa.select(sa.func.coalesce(sa.func.max(ForumStatus.position) + 1, 0)).where(ForumStatus.forum_id == forum.id)
     )
     status = ForumStatus(forum_id=forum.id, code=code, position=position, **values)
-    db.session.add(status)
-    db.session.flush()
+    try:
+        with db.session.begin_nested():  # another organizer adding the same code meanwhile
+            db.session.add(status)
+            db.session.flush()
+    except sa.exc.IntegrityError:
+        raise InvalidAction(_("Diễn đàn đã có trạng thái mã «%(code)s».", code=code)) from None
     _forget()
     record_audit("forum.add_status", forum, actor=actor, after={"code": code, **values})
     return status

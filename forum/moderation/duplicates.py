@@ -2,12 +2,16 @@
 found by the search engine's similarity (the "Đã có hiến kế tương tự?" analysis, both
 engines) and kept here, so that the page reads one table instead of searching.
 
-The pairs are precomputed by ``flask moderation find-duplicates`` (cron, e.g. hourly;
-the demo seeder runs it once), never on a page view: one search per proposal is 50,000
-searches at the national scale, too many for a request but a few minutes for a job. The
-page then costs a constant number of queries: one for a bounded window of the best
-pairs in the viewer's forums, one for their proposals. A dismissed pair keeps its row
-(``dismissed_at``): finding it again does not bring it back.
+The pairs are precomputed by ``flask moderation find-duplicates`` (cron, e.g. every
+15 minutes; the demo seeder runs it once), never on a page view: one search per proposal
+is 50,000 searches at the national scale, too many for a request but a few minutes for a
+job. A run searches only for the proposals it has not seen with their current title
+(``DuplicateScan``): new ones, and corrected or edited titles; a new proposal's search
+finds its older twins, so the older ones need no second look (``--all`` looks at every
+proposal again, e.g. nightly, for one shown again after being hidden). The page then
+costs a constant number of queries: one for a bounded window of the best pairs in the
+viewer's forums, one for their proposals, one for the time of the last search. A
+dismissed pair keeps its row (``dismissed_at``): finding it again does not bring it back.
 """
 from dataclasses import dataclass
 from datetime import datetime
@@ -54,6 +58,42 @@ class DuplicatePair(db.Model):
     )
 
 
+class DuplicateScan(db.Model):
+    """The title a proposal had when its similar proposals were last searched for."""
+
+    __tablename__ = "duplicate_scans"
+
+    proposal_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("proposals.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    title: so.Mapped[str] = so.mapped_column(sa.Text)
+    scanned_at: so.Mapped[datetime] = so.mapped_column(sa.DateTime(timezone=True), default=utcnow, index=True)
+
+
+def proposals_to_scan(batch: dict) -> list[int]:
+    """Of ``batch`` ({id: proposal}), the ids not yet searched with their current title."""
+    seen = dict(db.session.execute(
+        sa.select(DuplicateScan.proposal_id, DuplicateScan.title).where(DuplicateScan.proposal_id.in_(list(batch)))
+    ).all())
+    return [proposal_id for proposal_id, proposal in batch.items() if seen.get(proposal_id) != proposal.title]
+
+
+def mark_scanned(scanned) -> None:
+    """Remember that these proposals were searched for with their current titles."""
+    rows = [{"proposal_id": proposal.id, "title": proposal.title, "scanned_at": utcnow()} for proposal in scanned]
+    if not rows:
+        return
+    insert = _DIALECT_INSERTS[db.engine.dialect.name](DuplicateScan.__table__)
+    db.session.execute(insert.values(rows).on_conflict_do_update(
+        index_elements=["proposal_id"], set_={"title": insert.excluded.title, "scanned_at": insert.excluded.scanned_at},
+    ))
+
+
+def last_scan_at() -> datetime | None:
+    """When the possible duplicates were last looked for (None: never)."""
+    return db.session.scalar(sa.select(sa.func.max(DuplicateScan.scanned_at)))
+
+
 def record_similar(proposal, similar: list[tuple[object, float]]) -> int:
     """Keep ``(other proposal, score)`` pairs found for ``proposal``; a pair already
     known (dismissed or not) is left as it is. Returns how many pairs are new."""
@@ -91,6 +131,7 @@ class DuplicatesPage:
     groups: list[DuplicateGroup]
     page: int
     has_next: bool
+    last_scan_at: datetime | None = None
 
 
 def list_duplicate_groups(viewer, *, page: int = 1) -> DuplicatesPage:
@@ -101,6 +142,7 @@ def list_duplicate_groups(viewer, *, page: int = 1) -> DuplicatesPage:
     forum_ids = moderated_forum_ids(viewer)
     if not forum_ids:
         return DuplicatesPage([], 1, False)
+    scanned_at = last_scan_at()
     query = sa.select(DuplicatePair).where(DuplicatePair.dismissed_at.is_(None))
     if forum_ids is not ALL_FORUMS:
         query = query.where(DuplicatePair.first_forum_id.in_(sorted(forum_ids)),
@@ -133,7 +175,7 @@ def list_duplicate_groups(viewer, *, page: int = 1) -> DuplicatesPage:
     built.sort(key=lambda group: (-group.best, group.proposals[0].id))
     page = max(1, page)
     start = (page - 1) * GROUPS_PER_PAGE
-    return DuplicatesPage(built[start:start + GROUPS_PER_PAGE], page, len(built) > start + GROUPS_PER_PAGE)
+    return DuplicatesPage(built[start:start + GROUPS_PER_PAGE], page, len(built) > start + GROUPS_PER_PAGE, scanned_at)
 
 
 def dismiss_pair(pair_id: int, *, actor) -> DuplicatePair:

@@ -18,6 +18,7 @@ from wtforms.widgets import TextInput
 
 from forum.core.ids import parse_id
 from forum.core.text import normalize_text
+from forum.forums.statuses import custom_status_choices
 from forum.proposals.models import ProposalStatus
 from forum.search.backend import MAX_QUERY_LENGTH, Kind, Sort
 from forum.search.query import cut_query_text
@@ -131,7 +132,9 @@ class SearchForm(Form):
             for forum in self.forums
         ]
         self.kind.choices = [("", _l("Tất cả"))] + [(kind.value, label) for kind, label in KIND_LABELS.items()]
-        self.status.choices = [("", _l("Tất cả"))] + [(status.value, status.label) for status in ProposalStatus]
+        custom = custom_status_choices(forum.id for forum in self.forums)
+        self.status.choices = [("", _l("Tất cả"))] + [(status.value, status.label) for status in ProposalStatus] + custom
+        self.status_codes = {str(code) for code, _label in self.status.choices[1:]}
         self.sort.choices = [(sort.value, label) for sort, label in SORT_LABELS.items()]
         self.text_was_cut = False
         self._clean_choices()
@@ -150,7 +153,7 @@ class SearchForm(Form):
             self.theme.data = None
         if self.kind.data not in tuple(Kind):
             self.kind.data = ""
-        if self.status.data not in tuple(ProposalStatus):
+        if self.status.data not in self.status_codes:
             self.status.data = ""
         if self.sort.data not in tuple(Sort):
             self.sort.data = Sort.RELEVANCE.value

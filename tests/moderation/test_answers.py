@@ -252,3 +252,57 @@ def test_a_published_answer_is_searchable_on_each_engine(engine_app):  # noqa: F
         hits = search_contributions(reader, text="hiep hoi van tai").hits
         assert [hit.proposal.id for hit in hits] == [world.proposal]
         assert [h.proposal.id for h in search_contributions(reader, text="hiệp hội vận tải").hits] == [world.proposal]
+
+
+def test_the_search_filter_offers_the_custom_statuses_and_applies_one(engine_app):  # noqa: F811
+    """Search's status filter lists the custom statuses of the forums the reader sees,
+    by title, and filters by their code on each engine."""
+    app = engine_app
+    world = build_world(app)
+    with app.app_context():
+        statuses.add_forum_status(_forum(world), code="chuyen_bo", title="Chuyển Bộ ngành", actor=None)
+        answers.save_draft(_proposal(world), status="chuyen_bo", body=ANSWER, actor=actor(world, ORGANIZER))
+        answers.publish_forum_drafts(_forum(world), actor=actor(world, ORGANIZER))
+        make_proposal(_forum(world), make_user(), title="Hiệp hội vận tải khác, chưa trả lời")
+        db.session.commit()
+        indexer.drain_outbox(engines.get_backend())
+    client = app.test_client()
+    page = client.get("/search?q=van+tai").get_data(as_text=True)
+    assert '<option value="chuyen_bo">Chuyển Bộ ngành</option>' in page
+    filtered = client.get("/search?q=van+tai&status=chuyen_bo&kind=proposal").get_data(as_text=True)
+    assert '<option selected value="chuyen_bo">Chuyển Bộ ngành</option>' in filtered
+    assert f'href="/proposals/{world.proposal}"' in filtered and "chưa trả lời" not in filtered
+
+
+# SQLite write transactions are serial: two organizers cannot add the same code at once there.
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_two_organizers_adding_the_same_code_at_once_get_a_message(app):
+    """The second insert waits for the first and then finds the code taken: a message,
+    never a 500 (IntegrityError)."""
+    import threading
+    import time
+
+    world = build_world(app)
+    inserted, outcome = threading.Event(), []
+
+    def first_organizer():
+        with app.app_context():
+            statuses.add_forum_status(_forum(world), code="chuyen_bo", title="Chuyển Bộ", actor=None)
+            inserted.set()
+            time.sleep(0.5)  # the second organizer's insert is waiting for this row now
+            db.session.commit()
+            db.session.remove()
+
+    thread = threading.Thread(target=first_organizer)
+    thread.start()
+    assert inserted.wait(timeout=30)
+    with app.app_context():
+        try:
+            statuses.add_forum_status(_forum(world), code="chuyen_bo", title="Chuyển Bộ ngành", actor=None)
+        except InvalidAction as error:
+            outcome.append(str(error))
+        db.session.rollback()
+    thread.join(timeout=30)
+    assert outcome == ["Diễn đàn đã có trạng thái mã «chuyen_bo»."]
+    with app.app_context():
+        assert [s.title for s in statuses.list_forum_statuses(_forum(world))] == ["Chuyển Bộ"]

@@ -52,7 +52,7 @@ def test_a_dismissed_pair_does_not_come_back(app, client, auth, runner):
         pair_id = pair.id
     auth.login(scene.moderator_email)
     assert client.post(f"/moderation/duplicates/{pair_id}/dismiss").status_code == 302
-    assert runner.invoke(args=["moderation", "find-duplicates"]).exit_code == 0
+    assert runner.invoke(args=["moderation", "find-duplicates", "--all"]).exit_code == 0
     with app.app_context():
         record_similar(proposal(first), [(proposal(second), 1.0)])
         db.session.commit()
@@ -121,3 +121,34 @@ def test_the_demo_moderator_finds_supported_duplicates_to_merge(app, client, run
         groups = list_duplicate_groups(get_user_by_email("dieuhanh@demo.hienke.vn")).groups
         twins = [g for g in groups if any("Ghép các doanh nghiệp" in p.title for p in g.proposals)]
         assert twins and all(p.support_count > 0 for p in twins[0].proposals)
+
+
+def test_each_run_searches_only_for_new_proposals_and_changed_titles(app, client, auth, runner):
+    """A second run searches for nothing; a corrected title, or a new proposal (whose
+    search finds its older twin), is searched for; ``--all`` searches for every one. The
+    page tells when the last search ran."""
+    from forum.proposals.models import Proposal
+
+    scene, first, second, unrelated, across = _scene_with_twins(app)
+    auth.login(scene.moderator_email)
+    assert "Chưa tìm lần nào" in client.get("/moderation/duplicates").get_data(as_text=True)
+
+    def run(*options):
+        result = runner.invoke(args=["moderation", "find-duplicates", *options])
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    assert "Đã xét 4 hiến kế" in run()
+    assert "Đã xét 0 hiến kế, tìm thấy 0 cặp" in run()
+    page = client.get("/moderation/duplicates").get_data(as_text=True)
+    assert "Lần tìm gần nhất:" in page and "Chưa tìm lần nào" not in page
+    with app.app_context():
+        db.session.get(Proposal, unrelated).title = "Tủ sách cuối tuần cho con em công nhân khu trọ"
+        twin = proposal_in(scene.forum, title="Tủ sách cuối tuần cho con em công nhân ở khu nhà trọ")
+        db.session.commit()
+        indexer.drain_outbox(engines.get_backend())
+    assert "Đã xét 2 hiến kế, tìm thấy 1 cặp" in run()
+    with app.app_context():
+        pairs = {(p.first_id, p.second_id) for p in db.session.scalars(sa.select(DuplicatePair))}
+        assert (unrelated, twin) in pairs
+    assert "Đã xét 5 hiến kế, tìm thấy 0 cặp" in run("--all")
