@@ -9,6 +9,16 @@ def report(client, path, reason="spam", detail=""):
     return client.post(path, data={"reason": reason, "detail": detail})
 
 
+def test_moderators_of_the_forum_get_no_report_link_others_do(app, world, client_for):
+    """A moderator of the forum hides content directly; a moderator of another forum
+    reports it like any delegate."""
+    link = f'href="/moderation/proposals/{world.proposal_id}/report"'
+    here = client_for(world.emails["moderator_here"]).get(f"/proposals/{world.proposal_id}").get_data(as_text=True)
+    assert link not in here and "Báo cáo vi phạm" not in here
+    elsewhere = client_for(world.emails["moderator_elsewhere"]).get(f"/proposals/{world.proposal_id}")
+    assert link in elsewhere.get_data(as_text=True)
+
+
 def test_the_report_form_lists_the_reasons_and_works_without_javascript(app, world, client_for):
     client = client_for(world.emails["delegate"])
     page = client.get(f"/proposals/{world.proposal_id}").get_data(as_text=True)
