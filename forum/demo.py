@@ -480,6 +480,9 @@ DEMO_REPORTS = (  # (forum, index of the proposal in the forum, comment index or
     (1, 5, None, ("spam",)),
     (1, 1, 0, ("abuse", "abuse")),
 )
+# A comment the demo moderator hid earlier (forum 1, first proposal's second comment):
+# readers see its place in the thread, its author the reason.
+DEMO_HIDDEN_COMMENT = (1, 0, 1, "Ý kiến có nội dung quảng cáo dịch vụ, không liên quan đến hiến kế.")
 DEMO_PENDING = {
     "title": "Lập nhóm Zalo công đoàn theo từng khu nhà trọ công nhân",
     "body": "Mỗi khu nhà trọ có một nhóm Zalo do tổ công đoàn quản lý, để công nhân hỏi đáp về "
@@ -512,6 +515,18 @@ def seed_moderation_queue(forums: dict[int, Forum], users: dict[str, User], repo
         for reporter, reason in zip(reporters, reasons):
             moderation_queue.report_content(post, reason=reason, detail="", actor=reporter)
         report.queue_items_created += 1
+    number, index, comment_index, reason = DEMO_HIDDEN_COMMENT
+    proposals = db.session.scalars(
+        sa.select(Proposal).where(Proposal.forum_id == forums[number].id, Proposal.is_hidden.is_(False))
+        .order_by(Proposal.created_at, Proposal.id)
+    ).all()
+    comments = db.session.scalars(
+        sa.select(Comment).where(Comment.proposal_id == proposals[index].id, Comment.is_hidden.is_(False),
+                                 Comment.parent_id.is_(None))
+        .order_by(Comment.created_at, Comment.id)
+    ).all() if len(proposals) > index else []
+    if len(comments) > comment_index:
+        moderation_queue.hide_post(comments[comment_index], reason=reason, actor=users["dieuhanh"])
     forum = forums[2]
     if forum.premoderate_new_accounts and forum.accepts_proposals:
         newcomer = next((u for u in delegates if proposal_services.needs_approval(forum, u)), None)

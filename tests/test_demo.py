@@ -365,3 +365,21 @@ def test_the_demo_shows_the_moderators_curation(app):
         assert "accepted" in answered and answered & codes
         assert db.session.scalar(sa.select(sa.func.count()).select_from(AnswerDraft)
                                  .where(AnswerDraft.forum_id == forum_one.id)) >= 1
+
+
+def test_the_demo_moderator_has_a_queue_and_readers_see_a_hidden_comments_place(app, client):
+    """Reports and a post waiting for approval in the demo moderator's queue; a comment
+    the moderator hid shows its place to readers and its reason to its author."""
+    from forum.moderation.queue.models import ItemState, QueueItem
+    from forum.proposals.models import Comment
+
+    seed(app)
+    with app.app_context():
+        waiting = db.session.scalars(sa.select(QueueItem).where(QueueItem.state == ItemState.WAITING)).all()
+        assert len(waiting) >= 3 and any(item.awaiting_approval for item in waiting)
+        hidden = db.session.scalar(sa.select(Comment).where(Comment.hidden_cause == "moderator"))
+        assert hidden is not None and hidden.hidden_reason
+        proposal_id, hidden_id, reason = hidden.proposal_id, hidden.id, hidden.hidden_reason
+    page = client.get(f"/proposals/{proposal_id}").get_data(as_text=True)
+    assert f'id="comment-{hidden_id}"' in page and "Ý kiến này đã bị điều hành viên ẩn." in page
+    assert reason not in page
