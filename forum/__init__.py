@@ -102,7 +102,9 @@ def register_blueprints(app: Flask) -> None:
     from forum.search.views import bp as search_bp
     from forum.votes.views import bp as votes_bp
 
-    for bp in (auth_bp, activation_bp, forums_bp, proposals_bp, votes_bp, search_bp, notifications_bp):
+    from forum.results.views import bp as results_bp
+
+    for bp in (auth_bp, activation_bp, forums_bp, proposals_bp, votes_bp, search_bp, notifications_bp, results_bp):
         app.register_blueprint(bp)
     register_organizer_area(app)
     register_moderation_area(app)
@@ -128,6 +130,7 @@ def register_organizer_area(app: Flask) -> None:
     from forum.admin.people import views as _people  # noqa: F401
     from forum.admin.staff import views as _staff  # noqa: F401
     from forum.admin.audit import views as _audit  # noqa: F401
+    from forum.results import views as _results  # noqa: F401  (also the organizer's results pages)
 
     app.register_blueprint(bp)
 
@@ -155,6 +158,7 @@ def register_commands(app: Flask) -> None:
     from forum.search.cli import search_cli
     from forum.votes.cli import votes_cli
     from forum.moderation.merging.cli import moderation_cli
+    from forum.results.cli import results_cli
 
-    for group in (users_cli, forum_cli, proposals_cli, votes_cli, search_cli, mail_cli, moderation_cli):
+    for group in (users_cli, forum_cli, proposals_cli, votes_cli, search_cli, mail_cli, moderation_cli, results_cli):
         app.cli.add_command(group)

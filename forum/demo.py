@@ -36,6 +36,7 @@ from forum.forums.moderators import assign_moderator_scope
 from forum.notifications import inbox
 from forum.moderation.curation.models import AnswerDraft
 from forum.moderation.queue import services as moderation_queue
+from forum.results import snapshots as result_snapshots
 from forum.moderation.queue.models import QueueItem
 from forum.proposals import services as proposal_services
 from forum.proposals.models import Comment, Proposal
@@ -557,4 +558,8 @@ def seed_demo() -> SeedReport:
     seed_moderation_queue(forums, users, report, until=_local_time(content["discussion_until"]))
     if report.queue_items_created:
         recount_public_counts()  # the same counts, without the rows the hiding left at zero
+    # The closed forum's result, frozen and published (the organizers' results page and
+    # the public one); a second run finds it frozen and does nothing.
+    for snapshot in result_snapshots.freeze_due_results():
+        result_snapshots.publish_result(snapshot, actor=None)
     return report

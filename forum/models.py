@@ -12,3 +12,4 @@ from forum.moderation.duplicates import DuplicatePair  # noqa: F401
 from forum.moderation.queue.models import QueueItem, Report  # noqa: F401
 from forum.search.models import SearchEntry, SearchOutbox  # noqa: F401
 from forum.notifications.models import Notification, NotificationSettings, OutgoingMail  # noqa: F401
+from forum.results.models import ResultSnapshot  # noqa: F401

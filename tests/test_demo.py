@@ -383,3 +383,16 @@ def test_the_demo_moderator_has_a_queue_and_readers_see_a_hidden_comments_place(
     page = client.get(f"/proposals/{proposal_id}").get_data(as_text=True)
     assert f'id="comment-{hidden_id}"' in page and "Ý kiến này đã bị điều hành viên ẩn." in page
     assert reason not in page
+
+
+def test_the_demo_has_a_frozen_published_result(app, client):
+    """The closed demo forum's result is frozen and published: the organizers have a
+    result to export, the public page shows it with its digest."""
+    from forum.results.models import ResultSnapshot
+
+    seed(app)
+    with app.app_context():
+        snapshot = db.session.scalar(sa.select(ResultSnapshot))
+        assert snapshot is not None and snapshot.published_at is not None and snapshot.support_count > 0
+        digest = snapshot.digest
+    assert digest in client.get("/results").get_data(as_text=True)

@@ -73,6 +73,16 @@ def get_forum_by_number(number: int) -> Forum | None:
     return db.session.scalar(sa.select(Forum).where(Forum.number == number))
 
 
+# Called with (forum, actor, moment) when an organizer closes a forum by hand: the results
+# domain (above this one) freezes the ranking in the same transaction.
+_ON_CLOSED: list = []
+
+
+def on_forum_closed(callback) -> None:
+    if callback not in _ON_CLOSED:
+        _ON_CLOSED.append(callback)
+
+
 def set_forum_phase(forum: Forum, phase: str, *, actor, now: datetime | None = None) -> bool:
     """Put ``forum`` in ``phase`` by hand from ``now`` on and record it in the audit log;
     False when that phase is already in force (nothing changes, nothing is recorded).
@@ -92,6 +102,9 @@ def set_forum_phase(forum: Forum, phase: str, *, actor, now: datetime | None = N
     forum.phase = phase
     forum.phase_set_at = now
     db.session.flush()
+    if phase == Phase.CLOSED:
+        for callback in _ON_CLOSED:
+            callback(forum, actor=actor, closed_at=now)
     return True
 
 

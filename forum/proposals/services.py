@@ -1150,3 +1150,13 @@ def public_proposal_ids(*, after_id: int = 0, limit: int = 200) -> list[int]:
         sa.select(Proposal.id).where(Proposal.id > after_id, Proposal.listing == Listing.PUBLIC)
         .order_by(Proposal.id).limit(limit)
     ))
+
+
+def list_listed_proposal_keys(forum_id: int) -> list[tuple[int, datetime]]:
+    """(id, created_at) of every listed proposal of the forum, oldest first: what a
+    result ranks (one query, two columns)."""
+    return [tuple(row) for row in db.session.execute(
+        sa.select(Proposal.id, Proposal.created_at)
+        .where(Proposal.forum_id == forum_id, Proposal.listing == Listing.PUBLIC)
+        .order_by(Proposal.created_at, Proposal.id)
+    )]

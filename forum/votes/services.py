@@ -19,7 +19,7 @@ from forum.core.database import utcnow
 from forum.core.errors import InvalidAction, PermissionDenied
 from forum.core.formatting import datetime_filter
 from forum.core.permissions import is_active_user
-from forum.auth.models import Role
+from forum.auth.models import Role, User
 from forum.auth.services import get_users
 from forum.extensions import db
 from forum.forums.models import DEFAULT_SUPPORTING_ROLES, Phase
@@ -524,3 +524,38 @@ def unmerge_supports(source: Proposal, target: Proposal, *, merge_id: int,
         ).rowcount
         _shift_support_count(source, -removed)
     return plan
+
+
+# Results ---------------------------------------------------------------------------------
+SUPPORTER_ATTRIBUTES = ("province", "union_level", "sector")  # User columns a result breaks down by
+
+
+def count_listed_supports(forum_id: int) -> dict[int, int]:
+    """{proposal id: support rows} for every listed proposal of the forum that has any,
+    counted from the rows (never the stored counters: this is what verifies them)."""
+    rows = db.session.execute(
+        sa.select(Support.proposal_id, sa.func.count())
+        .join(Proposal, Support.proposal_id == Proposal.id)
+        .where(Proposal.forum_id == forum_id, Proposal.listing == Listing.PUBLIC)
+        .group_by(Support.proposal_id)
+    )
+    return {proposal_id: count for proposal_id, count in rows}
+
+
+def count_listed_supports_by(forum_id: int, attribute: str) -> dict[int, dict[str, int]]:
+    """{proposal id: {value of the supporters' ``attribute`` (province, union level or
+    sector; "" when unknown): support rows}} for the forum's listed proposals, one query."""
+    if attribute not in SUPPORTER_ATTRIBUTES:
+        raise ValueError(attribute)
+    column = getattr(User, attribute)
+    rows = db.session.execute(
+        sa.select(Support.proposal_id, column, sa.func.count())
+        .join(Proposal, Support.proposal_id == Proposal.id)
+        .join(User, Support.user_id == User.id)
+        .where(Proposal.forum_id == forum_id, Proposal.listing == Listing.PUBLIC)
+        .group_by(Support.proposal_id, column)
+    )
+    found: dict[int, dict[str, int]] = {}
+    for proposal_id, value, count in rows:
+        found.setdefault(proposal_id, {})[value or ""] = count
+    return found

@@ -23,7 +23,8 @@ from forum.forums.moderators import assign_moderator_scope
 from forum.forums.statuses import add_forum_status
 from forum.moderation.curation.answers import save_draft
 from forum.moderation.queue.services import report_content
-from tests.factories import make_comment, make_forum, make_proposal, make_user
+from forum.forums.services import set_forum_phase
+from tests.factories import make_comment, make_forum, make_proposal, make_support, make_user
 
 STAFF_BLUEPRINTS = ("admin", "moderation")
 
@@ -138,6 +139,12 @@ CASES = [
     Case("moderation.duplicates", "GET", STAFF, lambda w: "/moderation/duplicates"),
     Case("moderation.duplicates_dismiss", "POST", MERGERS, lambda w: f"/moderation/duplicates/{w.pair}/dismiss", 302),
     # The audit log (forum/admin/audit/views.py); the CSV download is itself recorded
+    Case("admin.results", "GET", ORGANIZERS, lambda w: "/organizer/results"),
+    Case("admin.result_detail", "GET", ORGANIZERS, lambda w: "/organizer/results/3"),
+    Case("admin.result_freeze", "POST", ORGANIZERS, lambda w: "/organizer/results/3/freeze", 302),
+    Case("admin.result_publish", "POST", ORGANIZERS, lambda w: "/organizer/results/3/publish", 302),
+    Case("admin.result_unpublish", "POST", ORGANIZERS, lambda w: "/organizer/results/3/unpublish", 302),
+    Case("admin.result_verify", "POST", ORGANIZERS, lambda w: "/organizer/results/3/verify"),
     Case("admin.audit_log", "GET", ORGANIZERS, lambda w: "/organizer/audit"),
     Case("admin.audit_log_csv", "GET", ORGANIZERS, lambda w: "/organizer/audit.csv"),
     # Custom statuses of a forum's proposals (forum/admin/forums/views.py).
@@ -223,6 +230,11 @@ def build_world(app) -> SimpleNamespace:
         save_draft(with_draft, status="accepted", body="Bản nháp trả lời.", actor=users[ORGANIZER])
         db.session.commit()
         merge_ids = _merge_world(here, person, users[ADMIN], proposal)
+        # A closed forum with its frozen result (the results pages act on forum 3).
+        closed = make_forum(number=3, phase="voting")
+        make_support(make_proposal(closed, person), users[DELEGATE])
+        set_forum_phase(closed, "closed", actor=None)
+        db.session.commit()
         return SimpleNamespace(
             moderator_here=users[MODERATOR_HERE].id,
             forum_here=here.id,
