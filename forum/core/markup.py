@@ -48,6 +48,52 @@ def render_markup(source: str) -> str:
     return _cleaner.clean(_markdown.render(source)).strip()
 
 
+def markup_to_text(source: str) -> str:
+    """The plain text of Markdown-subset source, for files (exports): emphasis marks
+    dropped, a list item as "- item" (numbered lists keep their numbers), a link as
+    "text (address)" when they differ, paragraphs separated by a blank line."""
+    if not source:
+        return ""
+    lines: list[str] = []
+    line = ""
+    numbers: list[int | None] = []  # one per open list: the next number, or None (bullets)
+    for token in _markdown.parse(source):
+        if token.type == "bullet_list_open":
+            numbers.append(None)
+        elif token.type == "ordered_list_open":
+            numbers.append(int(token.attrGet("start") or 1))
+        elif token.type in ("bullet_list_close", "ordered_list_close"):
+            numbers.pop()
+            lines.append("")
+        elif token.type == "list_item_open":
+            number = numbers[-1] if numbers else None
+            line = "  " * (len(numbers) - 1) + (f"{number}. " if number is not None else "- ")
+            if number is not None:
+                numbers[-1] = number + 1
+        elif token.type == "inline":
+            href = None
+            for child in token.children or []:
+                if child.type == "text":
+                    line += child.content
+                elif child.type in ("softbreak", "hardbreak"):
+                    lines.append(line)
+                    line = "  " * len(numbers)
+                elif child.type == "link_open":
+                    href, start = child.attrGet("href"), len(line)
+                elif child.type == "link_close" and href:
+                    if line[start:].strip() != href:
+                        line += f" ({href})"
+                    href = None
+        elif token.type == "paragraph_close":
+            lines.append(line)
+            line = ""
+            if not numbers:
+                lines.append("")
+    if line:
+        lines.append(line)
+    return "\n".join(lines).strip()
+
+
 def markup_filter(stored_html: str | None) -> Markup:
     """Jinja ``|markup``: show HTML that ``render_markup`` produced at save time."""
     return Markup(stored_html or "")

@@ -1160,3 +1160,26 @@ def list_listed_proposal_keys(forum_id: int) -> list[tuple[int, datetime]]:
         .where(Proposal.forum_id == forum_id, Proposal.listing == Listing.PUBLIC)
         .order_by(Proposal.created_at, Proposal.id)
     )]
+
+
+def list_main_comments(proposal_ids, *, per_proposal: int = 5) -> dict[int, list[Comment]]:
+    """{proposal id: its first ``per_proposal`` visible top-level comments, oldest
+    first, with their authors} for the exports' "main comments" (one query)."""
+    ids = sorted(set(proposal_ids))
+    if not ids:
+        return {}
+    position = sa.func.row_number().over(
+        partition_by=Comment.proposal_id, order_by=(Comment.created_at, Comment.id)
+    ).label("position")
+    ranked = (
+        sa.select(Comment.id, position)
+        .where(Comment.proposal_id.in_(ids), Comment.parent_id.is_(None), Comment.is_hidden.is_(False))
+        .subquery()
+    )
+    found: dict[int, list[Comment]] = {}
+    for comment in db.session.scalars(
+        sa.select(Comment).join(ranked, ranked.c.id == Comment.id).where(ranked.c.position <= per_proposal)
+        .options(so.joinedload(Comment.author)).order_by(Comment.proposal_id, Comment.created_at, Comment.id)
+    ):
+        found.setdefault(comment.proposal_id, []).append(comment)
+    return found

@@ -3,7 +3,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from forum.core.markup import ALLOWED_ATTRIBUTES, ALLOWED_PROTOCOLS, ALLOWED_TAGS, render_markup
+from forum.core.markup import ALLOWED_ATTRIBUTES, ALLOWED_PROTOCOLS, ALLOWED_TAGS, markup_to_text, render_markup
 
 
 class ElementCollector(HTMLParser):
@@ -82,3 +82,16 @@ def test_rendering_is_idempotent_on_its_own_output_text():
 
 def test_empty_source_renders_empty():
     assert render_markup("") == ""
+
+
+@pytest.mark.parametrize("source, text", [
+    ("Đề xuất **thành lập** Công đoàn *cơ sở*.", "Đề xuất thành lập Công đoàn cơ sở."),
+    ("Hai ý:\n\n- một\n- hai", "Hai ý:\n\n- một\n- hai"),
+    ("1. đầu\n2. sau", "1. đầu\n2. sau"),
+    ("Xem [trang](https://congdoan.vn) và https://x.vn", "Xem trang (https://congdoan.vn) và https://x.vn"),
+    ("Dòng một\ndòng hai\n\nĐoạn hai", "Dòng một\ndòng hai\n\nĐoạn hai"),
+    ("<script>alert(1)</script> =1+1", "<script>alert(1)</script> =1+1"),  # text stays text (files neutralise)
+    ("", ""),
+])
+def test_markup_to_text_gives_the_plain_text_of_the_source(source, text):
+    assert markup_to_text(source) == text
