@@ -22,6 +22,7 @@ SHEET_NAME_LIMIT = 31
 URL_LENGTH_LIMIT = 255  # what every Excel version and LibreOffice accept in a link
 LINKS_PER_SHEET = 65_530  # Excel's limit; later links are written as text
 DATE_FORMAT = "dd/mm/yyyy hh:mm"
+HEADER_HEIGHT = 32  # points
 _SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\\x00-\x1f]")
 _LINKABLE = re.compile(r"https?://[^\s\"<>]+\Z")
 
@@ -81,6 +82,7 @@ def write_xlsx(header: ResultHeader, rows: Iterable[ResultRow], target: str | Bi
     def sheet_for(number: int) -> _Sheet:
         if number not in sheets:
             worksheet = workbook.add_worksheet(sheet_name(_("Diễn đàn %(number)s", number=number), taken))
+            worksheet.set_row(0, HEADER_HEIGHT)  # two lines: readers do not grow a wrapped row
             for index, col in enumerate(cols):
                 kind_format = formats["long"] if col.kind == LONG else None
                 worksheet.set_column(index, index, col.width, kind_format)
@@ -159,9 +161,10 @@ def _write_summary(worksheet, header: ResultHeader, sheets: dict[int, _Sheet], f
         (_("Trang tính"), 14),
         (_("Số đề xuất"), 12),
         (_("Tổng lượt ủng hộ"), 16),
-        (_("Đóng lúc (giờ Việt Nam)"), 18),
+        (_("Đóng lúc (giờ Việt Nam)"), 22),
         (_("Mã băm kết quả (SHA-256)"), 70),
     ]
+    worksheet.set_row(top, HEADER_HEIGHT)
     for index, (title, width) in enumerate(titles):
         worksheet.set_column(index, index, width)
         worksheet.write_string(top, index, safe_cell(title), formats["header"])
