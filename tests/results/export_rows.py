@@ -94,3 +94,14 @@ def lazy_rows(count: int):
     """``count`` rows in forum 1, built one at a time."""
     for rank in range(1, count + 1):
         yield make_row(rank, 1, supports=count - rank)
+
+
+def hostile_header(numbers=(1,)) -> ResultHeader:
+    """A header whose every text carries a formula, control characters or NFD text."""
+    forums = tuple(
+        ForumSection(number=number, title="=1+1" + CONTROLS, official_name="@SUM(1) " + NFD,
+                     closed_at=GENERATED_AT, digest=DIGEST)
+        for number in numbers
+    )
+    return ResultHeader(title='=HYPERLINK("http://evil.example")' + CONTROLS, generated_at=GENERATED_AT,
+                        forums=forums, filters=("-1+2" + CONTROLS, NFD))
