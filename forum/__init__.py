@@ -131,6 +131,7 @@ def register_organizer_area(app: Flask) -> None:
     from forum.admin.staff import views as _staff  # noqa: F401
     from forum.admin.audit import views as _audit  # noqa: F401
     from forum.results import views as _results  # noqa: F401  (also the organizer's results pages)
+    from forum.results.dashboard import views as _dashboard  # noqa: F401
 
     app.register_blueprint(bp)
 

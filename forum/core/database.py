@@ -15,6 +15,7 @@ import time
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
+from sqlalchemy.ext.compiler import compiles
 from flask import Flask, has_request_context, request
 
 from forum.extensions import db
@@ -82,3 +83,29 @@ def _configure_sqlite(engine: sa.Engine, busy_timeout_ms: int) -> None:
     @sa.event.listens_for(engine, "begin")
     def on_begin(connection):
         connection.exec_driver_sql("BEGIN IMMEDIATE" if _wants_write_lock() else "BEGIN")
+
+
+# Vietnam keeps UTC+7 all year (no daylight saving time since 1975).
+LOCAL_UTC_OFFSET_HOURS = 7
+
+
+class local_date(sa.sql.functions.FunctionElement):
+    """``local_date(column)``: the calendar day in Vietnam (Asia/Ho_Chi_Minh, UTC+7) of a
+    stored UTC time, computed by the database so that a GROUP BY buckets by day without
+    reading the rows into Python. SQLite keeps times as text (``2023-11-30 17:30:00.000000``,
+    UTC): ``date(column, '+7 hours')``; PostgreSQL shifts the timestamptz's UTC wall time."""
+
+    type = sa.Date()
+    inherit_cache = True
+    name = "local_date"
+
+
+@compiles(local_date, "sqlite")
+def _local_date_sqlite(element, compiler, **kw):
+    return f"date({compiler.process(element.clauses, **kw)}, '+{LOCAL_UTC_OFFSET_HOURS} hours')"
+
+
+@compiles(local_date)
+def _local_date_default(element, compiler, **kw):
+    column = compiler.process(element.clauses, **kw)
+    return f"CAST(({column} AT TIME ZONE 'UTC') + INTERVAL '{LOCAL_UTC_OFFSET_HOURS} hours' AS DATE)"

@@ -21,7 +21,7 @@ from forum.core.audit import record_audit
 from forum.core.database import utcnow
 from forum.core.pagecache import version_column
 from forum.core.errors import InvalidAction, PermissionDenied
-from forum.auth.models import Role
+from forum.auth.models import Role, User
 from forum.core.permissions import is_active_user
 from forum.extensions import db
 from forum.core.text import normalize_text, sort_vietnamese
@@ -637,3 +637,49 @@ def get_forum_for_staff(forum_id: int) -> Forum | None:
     return db.session.scalar(
         sa.select(Forum).where(Forum.id == forum_id).options(so.selectinload(Forum.themes))
     )
+
+
+# Participation against the roster (the organizers' dashboard) ------------------------------
+@dataclass(frozen=True)
+class RosterParticipation:
+    """One group of the delegate roster (a province, a unit, a union level): how many
+    delegates it has and how many of them took part. ``province`` is set when grouping by
+    unit (the province of the unit's delegates; the first in order if they differ)."""
+
+    key: str  # "" for delegates with the field empty
+    delegates: int
+    took_part: int
+    province: str = ""
+
+    @property
+    def share(self) -> float:
+        return self.took_part / self.delegates if self.delegates else 0.0
+
+
+ROSTER_GROUPS = ("province", "unit", "union_level")
+
+
+def roster_participation(group: str, *, forum_id: int | None = None) -> list[RosterParticipation]:
+    """The roster (active delegate accounts) grouped by ``group`` (one of ROSTER_GROUPS),
+    with how many delegates took part: have a public contribution (a listed proposal, a
+    visible comment on one, a support of one) in any forum, or in ``forum_id``. Read
+    from the participation counters, one GROUP BY query whatever the number of
+    contributions; groups in the database's order of their key."""
+    if group not in ROSTER_GROUPS:
+        raise ValueError(group)
+    participants = sa.select(ForumParticipant.user_id).where(ForumParticipant.contributions > 0)
+    if forum_id is not None:
+        participants = participants.where(ForumParticipant.forum_id == forum_id)
+    participants = participants.distinct().subquery()
+    key = sa.func.coalesce(getattr(User, group), "")
+    columns = [key, sa.func.count(User.id), sa.func.count(participants.c.user_id)]
+    if group == "unit":
+        columns.append(sa.func.min(sa.func.coalesce(User.province, "")))
+    rows = db.session.execute(
+        sa.select(*columns)
+        .outerjoin(participants, participants.c.user_id == User.id)
+        .where(User.role == Role.DELEGATE.value, User.is_active_account.is_(True))
+        .group_by(key)
+        .order_by(key)
+    )
+    return [RosterParticipation(*row) for row in rows]

@@ -8,7 +8,7 @@ does, once per request.
 """
 import enum
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from forum.core.audit import record_audit
-from forum.core.database import utcnow
+from forum.core.database import local_date, utcnow
 from forum.core.errors import InvalidAction, PermissionDenied
 from forum.core.markup import render_markup
 from forum.core.pagecache import version_column
@@ -27,6 +27,7 @@ from forum.extensions import db
 from forum.forums import services as forum_counts
 from forum.forums.models import Forum, Phase, Theme
 from forum.forums.moderators import can_moderate
+from forum.forums.statuses import custom_status_label
 from forum.proposals.counts import change_publicity
 from forum.proposals.models import (
     PUBLISHED_CAUSES, Comment, HiddenCause, Listing, Proposal, ProposalMerge, ProposalStatus,
@@ -1183,3 +1184,79 @@ def list_main_comments(proposal_ids, *, per_proposal: int = 5) -> dict[int, list
     ):
         found.setdefault(comment.proposal_id, []).append(comment)
     return found
+
+
+# The organizers' dashboard (forum.results.dashboard): aggregates, each one GROUP BY query
+# whatever the number of rows.
+def count_public_proposals_by_forum_and_day(forum_id: int | None = None) -> list[tuple[int, date, int]]:
+    """(forum_id, day in Vietnam, how many public proposals were submitted that day), for
+    every forum or ``forum_id``'s: one GROUP BY query."""
+    day = local_date(Proposal.created_at)
+    stmt = sa.select(Proposal.forum_id, day, sa.func.count()).where(Proposal.listing == Listing.PUBLIC)
+    if forum_id is not None:
+        stmt = stmt.where(Proposal.forum_id == forum_id)
+    return [tuple(row) for row in db.session.execute(stmt.group_by(Proposal.forum_id, day))]
+
+
+def count_visible_comments_by_forum_and_day(forum_id: int | None = None) -> list[tuple[int, date, int]]:
+    """(forum_id, day in Vietnam, how many comments every reader sees were written that
+    day): comments not hidden, on public proposals; one GROUP BY query."""
+    day = local_date(Comment.created_at)
+    stmt = (
+        sa.select(Proposal.forum_id, day, sa.func.count())
+        .join(Proposal, Comment.proposal_id == Proposal.id)
+        .where(Comment.is_hidden.is_(False), Proposal.listing == Listing.PUBLIC)
+    )
+    if forum_id is not None:
+        stmt = stmt.where(Proposal.forum_id == forum_id)
+    return [tuple(row) for row in db.session.execute(stmt.group_by(Proposal.forum_id, day))]
+
+
+@dataclass(frozen=True)
+class TopProposal:
+    """One of a forum's most supported public proposals, as the dashboard lists it."""
+
+    forum_id: int
+    rank: int
+    proposal_id: int
+    title: str
+    author: str
+    unit: str
+    support_count: int
+    comment_count: int
+    status: str
+
+    @property
+    def status_label(self) -> str:
+        """As ``Proposal.status_label``: a built-in status or the forum's custom one."""
+        try:
+            return ProposalStatus(self.status).label
+        except ValueError:
+            return custom_status_label(self.forum_id, self.status)
+
+
+def list_top_public_proposals(*, per_forum: int = 5, forum_id: int | None = None) -> list[TopProposal]:
+    """The ``per_forum`` public proposals with the most supports in each forum (or in
+    ``forum_id``), by forum then rank; ties go to the earlier proposal. One query: a
+    window function numbers each forum's proposals, whatever their number."""
+    rank = sa.func.row_number().over(
+        partition_by=Proposal.forum_id,
+        order_by=(Proposal.support_count.desc(), Proposal.created_at, Proposal.id),
+    ).label("rank")
+    ranked = sa.select(
+        Proposal.forum_id, rank, Proposal.id, Proposal.title, Proposal.author_id,
+        Proposal.support_count, Proposal.comment_count, Proposal.status,
+    ).where(Proposal.listing == Listing.PUBLIC)
+    if forum_id is not None:
+        ranked = ranked.where(Proposal.forum_id == forum_id)
+    ranked = ranked.subquery()
+    rows = db.session.execute(
+        sa.select(
+            ranked.c.forum_id, ranked.c.rank, ranked.c.id, ranked.c.title, User.full_name, User.unit,
+            ranked.c.support_count, ranked.c.comment_count, ranked.c.status,
+        )
+        .join(User, User.id == ranked.c.author_id)
+        .where(ranked.c.rank <= per_forum)
+        .order_by(ranked.c.forum_id, ranked.c.rank)
+    )
+    return [TopProposal(*row) for row in rows]

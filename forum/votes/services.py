@@ -7,6 +7,7 @@ only by an atomic ``UPDATE ... SET support_count = support_count ± 1`` issued w
 insert or delete really changed a row, in the same transaction.
 """
 from dataclasses import dataclass
+from datetime import date
 from typing import NamedTuple
 
 import sqlalchemy as sa
@@ -15,7 +16,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm.attributes import set_committed_value
 
 from forum.core.audit import record_audit
-from forum.core.database import utcnow
+from forum.core.database import local_date, utcnow
 from forum.core.errors import InvalidAction, PermissionDenied
 from forum.core.formatting import datetime_filter
 from forum.core.permissions import is_active_user
@@ -559,3 +560,18 @@ def count_listed_supports_by(forum_id: int, attribute: str) -> dict[int, dict[st
     for proposal_id, value, count in rows:
         found.setdefault(proposal_id, {})[value or ""] = count
     return found
+
+
+def count_public_supports_by_forum_and_day(forum_id: int | None = None) -> list[tuple[int, date, int]]:
+    """(forum_id, day in Vietnam, how many supports given that day are still there) on
+    public proposals, for every forum or ``forum_id``'s: one GROUP BY query (the
+    organizers' dashboard)."""
+    day = local_date(Support.created_at)
+    stmt = (
+        sa.select(Proposal.forum_id, day, sa.func.count())
+        .join(Proposal, Support.proposal_id == Proposal.id)
+        .where(Proposal.listing == Listing.PUBLIC)
+    )
+    if forum_id is not None:
+        stmt = stmt.where(Proposal.forum_id == forum_id)
+    return [tuple(row) for row in db.session.execute(stmt.group_by(Proposal.forum_id, day))]

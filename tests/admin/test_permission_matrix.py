@@ -147,6 +147,9 @@ CASES = [
     Case("admin.result_verify", "POST", ORGANIZERS, lambda w: "/organizer/results/3/verify"),
     Case("admin.audit_log", "GET", ORGANIZERS, lambda w: "/organizer/audit"),
     Case("admin.audit_log_csv", "GET", ORGANIZERS, lambda w: "/organizer/audit.csv"),
+    # The participation dashboard and its tables as CSV (forum/results/dashboard/views.py).
+    Case("admin.dashboard", "GET", ORGANIZERS, lambda w: "/organizer/dashboard"),
+    Case("admin.dashboard_csv", "GET", ORGANIZERS, lambda w: "/organizer/dashboard/units.csv"),
     # Custom statuses of a forum's proposals (forum/admin/forums/views.py).
     Case("admin.status_add", "POST", ORGANIZERS, lambda w: f"/organizer/forums/{w.forum_here}/statuses", 302,
          lambda w: {"new-status-code": "chuyen_bo", "new-status-title": "Chuyển Bộ ngành"}),

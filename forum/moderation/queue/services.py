@@ -12,6 +12,7 @@ notifies authors.
 """
 import enum
 from dataclasses import dataclass, field
+from datetime import datetime
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
@@ -499,3 +500,32 @@ def _approve_or_dismiss(post, item: QueueItem, action: QueueAction, *, reason: s
         before={"is_hidden": was_hidden, "reports": reports}, after={"is_hidden": post.is_hidden, "reports": 0},
     )
     return _event("approved" if approved else "reports_dismissed", post, actor, reason)
+
+
+@dataclass(frozen=True)
+class ForumBacklog:
+    """What waits for a moderator in one forum (the organizers' dashboard)."""
+
+    forum_id: int
+    waiting: int  # items waiting, whatever brought them
+    reported: int  # of which reported by someone (open reports)
+    awaiting_approval: int  # of which new accounts' posts waiting for approval
+    oldest: datetime | None  # since when the longest-waiting item waits (UTC)
+
+
+def count_waiting_by_forum() -> dict[int, ForumBacklog]:
+    """{forum_id: ForumBacklog} of the forums with items waiting: one GROUP BY query on
+    the queue's index (state, forum_id, waiting_since)."""
+    waiting = QueueItem.state == ItemState.WAITING
+    rows = db.session.execute(
+        sa.select(
+            QueueItem.forum_id,
+            sa.func.count(),
+            sa.func.count(sa.case((QueueItem.report_count > 0, 1))),
+            sa.func.count(sa.case((QueueItem.awaiting_approval.is_(True), 1))),
+            sa.func.min(QueueItem.waiting_since),
+        )
+        .where(waiting)
+        .group_by(QueueItem.forum_id)
+    )
+    return {row[0]: ForumBacklog(*row) for row in rows}
