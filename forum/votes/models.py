@@ -22,7 +22,11 @@ class Support(db.Model):
         sa.ForeignKey("proposal_merges.id"), index=True
     )
 
-    __table_args__ = (sa.UniqueConstraint("proposal_id", "user_id"),)
+    __table_args__ = (
+        sa.UniqueConstraint("proposal_id", "user_id"),
+        # The organizers' dashboard counts supports per forum and day from this index alone.
+        sa.Index("ix_supports_proposal_created", "proposal_id", "created_at"),
+    )
 
     def __repr__(self) -> str:
         return f"<Support user={self.user_id} proposal={self.proposal_id}>"
