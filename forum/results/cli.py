@@ -1,5 +1,6 @@
 """``flask results ...``: freeze, verify and publish the forums' results at the console."""
 import click
+from flask import current_app
 from flask.cli import AppGroup
 from flask_babel import gettext as _
 
@@ -67,3 +68,44 @@ def publish_command(number: int) -> None:
         raise click.ClickException(str(error)) from None
     db.session.commit()
     click.echo(_("Đã công bố kết quả.") if changed else _("Kết quả đã được công bố từ trước."))
+
+
+@results_cli.command("export")
+@click.option("--forum", "forum_numbers", type=int, multiple=True, help="Số diễn đàn (nhắc lại để chọn nhiều); bỏ trống: cả mười.")
+@click.option("--format", "fmt", type=click.Choice(["xlsx", "docx", "csv", "json"]), default="xlsx", show_default=True)
+@click.option("--top", type=int, default=None, help="Số hiến kế đầu bảng (mỗi diễn đàn, hoặc chung với --overall).")
+@click.option("--min-supports", type=int, default=0, help="Chỉ hiến kế có ít nhất ngần này lượt ủng hộ.")
+@click.option("--status", "statuses", multiple=True, help="Mã trạng thái (nhắc lại để chọn nhiều).")
+@click.option("--overall", is_flag=True, help="Xếp hạng chung cho các diễn đàn đã chọn.")
+@click.option("--comments", is_flag=True, help="Kèm các ý kiến chính.")
+@click.option("--no-answers", is_flag=True, help="Không kèm trả lời chính thức.")
+@click.option("--output", type=click.Path(dir_okay=True, writable=True), default=".",
+              help="Tệp hoặc thư mục để ghi (mặc định: thư mục hiện tại, với tên tệp tự đặt).")
+def export_command(forum_numbers, fmt, top, min_supports, statuses, overall, comments, no_answers, output) -> None:
+    """Xuất các hiến kế được ủng hộ nhiều nhất (như trang Kết quả của Ban tổ chức)."""
+    import os
+
+    from forum.forums.services import list_all_forums
+    from forum.results import exporting
+    from forum.results.ranking import ExportRequest
+
+    known = {forum.number for forum in list_all_forums()}
+    unknown = sorted(set(forum_numbers) - known)
+    if unknown:
+        raise click.ClickException(_("Không có diễn đàn số %(number)s.", number=unknown[0]))
+    status_names = dict(exporting.status_choices(list_all_forums()))
+    choices = ExportRequest(forum_numbers=tuple(forum_numbers), statuses=tuple(statuses), min_supports=min_supports,
+                            top=top, overall=overall, with_comments=comments, with_answers=not no_answers)
+    choices = ExportRequest(**{**choices.__dict__, "filters_in_words": exporting.describe(choices, status_names)})
+    # Links in the file are absolute: SITE_URL when set (production), else localhost.
+    with current_app.test_request_context(base_url=current_app.config.get("SITE_URL") or "http://localhost"):
+        prepared = exporting.prepare_export(choices, fmt, actor=None)
+        db.session.commit()
+        path = os.path.join(output, prepared.filename) if os.path.isdir(output) else output
+        with open(path, "wb") as target:
+            if prepared.chunks is not None:
+                for chunk in prepared.chunks:
+                    target.write(chunk)
+            else:
+                prepared.write(target)
+    click.echo(_("Đã ghi %(path)s.", path=path))

@@ -103,8 +103,10 @@ def _site_url(proposal_id: int) -> str:
     return f"{base}{path}" if base else url_for("proposals.detail", proposal_id=proposal_id, _external=True)
 
 
-def _rows_for(request: ExportRequest, forum: Forum, entries: list[dict]) -> Iterator[ResultRow]:
-    """The entries that pass the filters, as rows, reading the proposals in batches."""
+def _rows_for(request: ExportRequest, forum: ForumSection, entries: list[dict]) -> Iterator[ResultRow]:
+    """The entries that pass the filters, as rows, reading the proposals in batches.
+    Holds no database object between batches (``forum`` is plain data): a streamed
+    response runs it after the request's session has been closed."""
     for start in range(0, len(entries), BATCH):
         batch = entries[start:start + BATCH]
         found = proposals.get_proposals_by_id(entry["id"] for entry in batch)
@@ -157,7 +159,9 @@ def build_result(request: ExportRequest, *, title: str | None = None) -> tuple[R
     again across them. Freezes the result of a closed forum that has none yet."""
     chosen = [forum for forum in list_all_forums()
               if not request.forum_numbers or forum.number in request.forum_numbers]
-    ranked = [(forum, *_ranked_entries(forum)) for forum in chosen]
+    # Plain data only from here on: the rows are read while the response streams.
+    ranked = [(section, entries, section, counts)
+              for entries, section, counts in (_ranked_entries(forum) for forum in chosen)]
     header = ResultHeader(
         title=title or _("Kết quả hiến kế"),
         generated_at=utcnow(),

@@ -1,7 +1,9 @@
 """Results pages: the organizers' results page in the organizer area (each forum's state,
 its frozen result and digest, freeze, verify, publish), and the public page of the
 published results."""
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+import tempfile
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, stream_with_context, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -12,10 +14,11 @@ from forum.admin.area import bp as admin_bp
 from forum.core.errors import DomainError
 from forum.core.permissions import current_actor
 from forum.extensions import db
-from forum.forums.services import get_forum_by_number, list_all_forums
+from forum.forums.services import get_forum_by_number, list_all_forums, list_visible_forums_with_themes
 from forum.proposals.services import get_proposals_by_id
-from forum.results import snapshots
-from forum.results.forms import ResultActionForm
+from forum.results import exporting, snapshots
+from forum.results.forms import ExportForm, ResultActionForm
+from forum.results.ranking import ExportRequest
 
 bp = Blueprint("results", __name__)
 
@@ -133,6 +136,61 @@ def verify(number: int):
     db.session.rollback()
     return render_template("results/result.html", forum=forum, snapshot=found[0], ranked=_ranked(found[0]),
                            older=found[1:], staff=True, form=ResultActionForm(), check=check)
+
+
+# Exports --------------------------------------------------------------------------------
+def _export_request(form: ExportForm, statuses: dict[str, str]) -> ExportRequest:
+    choices = ExportRequest(
+        forum_numbers=tuple(form.chosen_forums),
+        theme_ids=tuple(form.chosen_themes),
+        statuses=tuple(form.chosen_statuses),
+        date_from=form.parsed["date_from"],
+        date_to=form.parsed["date_to"],
+        min_supports=form.parsed["min_supports"],
+        top=form.parsed["top"],
+        overall=form.parsed["overall"],
+        with_comments=bool(form.with_comments.data),
+        with_answers=bool(form.with_answers.data),
+    )
+    return ExportRequest(**{**choices.__dict__, "filters_in_words": exporting.describe(choices, statuses)})
+
+
+@admin_bp.route("/results/export", methods=["GET", "POST"], endpoint="results_export")
+@organizer_required
+def export():
+    """The export form; a valid POST answers with the file (CSV and JSON stream, XLSX
+    and DOCX are written to a temporary file first: their formats end with an index)."""
+    forums = list_visible_forums_with_themes(current_user)
+    status_choices = exporting.status_choices(forums)
+    form = ExportForm(forums=forums, statuses=status_choices)
+    if request.method == "GET" and not form.chosen_forums:
+        form.chosen_forums = [forum.number for forum in forums]
+    if not form.validate_on_submit():
+        status = 422 if request.method == "POST" else 200
+        return render_template("results/export.html", form=form), status
+    choices = _export_request(form, dict(status_choices))
+    prepared = exporting.prepare_export(choices, form.format.data, actor=current_actor())
+    db.session.commit()
+    if prepared.chunks is not None:
+        response = Response(stream_with_context(prepared.chunks), mimetype=prepared.media_type)
+    else:
+        target = tempfile.TemporaryFile()
+        prepared.write(target)
+        size = target.tell()
+        target.seek(0)
+        response = Response(_chunks_of(target), mimetype=prepared.media_type)
+        response.content_length = size
+    response.headers["Content-Disposition"] = f'attachment; filename="{prepared.filename}"'
+    return response
+
+
+def _chunks_of(target, size: int = 64 * 1024):
+    """A written temporary file, sent in pieces and closed (deleted) once sent."""
+    try:
+        while chunk := target.read(size):
+            yield chunk
+    finally:
+        target.close()
 
 
 # Public ---------------------------------------------------------------------------------

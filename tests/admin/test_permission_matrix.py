@@ -145,6 +145,9 @@ CASES = [
     Case("admin.result_publish", "POST", ORGANIZERS, lambda w: "/organizer/results/3/publish", 302),
     Case("admin.result_unpublish", "POST", ORGANIZERS, lambda w: "/organizer/results/3/unpublish", 302),
     Case("admin.result_verify", "POST", ORGANIZERS, lambda w: "/organizer/results/3/verify"),
+    Case("admin.results_export", "GET", ORGANIZERS, lambda w: "/organizer/results/export"),
+    Case("admin.results_export", "POST", ORGANIZERS, lambda w: "/organizer/results/export",
+         data=lambda w: {"forums": ["3"], "format": "csv", "top": "20", "scope": "forum"}),
     Case("admin.audit_log", "GET", ORGANIZERS, lambda w: "/organizer/audit"),
     Case("admin.audit_log_csv", "GET", ORGANIZERS, lambda w: "/organizer/audit.csv"),
     # The participation dashboard and its tables as CSV (forum/results/dashboard/views.py).
