@@ -35,10 +35,10 @@ def test_report_structure(context):
         "Diễn đàn số 1: Tiền lương, thu nhập của người lao động",
         "Diễn đàn số 2: Tiền lương, thu nhập của người lao động",
     ]
-    assert headings(document, 2) == ["An toàn lao động", "Bảo hiểm xã hội", "Bảo hiểm xã hội"]
+    assert headings(document, 2) == ["Bảo hiểm xã hội", "An toàn lao động", "Bảo hiểm xã hội"]
     assert headings(document, 3) == [
-        "2. Đề xuất tăng lương tối thiểu vùng số 2",
         "1. Đề xuất tăng lương tối thiểu vùng số 1",
+        "2. Đề xuất tăng lương tối thiểu vùng số 2",
         "1. Đề xuất tăng lương tối thiểu vùng số 1",
     ]
     body = "\n".join(texts)
@@ -81,4 +81,15 @@ def test_hostile_text_keeps_the_file_valid(context):
 
 def test_a_forum_without_proposals(context):
     document = document_of(make_header((1, 2)), ordinary_rows()[:2])
-    assert "Không có đề xuất nào." in [p.text for p in document.paragraphs]
+    assert "Không có hiến kế nào." in [p.text for p in document.paragraphs]
+
+
+def test_themes_come_from_the_best_ranked_proposal_down(context):
+    """The report reads from rank 1 on: the theme of the best-ranked proposal first,
+    whatever the alphabet says; proposals without a theme last."""
+    from tests.results.export_rows import make_row
+
+    rows = [make_row(rank=1, theme="Việc làm"), make_row(rank=2, theme="An sinh"), make_row(rank=3, theme=""),
+            make_row(rank=4, theme="Việc làm")]
+    document = document_of(make_header((1,)), rows)
+    assert [h for h in headings(document, 2)] == ["Việc làm", "An sinh", "Chưa phân chủ đề"]

@@ -22,7 +22,6 @@ from docx.shared import Pt
 from flask_babel import gettext as _
 
 from forum.core.formatting import number_filter
-from forum.core.text import vietnamese_sort_key
 from forum.results.exports.cells import clean_text, vietnam_day, vietnam_time
 from forum.results.rows import ForumSection, ResultHeader, ResultRow
 
@@ -160,15 +159,19 @@ def _footer_page_numbers(document) -> None:
         _field(paragraph, "PAGE", "1")
 
 
-def _theme_key(theme: str) -> tuple:
-    return (theme == "", vietnamese_sort_key(theme))
+def _themes_by_best_rank(rows: list[ResultRow]) -> list[str]:
+    """The themes of a forum's rows (in rank order), the one holding the best-ranked
+    proposal first, so that the report reads from rank 1 on; no theme last."""
+    themes = list(dict.fromkeys(row.theme for row in rows))
+    return [theme for theme in themes if theme] + ([""] if "" in themes else [])
 
 
 def write_docx(header: ResultHeader, rows: Iterable[ResultRow], target: str | BinaryIO) -> None:
     """Write the DOCX report of ``rows`` to ``target`` (a path or a binary file).
 
     Forums come in the header's order; within a forum, proposals are grouped by theme
-    (Vietnamese alphabetical order, proposals without a theme last), in rank order."""
+    (the theme of the best-ranked proposal first, proposals without a theme last), in
+    rank order."""
     document = Document()
     for name in STYLES:
         _set_font(document.styles[name], Pt(13) if name == "Normal" else None)
@@ -183,8 +186,8 @@ def write_docx(header: ResultHeader, rows: Iterable[ResultRow], target: str | Bi
         title = forum_rows[0].forum_title if forum_rows else ""
         _forum_heading(document, forums.get(number), number, title)
         if not forum_rows:
-            document.add_paragraph(_("Không có đề xuất nào."))
-        themes = sorted({row.theme for row in forum_rows}, key=_theme_key)
+            document.add_paragraph(_("Không có hiến kế nào."))
+        themes = _themes_by_best_rank(forum_rows)
         for theme in themes:
             if themes != [""]:
                 document.add_heading(clean_text(theme) or _("Chưa phân chủ đề"), level=2)
