@@ -36,7 +36,6 @@ from forum.votes import services as votes
 # The version of the payload's shape, inside the digested JSON: a reader of an old
 # snapshot knows which fields to expect.
 PAYLOAD_VERSION = 1
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def closing_moment(forum: Forum, now: datetime | None = None) -> datetime | None:
@@ -45,7 +44,10 @@ def closing_moment(forum: Forum, now: datetime | None = None) -> datetime | None
     phase, _source, since = forum.phase_decision(now)
     if phase != Phase.CLOSED:
         return None
-    return since or EPOCH  # a forum created closed and never changed
+    if since is None:  # created closed and never changed: closed since it exists
+        created = forum.created_at
+        since = created.replace(tzinfo=UTC) if created.tzinfo is None else created
+    return since
 
 
 def _iso(moment: datetime) -> str:

@@ -164,3 +164,14 @@ def test_only_organizers_freeze_and_publish(app, scene, who, allowed):
         assert snapshots.publish_result(snapshot, actor=actor) is False
         db.session.commit()
         assert snapshots.list_published_snapshots() == [snapshot]
+
+
+def test_a_forum_created_closed_is_closed_since_it_was_created(app):
+    with app.app_context():
+        forum = make_forum(number=6, phase="closed")
+        db.session.commit()
+        closed_at = snapshots.closing_moment(forum)
+        created = forum.created_at.replace(tzinfo=UTC) if forum.created_at.tzinfo is None else forum.created_at
+        assert closed_at == created
+        snapshot = snapshots.freeze_forum_result(forum, actor=None)
+        assert json.loads(snapshot.payload)["closed_at"].startswith(str(created.year))
