@@ -64,6 +64,10 @@ ACTION_LABELS = {
     "moderation.dismiss_reports": _l("Bỏ qua báo cáo vi phạm"),
     "moderation.lock": _l("Khóa thảo luận"),
     "moderation.unlock": _l("Mở khóa thảo luận"),
+    "results.freeze": _l("Chốt kết quả diễn đàn"),
+    "results.publish": _l("Công bố kết quả diễn đàn"),
+    "results.unpublish": _l("Ngừng công bố kết quả diễn đàn"),
+    "results.export": _l("Xuất kết quả (Excel, Word, CSV, JSON)"),
     "security.forbidden": _l("Bị từ chối truy cập (403)"),
     "audit.exported": _l("Tải nhật ký kiểm tra (CSV)"),
 }
