@@ -67,7 +67,7 @@ class ExportFile:
 def prepare_export(request: ExportRequest, fmt: str, *, actor) -> ExportFile:
     """Build the export (freezing a closed forum's result if needed) and record it in
     the audit log; the caller commits, then streams or writes the file."""
-    header, rows = build_result(request)
+    header, rows = build_result(request, actor=actor)
     record_audit("results.export", None, actor=actor, after={
         "format": fmt, "forums": list(request.forum_numbers) or "all", "filters": list(request.filters_in_words),
         "digests": {section.number: section.digest for section in header.forums if section.digest},

@@ -60,13 +60,13 @@ def _official_name(forum: Forum) -> str:
     return _("Diễn đàn số %(number)s: %(title)s", number=forum.number, title=forum.title)
 
 
-def _ranked_entries(forum: Forum) -> tuple[list[dict], ForumSection, bool]:
+def _ranked_entries(forum: Forum, actor=None) -> tuple[list[dict], ForumSection, bool]:
     """The forum's ranking rows (dicts as in a snapshot's payload), its section, and
     whether its counts may be exported."""
     closed_at = snapshots.closing_moment(forum)
     if closed_at is not None:
         snapshot = snapshots.current_snapshot(forum) or snapshots.freeze_forum_result(
-            forum, actor=None, closed_at=closed_at)
+            forum, actor=actor, closed_at=closed_at)
         entries = snapshots.snapshot_payload(snapshot)["proposals"]
         return entries, ForumSection(forum.number, forum.title, _official_name(forum), closed_at, snapshot.digest), True
     entries = snapshots.compute_ranking(forum, None)["proposals"]
@@ -152,16 +152,18 @@ def _rows_for(request: ExportRequest, forum: ForumSection, entries: list[dict]) 
             )
 
 
-def build_result(request: ExportRequest, *, title: str | None = None) -> tuple[ResultHeader, Iterator[ResultRow]]:
+def build_result(request: ExportRequest, *, title: str | None = None,
+                 actor=None) -> tuple[ResultHeader, Iterator[ResultRow]]:
     """The header and the rows of an export. Per forum (the default): each chosen forum
     in number order, its rows in rank order, the first ``top`` after the filters.
     Overall: the rows of every chosen forum merged by supports (then rank, forum), ranked
-    again across them. Freezes the result of a closed forum that has none yet."""
+    again across them. Freezes the result of a closed forum that has none yet (as
+    ``actor``, who asked for the export; None: the console)."""
     chosen = [forum for forum in list_all_forums()
               if not request.forum_numbers or forum.number in request.forum_numbers]
     # Plain data only from here on: the rows are read while the response streams.
     ranked = [(section, entries, section, counts)
-              for entries, section, counts in (_ranked_entries(forum) for forum in chosen)]
+              for entries, section, counts in (_ranked_entries(forum, actor) for forum in chosen)]
     header = ResultHeader(
         title=title or _("Kết quả hiến kế"),
         generated_at=utcnow(),

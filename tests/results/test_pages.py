@@ -83,3 +83,20 @@ def test_an_open_forum_cannot_be_frozen(app, client, auth, closed_by_schedule):
     assert _snapshot(app) is None
     assert client.get("/organizer/results/5").status_code == 404
     assert client.get("/results/99").status_code == 404
+
+
+def test_an_export_freezes_a_forum_closed_by_schedule_in_the_organizers_name(app, client, auth, closed_by_schedule):
+    from forum.auth.models import User
+    from forum.core.audit import AuditEntry
+
+    auth.login(closed_by_schedule["organizer"])
+    response = client.post("/organizer/results/export", data={"forums": ["2"], "format": "json", "top": "20"})
+    assert response.status_code == 200
+    digest = _snapshot(app).digest
+    assert digest in response.get_data(as_text=True)
+    with app.app_context():
+        organizer_id = db.session.scalar(sa.select(User.id).where(User.email == closed_by_schedule["organizer"]))
+        entries = db.session.execute(
+            sa.select(AuditEntry.action, AuditEntry.actor_id).where(AuditEntry.action.like("results.%"))
+            .order_by(AuditEntry.id)).all()
+        assert [tuple(entry) for entry in entries] == [("results.freeze", organizer_id), ("results.export", organizer_id)]
