@@ -78,6 +78,8 @@ def _values(world: World, argument: str) -> list:
         "notification_id": [world.notification_id],  # a roster upload waiting for confirmation (one that does not exist)
         "merge_id": [1],  # a merge (staff only: the delegate is refused)
         "pair_id": [1],  # a pair of possible duplicates (staff only)
+        "table": ["forums", "top"],  # a dashboard table's CSV (organizers only)
+        "number": [1],  # a forum's number (the results pages: organizers only, or a published result)
     }
     if argument not in values:
         pytest.fail(f"the hidden-tally walk does not know how to fill <{argument}>: teach it")
