@@ -58,7 +58,7 @@ def organizer_results():
     return render_template("results/organizer.html", states=states, form=ResultActionForm())
 
 
-@admin_bp.route("/results/<int:number>", endpoint="result_detail")
+@admin_bp.route("/results/<id:number>", endpoint="result_detail")
 @organizer_required
 def organizer_result(number: int):
     forum = _forum_or_404(number)
@@ -86,7 +86,7 @@ def _act(number: int, action) -> object:
     return redirect(url_for("admin.results", _anchor=f"forum-{forum.number}"))
 
 
-@admin_bp.post("/results/<int:number>/freeze", endpoint="result_freeze")
+@admin_bp.post("/results/<id:number>/freeze", endpoint="result_freeze")
 @organizer_required
 def freeze(number: int):
     def action(forum):
@@ -97,7 +97,7 @@ def freeze(number: int):
     return _act(number, action)
 
 
-@admin_bp.post("/results/<int:number>/publish", endpoint="result_publish")
+@admin_bp.post("/results/<id:number>/publish", endpoint="result_publish")
 @organizer_required
 def publish(number: int):
     def action(forum):
@@ -110,7 +110,7 @@ def publish(number: int):
     return _act(number, action)
 
 
-@admin_bp.post("/results/<int:number>/unpublish", endpoint="result_unpublish")
+@admin_bp.post("/results/<id:number>/unpublish", endpoint="result_unpublish")
 @organizer_required
 def unpublish(number: int):
     def action(forum):
@@ -121,7 +121,7 @@ def unpublish(number: int):
     return _act(number, action)
 
 
-@admin_bp.post("/results/<int:number>/verify", endpoint="result_verify")
+@admin_bp.post("/results/<id:number>/verify", endpoint="result_verify")
 @organizer_required
 def verify(number: int):
     """Compute the ranking again from the support rows and say whether it changed
@@ -200,7 +200,7 @@ def public_results():
     return render_template("results/public.html", published=snapshots.list_published_snapshots())
 
 
-@bp.route("/results/<int:number>")
+@bp.route("/results/<id:number>")
 def public_result(number: int):
     forum = _forum_or_404(number)
     published = [s for s in snapshots.list_snapshots(forum) if s.published_at is not None]
