@@ -3,7 +3,6 @@ import csv
 import io
 import json
 
-import pytest
 
 from forum.results.exports.csv_writer import write_csv
 from forum.results.exports.json_writer import write_json
@@ -15,12 +14,6 @@ from tests.results.export_rows import (
     make_header,
     ordinary_rows,
 )
-
-
-@pytest.fixture
-def context(app):
-    with app.test_request_context():
-        yield
 
 
 def read_csv(data: bytes) -> list[list[str]]:

@@ -2,16 +2,9 @@
 import io
 
 import docx
-import pytest
 
 from forum.results.exports.docx_writer import write_docx
 from tests.results.export_rows import DIGEST, FORMULAS, LONG_BODY, NFD, hostile_rows, make_header, ordinary_rows
-
-
-@pytest.fixture
-def context(app):
-    with app.test_request_context():
-        yield
 
 
 def document_of(header, rows):

@@ -6,7 +6,6 @@ import json
 
 import docx
 import openpyxl
-import pytest
 
 from forum.results.exports.csv_writer import write_csv
 from forum.results.exports.docx_writer import write_docx
@@ -15,12 +14,6 @@ from forum.results.exports.xlsx_writer import write_xlsx
 from tests.results.export_rows import hostile_header, hostile_rows
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-@pytest.fixture
-def context(app):
-    with app.test_request_context():
-        yield
 
 
 def test_csv_and_json(context):

@@ -10,12 +10,6 @@ from forum.results.exports.xlsx_writer import write_xlsx
 from tests.results.export_rows import lazy_rows, make_header
 
 
-@pytest.fixture
-def context(app):
-    with app.test_request_context():
-        yield
-
-
 def drain(chunks) -> int:
     return sum(len(chunk) for chunk in chunks)
 

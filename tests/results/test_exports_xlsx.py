@@ -3,16 +3,9 @@ import io
 from datetime import datetime
 
 import openpyxl
-import pytest
 
 from forum.results.exports.xlsx_writer import sheet_name, write_xlsx
 from tests.results.export_rows import DIGEST, FORMULAS, hostile_rows, make_header, make_row, ordinary_rows
-
-
-@pytest.fixture
-def context(app):
-    with app.test_request_context():
-        yield
 
 
 def workbook_of(header, rows):
