@@ -129,6 +129,31 @@ def test_hiding_comments_racing_a_merge_keeps_every_count_exact(app, round_):
         assert hidden == [True] * COMMENTS
 
 
+def merge_between_read_and_act(app, *, source: int, target: int, actor: int, read, act) -> None:
+    """In another thread ``read()`` (in its own session, as a request would), then let
+    ``source`` be merged into ``target`` and committed here, then ``act(what read gave)``
+    in that same session: a merge that comes between a request's read and its write."""
+    has_read, merged = threading.Event(), threading.Event()
+
+    def request():
+        with app.app_context():
+            found = read()
+            has_read.set()
+            assert merged.wait(timeout=60)
+            act(found)
+            db.session.remove()
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        future = pool.submit(request)
+        assert has_read.wait(timeout=60)
+        with app.app_context():
+            merges.merge_proposals(proposal(source), proposal(target), actor=user(actor))
+            db.session.commit()
+            db.session.remove()
+        merged.set()
+        future.result()
+
+
 # SQLite write transactions are serial: there a merge cannot come between the read and the hide.
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 def test_a_hide_that_read_its_comment_before_a_merge_counts_where_the_comment_is_now(app):
@@ -147,27 +172,16 @@ def test_a_hide_that_read_its_comment_before_a_merge_counts_where_the_comment_is
         a, b = proposal_in(scene.other_forum), proposal_in(scene.forum)
         comment_id = make_comment(proposal(b), user(scene.delegates[0]), body="Ý kiến lạc đề").id
         db.session.commit()
-    read, merged = threading.Event(), threading.Event()
+    def read():
+        comment = db.session.get(Comment, comment_id)
+        _ = comment.proposal.forum  # everything a request would have read
+        return comment
 
-    def hide():
-        with app.app_context():
-            comment = db.session.get(Comment, comment_id)
-            _ = comment.proposal.forum  # everything a request would have read
-            read.set()
-            assert merged.wait(timeout=60)
-            queue.hide_post(comment, reason="Lạc đề", actor=user(scene.organizer))
-            db.session.commit()
-            db.session.remove()
+    def hide(comment):
+        queue.hide_post(comment, reason="Lạc đề", actor=user(scene.organizer))
+        db.session.commit()
 
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        future = pool.submit(hide)
-        assert read.wait(timeout=60)
-        with app.app_context():
-            merges.merge_proposals(proposal(b), proposal(a), actor=user(scene.organizer))
-            db.session.commit()
-            db.session.remove()
-        merged.set()
-        future.result()
+    merge_between_read_and_act(app, source=b, target=a, actor=scene.organizer, read=read, act=hide)
 
     with app.app_context():
         assert_counts_exact()
@@ -185,33 +199,23 @@ def test_a_move_that_read_its_proposal_before_a_merge_is_refused(app):
         scene = make_scene(delegates=2)
         a, b = proposal_in(scene.forum), proposal_in(scene.forum)
         db.session.commit()
-    read, merged = threading.Event(), threading.Event()
     outcome = []
 
-    def move():
-        with app.app_context():
-            moving, target = proposal(b), db.session.get(Forum, scene.other_forum)
-            theme_id = target.active_themes[0].id if target.active_themes else None
-            read.set()
-            assert merged.wait(timeout=60)
-            try:
-                curation.move_proposal(moving, forum=target, theme_id=theme_id, actor=user(scene.organizer))
-                db.session.commit()
-                outcome.append("moved")
-            except DomainError as error:
-                db.session.rollback()
-                outcome.append(str(error))
-            db.session.remove()
+    def read():
+        target = db.session.get(Forum, scene.other_forum)
+        return proposal(b), target, target.active_themes[0].id if target.active_themes else None
 
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        future = pool.submit(move)
-        assert read.wait(timeout=60)
-        with app.app_context():
-            merges.merge_proposals(proposal(b), proposal(a), actor=user(scene.organizer))
+    def move(found):
+        moving, target, theme_id = found
+        try:
+            curation.move_proposal(moving, forum=target, theme_id=theme_id, actor=user(scene.organizer))
             db.session.commit()
-            db.session.remove()
-        merged.set()
-        future.result()
+            outcome.append("moved")
+        except DomainError as error:
+            db.session.rollback()
+            outcome.append(str(error))
+
+    merge_between_read_and_act(app, source=b, target=a, actor=scene.organizer, read=read, act=move)
 
     assert outcome == ["Không thể chuyển hiến kế đã rút hoặc đã gộp."]
     with app.app_context():
