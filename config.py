@@ -51,6 +51,8 @@ class Config:
     RATELIMIT_STORAGE_URI = os.environ.get("REDIS_URL") or "memory://"
     RATELIMIT_ENABLED = _bool("RATELIMIT_ENABLED", True)
     RATELIMIT_HEADERS_ENABLED = True
+    # Requests to the read-only API (/api/v1/) per user or client address.
+    API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "120/minute;3000/hour")
 
     # Number of reverse proxies in front of the app whose X-Forwarded-* headers we trust
     # (rate limits then see the real client address). 0 = trust none.

@@ -108,6 +108,14 @@ def register_blueprints(app: Flask) -> None:
         app.register_blueprint(bp)
     register_organizer_area(app)
     register_moderation_area(app)
+    register_api(app)
+
+
+def register_api(app: Flask) -> None:
+    """The read-only /api/v1 with its OpenAPI document and documentation page."""
+    from forum.api.views import init_app
+
+    init_app(app)
 
 
 def register_moderation_area(app: Flask) -> None:

@@ -13,7 +13,7 @@ in a transaction of its own (``forum.core.audit.record_refusal``).
 """
 import logging
 
-from flask import Flask, render_template, request
+from flask import Flask, current_app, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
@@ -48,8 +48,25 @@ def wants_json() -> bool:
     )
 
 
-def _error_page(status: int, title: str, message: str):
+def answer_errors_under(app: Flask, prefix: str, render) -> None:
+    """Errors of requests whose path starts with ``prefix`` are answered by
+    ``render(status, title, message, error)`` (the API's JSON errors), whatever they
+    accept; the session is rolled back first, as for every error."""
+    app.extensions.setdefault("error_renderers", {})[prefix] = render
+
+
+def _renderer_for_request():
+    for prefix, render in current_app.extensions.get("error_renderers", {}).items():
+        if request.path.startswith(prefix):
+            return render
+    return None
+
+
+def _error_page(status: int, title: str, message: str, error: Exception | None = None):
     db.session.rollback()
+    render = _renderer_for_request()
+    if render is not None:
+        return render(status, title, message, error)
     request_id = current_request_id()
     if wants_json():
         return {"error": title, "message": message, "request_id": request_id}, status
@@ -84,12 +101,13 @@ def handle_http_error(error: HTTPException):
         405: (_("Thao tác không được hỗ trợ"), _("Phương thức yêu cầu không được hỗ trợ ở địa chỉ này.")),
         409: (_("Không thể thực hiện"), _("Thao tác không phù hợp với trạng thái hiện tại.")),
         413: (_("Nội dung quá lớn"), _("Dữ liệu gửi lên vượt quá giới hạn cho phép.")),
+        422: (_("Dữ liệu không hợp lệ"), _("Dữ liệu gửi lên chưa hợp lệ. Vui lòng kiểm tra và thử lại.")),
         429: (_("Quá nhiều yêu cầu"), _("Bạn thao tác quá nhanh. Vui lòng đợi một chút rồi thử lại.")),
     }
     # Werkzeug's own name and description are English only: rarer codes get a generic text.
     fallback = (_("Không thể thực hiện"), _("Không thể xử lý yêu cầu này. Vui lòng thử lại sau."))
     title, message = messages.get(error.code or 500, fallback)
-    return _error_page(error.code or 500, title, message)
+    return _error_page(error.code or 500, title, message, error)
 
 
 def handle_csrf_error(error: CSRFError):
@@ -102,12 +120,12 @@ def handle_csrf_error(error: CSRFError):
 
 def handle_permission_denied(error: PermissionDenied):
     """A refusal no view explained in its own way: 403, saying why."""
-    return _error_page(403, _("Không có quyền truy cập"), str(error))
+    return _error_page(403, _("Không có quyền truy cập"), str(error), error)
 
 
 def handle_server_error(error: Exception):
     return _error_page(
-        500, _("Lỗi hệ thống"), _("Đã có lỗi xảy ra. Chúng tôi đã ghi nhận; vui lòng thử lại sau.")
+        500, _("Lỗi hệ thống"), _("Đã có lỗi xảy ra. Chúng tôi đã ghi nhận; vui lòng thử lại sau."), error
     )
 
 
