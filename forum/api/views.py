@@ -11,7 +11,9 @@ cannot read it through a visitor's browser. Errors are JSON in one shape
 (``schemas.ErrorSchema``) whatever the client accepts; requests are rate limited per
 user or address (``API_RATE_LIMIT``).
 """
-from flask import Flask, current_app, request, url_for
+from pathlib import Path
+
+from flask import Flask, Response, current_app, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_smorest import Api, Blueprint
@@ -354,8 +356,10 @@ def result_detail(number: int):
 
 # The documentation page -------------------------------------------------------------------
 def docs_page():
-    """The browsable documentation: a page of ``static/`` that reads openapi.json."""
-    return current_app.send_static_file("api/index.html")
+    """The browsable documentation: a page of ``static/`` that reads openapi.json (read
+    whole: it is small, and a streamed file would stay open until the response is closed)."""
+    page = Path(current_app.static_folder, "api", "index.html").read_bytes()
+    return Response(page, mimetype="text/html")
 
 
 def init_app(app: Flask) -> None:

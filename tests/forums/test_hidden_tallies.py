@@ -5,6 +5,7 @@ forum's proposals; organizers see them. ``forums.services.tallies_visible`` deci
 The walk takes every GET route from the app's URL map, so a new page is walked as soon as
 it exists; a route with an argument this test cannot fill fails the test until it learns it.
 """
+import json
 import re
 from dataclasses import dataclass
 from html import unescape
@@ -91,6 +92,8 @@ QUERIES = {
     "search.index": [{"q": "văn hoá công nhân"}, {"q": "văn hoá công nhân", "sort": "supports"},
                      {"q": "văn hoá", "kind": "comment"}],
     "search.similar": [{"title": "Nhà văn hoá công nhân khu công nghiệp"}],
+    "api.proposal_list": [{}, {"sort": "supports"}, {"sort": "discussed"}],
+    "api.search_list": [{"q": "văn hoá công nhân"}, {"q": "văn hoá công nhân", "sort": "supports"}],
 }
 
 
@@ -115,8 +118,21 @@ def visible_text(html: str) -> str:
     return re.sub(r"\s+", " ", unescape(re.sub(r"<[^>]+>", " ", html)))
 
 
-def leaks(body: str) -> list[str]:
+def json_counts(value) -> list:
+    """The API's counts: every ``supports`` that is a number, at any depth (the OpenAPI
+    document's ``supports`` is a schema)."""
+    if isinstance(value, dict):
+        own = [value["supports"]] if isinstance(value.get("supports"), int) else []
+        return own + [count for item in value.values() for count in json_counts(item)]
+    if isinstance(value, list):
+        return [count for item in value for count in json_counts(item)]
+    return []
+
+
+def leaks(body: str, content_type: str = "text/html") -> list[str]:
     found = [marker for marker in COUNT_MARKERS if marker in body]
+    if content_type.startswith("application/json"):
+        return found + [f"supports: {count}" for count in json_counts(json.loads(body))]
     return found + COUNT_TEXT.findall(visible_text(body))
 
 
@@ -129,9 +145,13 @@ def test_a_delegate_finds_no_count_anywhere(app, client, auth, world):
         response = client.get(url)
         assert response.status_code < 500, url
         body = response.get_data(as_text=True)
-        assert leaks(body) == [], url
+        assert leaks(body, response.content_type) == [], url
         walked += response.status_code == 200
     assert walked >= 8
+    # The API served the proposals, without their counts.
+    listed = client.get("/api/v1/proposals").get_json()["items"]
+    assert {item["id"] for item in listed} >= {world.popular_id, world.recent_id}
+    assert client.get("/api/v1/proposals?sort=supports").status_code == 422
     # The walk met the proposals where counts could show: search results, the similar box.
     assert f"/proposals/{world.popular_id}" in client.get("/search?q=văn hoá công nhân").get_data(as_text=True)
     assert f"/proposals/{world.popular_id}" in client.get("/").get_data(as_text=True)  # "Tiêu điểm"
