@@ -1163,6 +1163,43 @@ def list_listed_proposal_keys(forum_id: int) -> list[tuple[int, datetime]]:
     )]
 
 
+def is_unlisted_for_export(proposal: Proposal, *, hidden: bool, withdrawn: bool) -> bool:
+    """Whether ``proposal`` is one that ``list_unlisted_proposal_ids`` finds with these
+    choices (the loaded row, checked again when an export reads it: it may have changed
+    since its id was listed)."""
+    if proposal.listing_is_public or proposal.is_merged:
+        return False
+    if proposal.is_hidden and not (hidden and (proposal.hidden_cause is None
+                                               or proposal.hidden_cause in PUBLISHED_CAUSES)):
+        return False
+    return withdrawn or not proposal.is_withdrawn
+
+
+def list_unlisted_proposal_ids(forum_id: int, *, hidden: bool, withdrawn: bool) -> list[int]:
+    """Ids of the forum's proposals that are not listed but that an organizer's export
+    may ask for, oldest first (one query, one column): with ``hidden``, those a moderator
+    or the readers' reports hid after they were published (a new account's post waiting
+    for approval, or refused, was never published: never); with ``withdrawn``, those
+    their authors withdrew. A proposal both withdrawn and hidden needs both. Merged
+    proposals never: they are read under the proposal they were merged into."""
+    if not (hidden or withdrawn):
+        return []
+    stmt = (
+        sa.select(Proposal.id)
+        .where(Proposal.forum_id == forum_id, Proposal.listing != Listing.PUBLIC,
+               Proposal.status != ProposalStatus.MERGED.value)
+        .order_by(Proposal.created_at, Proposal.id)
+    )
+    if hidden:
+        stmt = stmt.where(sa.or_(Proposal.is_hidden.is_(False), Proposal.hidden_cause.is_(None),
+                                 Proposal.hidden_cause.in_(PUBLISHED_CAUSES)))
+    else:
+        stmt = stmt.where(Proposal.is_hidden.is_(False))
+    if not withdrawn:
+        stmt = stmt.where(Proposal.status != ProposalStatus.WITHDRAWN.value)
+    return list(db.session.scalars(stmt))
+
+
 def list_main_comments(proposal_ids, *, per_proposal: int = 5) -> dict[int, list[Comment]]:
     """{proposal id: its first ``per_proposal`` visible top-level comments, oldest
     first, with their authors} for the exports' "main comments" (one query)."""

@@ -79,10 +79,18 @@ def publish_command(number: int) -> None:
 @click.option("--overall", is_flag=True, help="Xếp hạng chung cho các diễn đàn đã chọn.")
 @click.option("--comments", is_flag=True, help="Kèm các ý kiến chính.")
 @click.option("--no-answers", is_flag=True, help="Không kèm trả lời chính thức.")
+@click.option("--include-hidden", is_flag=True,
+              help="Kèm các hiến kế đã bị ẩn (không xếp hạng, sau các hiến kế được xếp hạng; kèm lý do ẩn).")
+@click.option("--include-withdrawn", is_flag=True,
+              help="Kèm các hiến kế đã rút (không xếp hạng, sau các hiến kế được xếp hạng).")
 @click.option("--output", type=click.Path(dir_okay=True, writable=True), default=".",
               help="Tệp hoặc thư mục để ghi (mặc định: thư mục hiện tại, với tên tệp tự đặt).")
-def export_command(forum_numbers, fmt, top, min_supports, statuses, overall, comments, no_answers, output) -> None:
-    """Xuất các hiến kế được ủng hộ nhiều nhất (như trang Kết quả của Ban tổ chức)."""
+def export_command(forum_numbers, fmt, top, min_supports, statuses, overall, comments, no_answers,
+                   include_hidden, include_withdrawn, output) -> None:
+    """Xuất các hiến kế được ủng hộ nhiều nhất (như trang Kết quả của Ban tổ chức).
+
+    --top và --min-supports chỉ áp dụng cho các hiến kế được xếp hạng; hiến kế đã ẩn hoặc
+    đã rút (khi chọn --include-hidden, --include-withdrawn) không được xếp hạng."""
     import os
 
     from forum.forums.services import list_all_forums
@@ -95,7 +103,8 @@ def export_command(forum_numbers, fmt, top, min_supports, statuses, overall, com
         raise click.ClickException(_("Không có diễn đàn số %(number)s.", number=unknown[0]))
     status_names = dict(exporting.status_choices(list_all_forums()))
     choices = ExportRequest(forum_numbers=tuple(forum_numbers), statuses=tuple(statuses), min_supports=min_supports,
-                            top=top, overall=overall, with_comments=comments, with_answers=not no_answers)
+                            top=top, overall=overall, with_comments=comments, with_answers=not no_answers,
+                            include_hidden=include_hidden, include_withdrawn=include_withdrawn)
     choices = ExportRequest(**{**choices.__dict__, "filters_in_words": exporting.describe(choices, status_names)})
     # Links in the file are absolute: SITE_URL when set (production), else localhost.
     with current_app.test_request_context(base_url=current_app.config.get("SITE_URL") or "http://localhost"):

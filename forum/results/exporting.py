@@ -53,6 +53,10 @@ def describe(request: ExportRequest, statuses: dict[str, str]) -> tuple[str, ...
     if request.top:
         words.append(_("%(count)s hiến kế đầu bảng chung", count=request.top) if request.overall
                      else _("%(count)s hiến kế đầu bảng mỗi diễn đàn", count=request.top))
+    if request.include_hidden:
+        words.append(_("Kèm hiến kế đã ẩn (không xếp hạng)"))
+    if request.include_withdrawn:
+        words.append(_("Kèm hiến kế đã rút (không xếp hạng)"))
     return tuple(words)
 
 
@@ -70,6 +74,7 @@ def prepare_export(request: ExportRequest, fmt: str, *, actor) -> ExportFile:
     header, rows = build_result(request, actor=actor)
     record_audit("results.export", None, actor=actor, after={
         "format": fmt, "forums": list(request.forum_numbers) or "all", "filters": list(request.filters_in_words),
+        "include_hidden": request.include_hidden, "include_withdrawn": request.include_withdrawn,
         "digests": {section.number: section.digest for section in header.forums if section.digest},
     })
     name = filename_for(header, fmt)

@@ -32,6 +32,10 @@ class ExportForm(FlaskForm):
     date_to = StringField(_l("Đến ngày"))
     with_answers = BooleanField(_l("Kèm trả lời chính thức"), default=True)
     with_comments = BooleanField(_l("Kèm các ý kiến chính (tối đa 5 ý kiến mỗi hiến kế)"))
+    # Off by default (issue 9): hidden and withdrawn proposals are left out unless asked
+    # for; they are never ranked, so "top N" and "at least N supports" leave them be.
+    include_hidden = BooleanField(_l("Kèm các hiến kế đã bị ẩn (kèm lý do ẩn)"))
+    include_withdrawn = BooleanField(_l("Kèm các hiến kế đã rút"))
 
     def __init__(self, *args, forums=(), statuses=(), **kwargs):
         super().__init__(*args, **kwargs)

@@ -1,8 +1,12 @@
-"""The shape every export reads: one ranked proposal (``ResultRow``) and what a file
-says about the whole result (``ResultHeader``). The ranking (``forum.results.ranking``)
+"""The shape every export reads: one proposal (``ResultRow``) and what a file says about
+the whole result (``ResultHeader``). The ranking (``forum.results.ranking``)
 and the frozen snapshots (``forum.results.snapshots``) produce them; the writers in
 ``forum.results.exports`` only format them, one row at a time, so that a file of any
-size streams with flat memory."""
+size streams with flat memory.
+
+A row is ranked (``rank`` is a number) or, when the organizer asked for hidden or
+withdrawn proposals, unranked (``rank is None``): those are in no ranking and no frozen
+result, and come after the ranked rows of their forum, oldest first."""
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -19,10 +23,11 @@ class ResultComment:
 
 @dataclass(frozen=True)
 class ResultRow:
-    """One proposal in a forum's ranking. Texts are plain (no Markdown, no HTML); the
-    writers neutralise what a spreadsheet would read as a formula."""
+    """One proposal of a result: in a forum's ranking, or after it, unranked (a hidden or
+    withdrawn proposal the organizer asked for). Texts are plain (no Markdown, no HTML);
+    the writers neutralise what a spreadsheet would read as a formula."""
 
-    rank: int  # in its forum (or overall, when the export ranks across forums)
+    rank: int | None  # in its forum (or overall); None: not ranked (hidden or withdrawn)
     forum_number: int
     forum_title: str
     theme: str  # "" when the forum has no themes
@@ -44,6 +49,12 @@ class ResultRow:
     supports_by_province: dict[str, int] = field(default_factory=dict)
     supports_by_level: dict[str, int] = field(default_factory=dict)  # cấp công đoàn
     main_comments: tuple[ResultComment, ...] = ()  # only when the export asks for comments
+    hidden: bool = False  # hidden by a moderator or by reports (only ever unranked)
+    hidden_reason: str = ""  # why, for the organizer: the moderator's reason, or the reports
+
+    @property
+    def ranked(self) -> bool:
+        return self.rank is not None
 
 
 @dataclass(frozen=True)
@@ -69,3 +80,7 @@ class ResultHeader:
     filters: tuple[str, ...] = ()  # e.g. ("Trạng thái: Được tiếp thu", "Ít nhất 10 lượt ủng hộ")
     date_from: date | None = None
     date_to: date | None = None
+    # Whether the organizer asked for the unranked hidden / withdrawn proposals (the
+    # spreadsheets then add a column for the reason a proposal was hidden).
+    include_hidden: bool = False
+    include_withdrawn: bool = False

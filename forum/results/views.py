@@ -151,6 +151,8 @@ def _export_request(form: ExportForm, statuses: dict[str, str]) -> ExportRequest
         overall=form.parsed["overall"],
         with_comments=bool(form.with_comments.data),
         with_answers=bool(form.with_answers.data),
+        include_hidden=bool(form.include_hidden.data),
+        include_withdrawn=bool(form.include_withdrawn.data),
     )
     return ExportRequest(**{**choices.__dict__, "filters_in_words": exporting.describe(choices, statuses)})
 

@@ -132,6 +132,8 @@ FIELD_LABELS = {
     "unchanged": _l("Không đổi"),
     "refused": _l("Bị từ chối"),
     "filters": _l("Bộ lọc"),
+    "include_hidden": _l("Kèm hiến kế đã ẩn"),
+    "include_withdrawn": _l("Kèm hiến kế đã rút"),
     "method": _l("Phương thức"),
     "path": _l("Đường dẫn"),
     "endpoint": _l("Chức năng"),

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from flask_babel import gettext as _
 
 from forum.core.text import vietnamese_sort_key
-from forum.results.rows import ResultRow
+from forum.results.rows import ResultHeader, ResultRow
 
 # What a column holds, for the writers' formats: int (a number, or empty), text, long
 # (wrapped text), url (a link) and moment (a date and time).
@@ -20,8 +20,9 @@ class Column:
     width: int  # in characters, for XLSX
 
 
-def columns() -> list[Column]:
-    """The columns of issue 9, in order (CSV adds the forum's digest at the end)."""
+def columns(header: ResultHeader | None = None) -> list[Column]:
+    """The columns of issue 9, in order (CSV adds the forum's digest at the end). An
+    export that holds hidden proposals adds why each was hidden, after the others."""
     return [
         Column("rank", _("Thứ hạng"), INT, 9),
         Column("forum_number", _("Diễn đàn số"), INT, 10),
@@ -43,7 +44,13 @@ def columns() -> list[Column]:
         Column("co_authors", _("Đồng tác giả"), TEXT, 24),
         Column("url", _("Liên kết"), URL, 40),
         Column("submitted_at", _("Gửi lúc (giờ Việt Nam)"), MOMENT, 18),
-    ]
+    ] + ([Column("hidden_reason", _("Lý do ẩn"), LONG, 40)] if header is not None and header.include_hidden else [])
+
+
+def status_text(row: ResultRow) -> str:
+    """The status as a reader of the file sees it: a hidden proposal says so first
+    ("Đã ẩn (Đã đăng)"); a withdrawn one's status is "Đã rút" already."""
+    return _("Đã ẩn (%(status)s)", status=row.status_label) if row.hidden else row.status_label
 
 
 def tally_text(tally: dict[str, int]) -> str:
@@ -55,7 +62,8 @@ def tally_text(tally: dict[str, int]) -> str:
 
 def row_values(row: ResultRow) -> dict[str, object]:
     """The raw value of every column for ``row`` (not yet made safe). Hidden tallies
-    (``supports is None``) hide their breakdowns too."""
+    (``supports is None``) hide their breakdowns too; an unranked row has an empty rank
+    (``None``) and no breakdowns."""
     hidden = row.supports is None
     return {
         "rank": row.rank,
@@ -72,10 +80,11 @@ def row_values(row: ResultRow) -> dict[str, object]:
         "supports_by_province": "" if hidden else tally_text(row.supports_by_province),
         "supports_by_level": "" if hidden else tally_text(row.supports_by_level),
         "comments": row.comments,
-        "status": row.status_label,
+        "status": status_text(row),
         "answer": row.answer,
         "merged": "; ".join(f"#{number}" for number in row.merged_ids),
         "co_authors": "; ".join(row.co_authors),
         "url": row.url,
         "submitted_at": row.submitted_at,
+        "hidden_reason": row.hidden_reason,
     }

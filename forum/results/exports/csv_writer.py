@@ -1,7 +1,8 @@
 """CSV export: UTF-8 with a byte order mark and Excel's dialect (comma, CRLF), so that a
 double click in Excel on Windows shows the Vietnamese letters, not mojibake.
 
-One header row, then one row per proposal. A CSV file has no title area: each row
+One header row, then one row per proposal (an unranked one, hidden or withdrawn, with an
+empty rank; an export holding hidden proposals adds their reason before the digest). A CSV file has no title area: each row
 carries its forum's digest (the SHA-256 of the frozen result; empty for a live ranking)
 in the last column. Dates are Vietnam local time, ``YYYY-MM-DD HH:MM:SS``, which Excel
 reads as a date."""
@@ -20,7 +21,7 @@ BOM = "\ufeff".encode()
 
 def write_csv(header: ResultHeader, rows: Iterable[ResultRow]) -> Iterator[bytes]:
     """The CSV file of ``rows``, streamed row by row (the file is never held in memory)."""
-    cols = columns()
+    cols = columns(header)
     digests = {forum.number: forum.digest or "" for forum in header.forums}
     buffer = io.StringIO()
     writer = csv.writer(buffer, dialect="excel")

@@ -4,7 +4,11 @@ A title page (the title, the forums' official names, the day, the filters), a ta
 contents (a ``TOC`` field: Word fills it when the file opens, LibreOffice with Tools →
 Update), then a heading per forum (with the digest of its frozen result) and per theme,
 and under it each proposal in rank order: supports, author and unit, status, text,
-official answer, main comments. Page numbers in the footer (a ``PAGE`` field).
+official answer, main comments. Hidden and withdrawn proposals, when the organizer asked
+for them, are in no ranking: they come after the ranked ones of their forum in a
+subsection of their own ("Hiến kế đã ẩn hoặc đã rút (không xếp hạng)"), without a
+number, their status (and why a hidden one was hidden) said. Page numbers in the footer
+(a ``PAGE`` field).
 
 Fields have no python-docx API: they are added as elements through python-docx's
 ``oxml`` layer. Every text is in Times New Roman (the font of Vietnamese offices; Word
@@ -23,6 +27,7 @@ from flask_babel import gettext as _
 
 from forum.core.formatting import number_filter
 from forum.results.exports.cells import clean_text, vietnam_day, vietnam_time
+from forum.results.exports.columns import status_text
 from forum.results.rows import ForumSection, ResultHeader, ResultRow
 
 FONT = "Times New Roman"
@@ -120,7 +125,9 @@ def _forum_heading(document, forum: ForumSection | None, number: int, title: str
 
 
 def _proposal(document, row: ResultRow) -> None:
-    document.add_heading(f"{row.rank}. {clean_text(row.title)}", level=3)
+    document.add_heading(f"{row.rank}. {clean_text(row.title)}" if row.ranked else clean_text(row.title), level=3)
+    if not row.ranked and row.theme:  # the ranked ones are under their theme's heading
+        _label(document.add_paragraph(), _("Chủ đề:"), row.theme)
     supports = _("ẩn cho đến khi diễn đàn đóng") if row.supports is None else number_filter(row.supports)
     _label(document.add_paragraph(), _("Lượt ủng hộ:"), supports)
     author = clean_text(row.author) + (f" — {clean_text(row.unit)}" if row.unit else "")
@@ -129,7 +136,9 @@ def _proposal(document, row: ResultRow) -> None:
     _label(document.add_paragraph(), _("Tác giả:"), author)
     if row.co_authors:
         _label(document.add_paragraph(), _("Đồng tác giả:"), "; ".join(row.co_authors))
-    _label(document.add_paragraph(), _("Trạng thái:"), row.status_label)
+    _label(document.add_paragraph(), _("Trạng thái:"), status_text(row))
+    if row.hidden_reason:
+        _label(document.add_paragraph(), _("Lý do ẩn:"), row.hidden_reason)
     _label(document.add_paragraph(), _("Liên kết:"), row.url)
     _paragraphs(document, row.text)
     if row.answer:
@@ -159,6 +168,14 @@ def _footer_page_numbers(document) -> None:
         _field(paragraph, "PAGE", "1")
 
 
+def _unranked_title(header: ResultHeader) -> str:
+    if header.include_hidden and not header.include_withdrawn:
+        return _("Hiến kế đã ẩn (không xếp hạng)")
+    if header.include_withdrawn and not header.include_hidden:
+        return _("Hiến kế đã rút (không xếp hạng)")
+    return _("Hiến kế đã ẩn hoặc đã rút (không xếp hạng)")
+
+
 def _themes_by_best_rank(rows: list[ResultRow]) -> list[str]:
     """The themes of a forum's rows (in rank order), the one holding the best-ranked
     proposal first, so that the report reads from rank 1 on; no theme last."""
@@ -171,7 +188,7 @@ def write_docx(header: ResultHeader, rows: Iterable[ResultRow], target: str | Bi
 
     Forums come in the header's order; within a forum, proposals are grouped by theme
     (the theme of the best-ranked proposal first, proposals without a theme last), in
-    rank order."""
+    rank order; then the forum's unranked proposals, if any, in their own subsection."""
     document = Document()
     for name in STYLES:
         _set_font(document.styles[name], Pt(13) if name == "Normal" else None)
@@ -185,15 +202,25 @@ def write_docx(header: ResultHeader, rows: Iterable[ResultRow], target: str | Bi
     for number, forum_rows in by_forum.items():
         title = forum_rows[0].forum_title if forum_rows else ""
         _forum_heading(document, forums.get(number), number, title)
+        ranked = [row for row in forum_rows if row.ranked]
+        unranked = [row for row in forum_rows if not row.ranked]
         if not forum_rows:
             document.add_paragraph(_("Không có hiến kế nào."))
-        themes = _themes_by_best_rank(forum_rows)
+        elif not ranked:
+            document.add_paragraph(_("Không có hiến kế nào được xếp hạng."))
+        themes = _themes_by_best_rank(ranked)
         for theme in themes:
             if themes != [""]:
                 document.add_heading(clean_text(theme) or _("Chưa phân chủ đề"), level=2)
-            for row in forum_rows:
+            for row in ranked:
                 if row.theme == theme:
                     _proposal(document, row)
+        if unranked:
+            document.add_heading(_unranked_title(header), level=2)
+            document.add_paragraph(_("Ban tổ chức đề nghị kèm theo các hiến kế này; chúng không có trong "
+                                     "xếp hạng và được xếp theo thời gian gửi.")).runs[0].italic = True
+            for row in unranked:
+                _proposal(document, row)
     # Until a reader updates the field (Word does when the file opens), the contents
     # list the forums and their themes, without page numbers.
     indents = {"Heading 1": "", "Heading 2": "\t"}

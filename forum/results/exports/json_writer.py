@@ -24,15 +24,32 @@ The shape (keys are English and stable; texts are in the export's language)::
          "submitted_at": "2023-11-02T09:30:00+07:00",
          "co_authors": ["…"], "merged_ids": [7, 9],
          "main_comments": [{"author": "…", "unit": "…",
-                            "created_at": "2023-11-03T10:00:00+07:00", "text": "…"}]}
+                            "created_at": "2023-11-03T10:00:00+07:00", "text": "…"}],
+         "hidden": false, "hidden_reason": ""},
+        {"rank": null, "forum_number": 1, "id": 57, "supports": 2 | null,
+         "supports_by_province": null, "supports_by_level": null,
+         "status": "withdrawn", "status_label": "Đã rút", "hidden": false, "hidden_reason": "", …},
+        {"rank": null, "forum_number": 1, "id": 61, "status": "published", "status_label": "Đã đăng",
+         "hidden": true, "hidden_reason": "Trùng lặp, quảng cáo", …}
       ]
     }
 
 Dates and moments are ISO 8601 (moments in Vietnam time, with their offset); numbers
 are JSON numbers; ``supports`` and its breakdowns are ``null`` while a forum hides its
-tallies. ``digest`` is ``null`` for a live (not frozen) ranking. Texts are plain, NFC,
-without control characters, and not prefixed against formulas (JSON is not a
-spreadsheet)."""
+tallies. ``digest`` is ``null`` for a live (not frozen) ranking.
+
+Only when the organizer asks for them, hidden and withdrawn proposals follow the ranked
+ones of their forum (overall: all ranked ones), oldest first, with ``"rank": null``:
+``hidden`` is ``true`` for a hidden one (``hidden_reason``: why, for the organizer;
+``""`` when no reason was given), a withdrawn one has ``"status": "withdrawn"``; their
+``supports`` is a number only where the forum's counts may be exported (``null`` while
+it hides its tallies and has not closed), their breakdowns are always ``null`` (counted
+for the ranking only). Every proposal has ``hidden`` and ``hidden_reason`` (``false``
+and ``""`` for a ranked one). A merged proposal is never an item of its own: its id is
+in ``merged_ids`` of the proposal it was merged into.
+
+Texts are plain, NFC, without control characters, and not prefixed against formulas
+(JSON is not a spreadsheet)."""
 import json
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime
@@ -66,7 +83,7 @@ def forum_object(forum: ForumSection) -> dict:
 
 def proposal_object(row: ResultRow) -> dict:
     """A row, as the ``proposals`` list holds it."""
-    hidden = row.supports is None
+    hidden = row.supports is None or not row.ranked  # no breakdown to give
     return {
         "rank": row.rank,
         "forum_number": row.forum_number,
@@ -98,6 +115,8 @@ def proposal_object(row: ResultRow) -> dict:
             }
             for comment in row.main_comments
         ],
+        "hidden": row.hidden,
+        "hidden_reason": clean_text(row.hidden_reason),
     }
 
 

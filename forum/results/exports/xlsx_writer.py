@@ -6,7 +6,10 @@ until the sheet is closed, a few hundred bytes each).
 A summary sheet first (the forums, their proposals, supports and digests; its cells are
 written last, which constant_memory allows since each sheet keeps its own row order),
 then one sheet per forum: a frozen header row, an autofilter, widths, wrapped text,
-real Excel dates in Vietnam time, numbers as numbers, clickable links."""
+real Excel dates in Vietnam time, numbers as numbers, clickable links. Unranked rows
+(hidden or withdrawn proposals the organizer asked for) follow the ranked ones with an
+empty rank, on a grey background; the summary counts them apart and leaves their
+supports out of the forum's total."""
 import re
 from collections.abc import Iterable
 from typing import BinaryIO
@@ -23,6 +26,7 @@ URL_LENGTH_LIMIT = 255  # what every Excel version and LibreOffice accept in a l
 LINKS_PER_SHEET = 65_530  # Excel's limit; later links are written as text
 DATE_FORMAT = "dd/mm/yyyy hh:mm"
 HEADER_HEIGHT = 32  # points
+UNRANKED_FILL = "#EDEDED"  # the background of unranked (hidden, withdrawn) rows
 _SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\\x00-\x1f]")
 _LINKABLE = re.compile(r"https?://[^\s\"<>]+\Z")
 
@@ -48,8 +52,9 @@ class _Sheet:
         self.number = number
         self.row = 0  # the last row written (0: the header)
         self.links = 0
-        self.supports = 0
+        self.supports = 0  # of the ranked rows
         self.supports_hidden = False
+        self.unranked = 0
 
 
 def write_xlsx(header: ResultHeader, rows: Iterable[ResultRow], target: str | BinaryIO) -> None:
@@ -64,17 +69,22 @@ def write_xlsx(header: ResultHeader, rows: Iterable[ResultRow], target: str | Bi
         },
     )
     workbook.set_properties({"title": safe_cell(header.title), "author": "Hiến kế"})
+    cells = {
+        "text": {"valign": "top"},
+        "long": {"valign": "top", "text_wrap": True},
+        "int": {"valign": "top", "num_format": "0"},
+        "date": {"valign": "top", "num_format": DATE_FORMAT},
+        "link": {"valign": "top", "font_color": "blue", "underline": 1},
+    }
     formats = {
         "header": workbook.add_format({"bold": True, "text_wrap": True, "valign": "top", "bg_color": "#DDE7F0", "border": 1}),
         "title": workbook.add_format({"bold": True, "font_size": 14}),
         "bold": workbook.add_format({"bold": True}),
-        "text": workbook.add_format({"valign": "top"}),
-        "long": workbook.add_format({"valign": "top", "text_wrap": True}),
-        "int": workbook.add_format({"valign": "top", "num_format": "0"}),
-        "date": workbook.add_format({"valign": "top", "num_format": DATE_FORMAT}),
-        "link": workbook.add_format({"valign": "top", "font_color": "blue", "underline": 1}),
+        **{name: workbook.add_format(properties) for name, properties in cells.items()},
     }
-    cols = columns()
+    unranked_formats = {**formats, **{name: workbook.add_format({**properties, "bg_color": UNRANKED_FILL})
+                                      for name, properties in cells.items()}}
+    cols = columns(header)
     taken: set[str] = set()
     summary = workbook.add_worksheet(sheet_name(_("Tổng hợp"), taken))
     sheets: dict[int, _Sheet] = {}
@@ -97,7 +107,7 @@ def write_xlsx(header: ResultHeader, rows: Iterable[ResultRow], target: str | Bi
     for row in rows:
         sheet = sheet_for(row.forum_number)
         sheet.row += 1
-        _write_row(sheet, row, cols, formats)
+        _write_row(sheet, row, cols, formats if row.ranked else unranked_formats)
     for sheet in sheets.values():
         sheet.worksheet.autofilter(0, 0, sheet.row, len(cols) - 1)
     _write_summary(summary, header, sheets, formats)
@@ -107,7 +117,9 @@ def write_xlsx(header: ResultHeader, rows: Iterable[ResultRow], target: str | Bi
 def _write_row(sheet: _Sheet, row: ResultRow, cols, formats) -> None:
     worksheet, number = sheet.worksheet, sheet.row
     values = row_values(row)
-    if row.supports is None:
+    if not row.ranked:
+        sheet.unranked += 1  # not in the forum's count or total of supports
+    elif row.supports is None:
         sheet.supports_hidden = True
     else:
         sheet.supports += row.supports
@@ -164,21 +176,27 @@ def _write_summary(worksheet, header: ResultHeader, sheets: dict[int, _Sheet], f
         (_("Đóng lúc (giờ Việt Nam)"), 22),
         (_("Mã băm kết quả (SHA-256)"), 70),
     ]
+    with_unranked = header.include_hidden or header.include_withdrawn
+    if with_unranked:
+        titles.append((_("Hiến kế không xếp hạng (đã ẩn, đã rút)"), 22))
     worksheet.set_row(top, HEADER_HEIGHT)
     for index, (title, width) in enumerate(titles):
         worksheet.set_column(index, index, width)
         worksheet.write_string(top, index, safe_cell(title), formats["header"])
     forums = {forum.number: forum for forum in header.forums}
     number = top
-    total_proposals, total_supports, any_hidden = 0, 0, False
+    total_proposals, total_supports, total_unranked, any_hidden = 0, 0, 0, False
     for forum_number, sheet in sheets.items():
         number += 1
         forum = forums.get(forum_number)
         worksheet.write_number(number, 0, forum_number, formats["int"])
         worksheet.write_string(number, 1, safe_cell(forum.official_name if forum else ""), formats["long"])
         worksheet.write_string(number, 2, safe_cell(sheet.worksheet.get_name()))
-        worksheet.write_number(number, 3, sheet.row, formats["int"])
-        total_proposals += sheet.row
+        worksheet.write_number(number, 3, sheet.row - sheet.unranked, formats["int"])
+        total_proposals += sheet.row - sheet.unranked
+        total_unranked += sheet.unranked
+        if with_unranked:
+            worksheet.write_number(number, 7, sheet.unranked, formats["int"])
         if sheet.supports_hidden:
             any_hidden = True
             worksheet.write_blank(number, 4, None)
@@ -199,5 +217,7 @@ def _write_summary(worksheet, header: ResultHeader, sheets: dict[int, _Sheet], f
         worksheet.write_blank(number, 4, None)
     else:
         worksheet.write_number(number, 4, total_supports, formats["int"])
+    if with_unranked:
+        worksheet.write_number(number, 7, total_unranked, formats["int"])
     worksheet.freeze_panes(top + 1, 0)
     _print_setup(worksheet, repeat_row=top)
