@@ -34,7 +34,7 @@ class ExportForm(FlaskForm):
     with_comments = BooleanField(_l("Kèm các ý kiến chính (tối đa 5 ý kiến mỗi hiến kế)"))
     # Off by default (issue 9): hidden and withdrawn proposals are left out unless asked
     # for; they are never ranked, so "top N" and "at least N supports" leave them be.
-    include_hidden = BooleanField(_l("Kèm các hiến kế đã bị ẩn (kèm lý do ẩn)"))
+    include_hidden = BooleanField(_l("Kèm các hiến kế đã bị ẩn (có lý do ẩn)"))
     include_withdrawn = BooleanField(_l("Kèm các hiến kế đã rút"))
 
     def __init__(self, *args, forums=(), statuses=(), **kwargs):

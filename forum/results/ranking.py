@@ -115,12 +115,15 @@ def _keeps(request: ExportRequest, entry: dict, proposal) -> bool:
     return True
 
 
-def _unranked_entries(forum: Forum, request: ExportRequest) -> list[dict]:
+def _unranked_entries(forum: Forum, request: ExportRequest, ranked: list[dict]) -> list[dict]:
     """The forum's hidden and/or withdrawn proposals the organizer asked for, oldest
-    first, as entries without rank (their counts are read with the proposals)."""
+    first, as entries without rank (their counts are read with the proposals). One that
+    is in the ranking (a closed forum's frozen result, hidden after the close) keeps its
+    frozen rank and is not listed twice."""
     ids = proposals.list_unlisted_proposal_ids(forum.id, hidden=request.include_hidden,
                                                withdrawn=request.include_withdrawn)
-    return [{"id": proposal_id, "rank": None} for proposal_id in ids]
+    in_ranking = {entry["id"] for entry in ranked}
+    return [{"id": proposal_id, "rank": None} for proposal_id in ids if proposal_id not in in_ranking]
 
 
 def _hidden_reason(proposal) -> str:
@@ -212,7 +215,8 @@ def build_result(request: ExportRequest, *, title: str | None = None,
     # Plain data only from here on: the rows are read while the response streams.
     ranked = [(section, entries, section, counts)
               for entries, section, counts in (_ranked_entries(forum, actor) for forum in chosen)]
-    unranked = [_unranked_entries(forum, request) for forum in chosen]  # ids only
+    unranked = [_unranked_entries(forum, request, entries)  # ids only
+                for forum, (_section, entries, _same, _counts) in zip(chosen, ranked, strict=True)]
     header = ResultHeader(
         title=title or _("Kết quả hiến kế"),
         generated_at=utcnow(),

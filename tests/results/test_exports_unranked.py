@@ -18,6 +18,7 @@ from forum.extensions import db
 from forum.forums import services as forums
 from forum.moderation import merges
 from forum.proposals import services as proposals
+from forum.proposals.models import Proposal
 from forum.results.ranking import ExportRequest, build_result
 from tests.factories import make_forum, make_proposal, make_support, make_user
 from tests.results.export_rows import make_header, make_row
@@ -117,6 +118,15 @@ def test_withdrawn_ones_come_unranked_and_both_need_both_choices(app, hidden_sce
     _header, rows = export(app, forum_numbers=(1,), include_hidden=True, include_withdrawn=True)
     assert ids(rows) == [s["A"], s["H"], s["W"], s["R"], s["X"]]  # unranked: oldest first
     assert [row.rank for row in rows] == [1, None, None, None, None]
+
+
+def test_one_hidden_after_the_close_keeps_its_frozen_rank_and_comes_once(app, hidden_scene):
+    s = hidden_scene
+    with app.app_context():
+        proposals.set_proposal_hidden(db.session.get(Proposal, s["A"]), hidden=True, reason="Sau khi đóng")
+        db.session.commit()
+    _header, rows = export(app, forum_numbers=(1,), include_hidden=True)
+    assert [(row.proposal_id, row.rank) for row in rows] == [(s["A"], 1), (s["H"], None), (s["R"], None)]
 
 
 @pytest.mark.parametrize("choices", [{"include_hidden": True}, {"include_withdrawn": True},

@@ -217,8 +217,10 @@ def write_docx(header: ResultHeader, rows: Iterable[ResultRow], target: str | Bi
                     _proposal(document, row)
         if unranked:
             document.add_heading(_unranked_title(header), level=2)
-            document.add_paragraph(_("Ban tổ chức đề nghị kèm theo các hiến kế này; chúng không có trong "
-                                     "xếp hạng và được xếp theo thời gian gửi.")).runs[0].italic = True
+            note = document.add_paragraph(_("Ban tổ chức đề nghị kèm theo các hiến kế này; chúng không có "
+                                            "trong xếp hạng và được xếp theo thời gian gửi."))
+            note.runs[0].italic = True
+            note.paragraph_format.keep_with_next = True  # never alone at the foot of a page
             for row in unranked:
                 _proposal(document, row)
     # Until a reader updates the field (Word does when the file opens), the contents
