@@ -130,3 +130,50 @@ def test_audit_details_become_before_and_after_on_sqlite(tmp_path):
 def test_audit_details_become_before_and_after_on_postgresql(postgres_server_url, tmp_path):
     with temporary_postgres_database(postgres_server_url) as url:
         convert_audit_entries(url, tmp_path)
+
+
+DAILY_TALLIES_PARENT = "5d2c8e9a4b17"  # before forum_days
+
+
+def backfill_daily_tallies(database_url: str, tmp_path) -> None:
+    """The demo's daily tallies, as the app keeps them, are what the migration computes
+    from the rows when it adds the table to a database that has them."""
+    from forum.forums.models import ForumDay
+    from forum.proposals.counts import find_counter_drift
+
+    app = create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=database_url, SEARCH_INDEX_DIR=str(tmp_path / "ix"))
+    runner = app.test_cli_runner()
+
+    def tallies():
+        with app.app_context():
+            return sorted(tuple(row) for row in db.session.execute(sa.select(
+                ForumDay.forum_id, ForumDay.day, ForumDay.proposals, ForumDay.comments, ForumDay.supports)))
+
+    try:
+        assert runner.invoke(args=["db", "upgrade"]).exit_code == 0
+        seeded = runner.invoke(args=["forum", "seed-demo"])
+        assert seeded.exit_code == 0, seeded.output
+        kept = tallies()
+        assert len(kept) > 3 and sum(row[4] for row in kept) > 50
+        assert runner.invoke(args=["db", "downgrade", DAILY_TALLIES_PARENT]).exit_code == 0
+        upgrade = runner.invoke(args=["db", "upgrade"])
+        assert upgrade.exit_code == 0, upgrade.output
+        assert tallies() == kept
+        with app.app_context():
+            assert find_counter_drift() == []
+    finally:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+@pytest.mark.slow
+def test_the_daily_tallies_are_filled_from_the_rows_on_sqlite(tmp_path):
+    backfill_daily_tallies(f"sqlite:///{tmp_path / 'days.sqlite3'}", tmp_path)
+
+
+@pytest.mark.slow
+@pytest.mark.postgres
+def test_the_daily_tallies_are_filled_from_the_rows_on_postgresql(postgres_server_url, tmp_path):
+    with temporary_postgres_database(postgres_server_url) as url:
+        backfill_daily_tallies(url, tmp_path)

@@ -12,7 +12,7 @@ happens to idle connections (a server restart, a firewall dropping them). A conn
 that fails anyway makes its request fail (503) and SQLAlchemy renews the whole pool.
 """
 import time
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.ext.compiler import compiles
@@ -87,6 +87,14 @@ def _configure_sqlite(engine: sa.Engine, busy_timeout_ms: int) -> None:
 
 # Vietnam keeps UTC+7 all year (no daylight saving time since 1975).
 LOCAL_UTC_OFFSET_HOURS = 7
+
+
+def local_day(moment: datetime) -> date:
+    """The calendar day in Vietnam of a stored time (naive: UTC), as ``local_date``
+    computes it in the database."""
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    return (moment + timedelta(hours=LOCAL_UTC_OFFSET_HOURS)).date()
 
 
 class local_date(sa.sql.functions.FunctionElement):

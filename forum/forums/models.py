@@ -286,6 +286,27 @@ class ForumUnit(db.Model):
     )
 
 
+class ForumDay(db.Model):
+    """What a forum received on one day (Vietnam time) that every reader sees: public
+    proposals submitted, comments written and not hidden on them, supports given to them
+    and still there. Kept with the rows, as the participation tallies are, so that the
+    organizers' daily series reads one row per forum and day, never the contributions."""
+
+    __tablename__ = "forum_days"
+
+    forum_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("forums.id", ondelete="CASCADE"), primary_key=True)
+    day: so.Mapped[date] = so.mapped_column(sa.Date, primary_key=True)
+    proposals: so.Mapped[int] = so.mapped_column(default=0)
+    comments: so.Mapped[int] = so.mapped_column(default=0)
+    supports: so.Mapped[int] = so.mapped_column(default=0)
+
+    __table_args__ = (
+        sa.CheckConstraint("proposals >= 0", name="proposals_not_negative"),
+        sa.CheckConstraint("comments >= 0", name="comments_not_negative"),
+        sa.CheckConstraint("supports >= 0", name="supports_not_negative"),
+    )
+
+
 class ModeratorAssignment(db.Model):
     """A moderator's scope: one row per forum they moderate, or one row with no forum
     for all of them (``forum.forums.moderators``). Organizers and admins moderate every

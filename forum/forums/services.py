@@ -25,7 +25,7 @@ from forum.auth.models import Role, User
 from forum.core.permissions import is_active_user
 from forum.extensions import db
 from forum.core.text import normalize_text, sort_vietnamese
-from forum.forums.models import Forum, ForumParticipant, ForumUnit, Phase, Theme
+from forum.forums.models import Forum, ForumDay, ForumParticipant, ForumUnit, Phase, Theme
 
 
 def list_visible_forums(user) -> list[Forum]:
@@ -278,6 +278,40 @@ def change_participation(forum_id: int, deltas: dict[int, int]) -> None:
     _shift_forum(forum_id, participant_count=net)
 
 
+# What each day brought (``ForumDay``): contributions are proposals, comments, supports.
+DAY_MEASURES = ("proposals", "comments", "supports")
+
+
+def change_forum_days(forum_id: int, deltas: dict[tuple[date, str], int]) -> None:
+    """Add ``deltas`` ({(day in Vietnam, measure): change}) to ``forum_id``'s daily
+    tallies: one upsert per day, in day order (the last rows every writer locks). A
+    decrement never takes a count below zero (such a drift is left for the repair)."""
+    days: dict[date, dict[str, int]] = {}
+    for (day, measure), delta in deltas.items():
+        if delta:
+            days.setdefault(day, dict.fromkeys(DAY_MEASURES, 0))[measure] += delta
+    table = ForumDay.__table__
+    for day in sorted(days):
+        changes = days[day]
+        insert = _DIALECT_INSERTS[db.engine.dialect.name](table).values(
+            forum_id=forum_id, day=day, **{name: max(0, delta) for name, delta in changes.items()})
+        db.session.execute(insert.on_conflict_do_update(
+            index_elements=["forum_id", "day"],
+            set_={name: sa.case((table.c[name] + delta < 0, 0), else_=table.c[name] + delta)
+                  for name, delta in changes.items() if delta},
+        ))
+
+
+def count_forum_days(forum_id: int | None = None) -> list[tuple[int, date, int, int, int]]:
+    """(forum_id, day, proposals, comments, supports) for every day with any, of every
+    forum or ``forum_id``'s, by forum and day: the rows of the daily tallies."""
+    stmt = sa.select(ForumDay.forum_id, ForumDay.day, ForumDay.proposals, ForumDay.comments, ForumDay.supports)
+    if forum_id is not None:
+        stmt = stmt.where(ForumDay.forum_id == forum_id)
+    stmt = stmt.where(sa.or_(ForumDay.proposals > 0, ForumDay.comments > 0, ForumDay.supports > 0))
+    return [tuple(row) for row in db.session.execute(stmt.order_by(ForumDay.forum_id, ForumDay.day))]
+
+
 # Public counts: verification and repair ----------------------------------------------
 @dataclass(frozen=True)
 class CounterDrift:
@@ -333,13 +367,43 @@ def _tally_mismatches(model, key_column: str, actual: sa.Select) -> dict[int, tu
     return {forum_id: (stored_rows.get(forum_id, 0), actual_rows.get(forum_id, 0)) for forum_id in sorted(forum_ids)}
 
 
+def _day_rows(contributions: sa.Select):
+    """(forum_id, day, proposals, comments, supports) per forum and day, from the
+    contributions' ``day`` and ``kind`` (a ``DAY_MEASURES`` name)."""
+    rows = contributions.subquery()
+    counts = [sa.func.sum(sa.case((rows.c.kind == name, 1), else_=0)).label(name) for name in DAY_MEASURES]
+    return sa.select(rows.c.forum_id, rows.c.day, *counts).group_by(rows.c.forum_id, rows.c.day)
+
+
+def _day_mismatches(contributions: sa.Select) -> dict[int, tuple[int, int]]:
+    """{forum id: (stored days, actual days)} of forums whose daily tallies differ from
+    the contributions on any day (days at zero everywhere are as good as absent)."""
+    table = ForumDay.__table__
+    stored = sa.select(table.c.forum_id, table.c.day, *(table.c[name] for name in DAY_MEASURES)).where(
+        sa.or_(*(table.c[name] > 0 for name in DAY_MEASURES)))
+    actual = _day_rows(contributions)
+    forum_ids = set()
+    for differing in (sa.except_(stored, actual).subquery(), sa.except_(actual, stored).subquery()):
+        forum_ids.update(db.session.scalars(sa.select(differing.c.forum_id).distinct()))
+    found = {}
+    for forum_id in sorted(forum_ids):
+        stored_days = db.session.scalar(sa.select(sa.func.count()).select_from(stored.where(
+            table.c.forum_id == forum_id).subquery()))
+        actual_sub = actual.subquery()
+        actual_days = db.session.scalar(sa.select(sa.func.count()).select_from(actual_sub).where(
+            actual_sub.c.forum_id == forum_id))
+        found[forum_id] = (stored_days, actual_days)
+    return found
+
+
 def find_counter_drift(public_proposals: sa.Select, contributions: sa.Select) -> list[CounterDrift]:
     """Every public count that differs from the rows.
 
     ``public_proposals`` selects (forum_id, theme_id, unit) once per public proposal, the
-    unit being its author's; ``contributions`` selects (forum_id, user_id) once per public
-    contribution. The domains that own those rows build them (the proposals services
-    compose the whole set), so this domain reads only its own tables.
+    unit being its author's; ``contributions`` selects (forum_id, user_id, day, kind) once
+    per public contribution (``kind``: a ``DAY_MEASURES`` name). The domains that own
+    those rows build them (the proposals services compose the whole set), so this domain
+    reads only its own tables.
     """
     proposals = public_proposals.subquery()
     participation = _participation_rows(contributions).subquery()
@@ -378,6 +442,8 @@ def find_counter_drift(public_proposals: sa.Select, contributions: sa.Select) ->
             CounterDrift(counter, forum_id, stored, actual)
             for forum_id, (stored, actual) in _tally_mismatches(model, key, actual).items()
         ]
+    drift += [CounterDrift("forum_days", forum_id, stored, actual)
+              for forum_id, (stored, actual) in _day_mismatches(contributions).items()]
     return drift
 
 
@@ -388,6 +454,8 @@ def repair_counters(public_proposals: sa.Select, contributions: sa.Select) -> No
     does)."""
     db.session.execute(sa.delete(ForumParticipant))
     db.session.execute(sa.delete(ForumUnit))
+    db.session.execute(sa.delete(ForumDay))
+    db.session.execute(sa.insert(ForumDay).from_select(["forum_id", "day", *DAY_MEASURES], _day_rows(contributions)))
     db.session.execute(
         sa.insert(ForumParticipant).from_select(
             ["forum_id", "user_id", "contributions"], _participation_rows(contributions)

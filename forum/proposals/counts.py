@@ -5,12 +5,14 @@ repair (``flask proposals verify [--repair]``).
 """
 from collections import Counter
 from dataclasses import dataclass
+from datetime import date
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from forum.auth.models import User
 from forum.core.audit import record_audit
+from forum.core.database import local_date
 from forum.core.errors import PermissionDenied
 from forum.core.permissions import is_active_user
 from forum.extensions import db
@@ -21,9 +23,11 @@ from forum.proposals.models import Comment, Listing, Proposal
 # A forum's participants are the users with a public contribution there: a proposal
 # every reader sees (``Listing.PUBLIC``), a comment that is not hidden on one, and what
 # the domains above add (supports). Those domains register a *contribution source*: a
-# function of a proposal id returning a select of (forum_id, user_id), one row per
-# contribution on that proposal whatever its state, or with ``None`` one row per
-# contribution on every public proposal (for verification).
+# function of a proposal id returning a select of (forum_id, user_id, day, kind), one row
+# per contribution on that proposal whatever its state, or with ``None`` one row per
+# contribution on every public proposal (for verification); ``day`` is the Vietnam day it
+# was made (``local_date``), ``kind`` the measure of the forum's daily tallies it counts
+# in ("proposals", "comments", "supports": ``forums.services.DAY_MEASURES``).
 _contribution_sources: dict = {}  # source -> the table its rows live in
 
 
@@ -36,9 +40,15 @@ def register_contribution_source(source, table: sa.Table) -> None:
 
 def _own_contributions(proposal_id: int | None) -> list[sa.Select]:
     forum_id = Proposal.forum_id.label("forum_id")
-    comments = sa.select(forum_id, Comment.author_id.label("user_id")).join(Proposal, Comment.proposal_id == Proposal.id)
+    comments = sa.select(
+        forum_id, Comment.author_id.label("user_id"), local_date(Comment.created_at).label("day"),
+        sa.literal("comments", sa.String).label("kind"),
+    ).join(Proposal, Comment.proposal_id == Proposal.id)
     comments = comments.where(Comment.is_hidden.is_(False))
-    authors = sa.select(forum_id, Proposal.author_id.label("user_id"))
+    authors = sa.select(
+        forum_id, Proposal.author_id.label("user_id"), local_date(Proposal.created_at).label("day"),
+        sa.literal("proposals", sa.String).label("kind"),
+    )
     if proposal_id is None:
         return [
             authors.where(Proposal.listing == Listing.PUBLIC),
@@ -54,7 +64,7 @@ def _contributions(proposal_id: int | None) -> sa.Select:
 
 def change_publicity(proposal: Proposal, delta: int) -> None:
     """``proposal`` entered (+1) or left (-1) the public lists (withdrawal, hiding): move
-    its forum's counts by everything it carries, in two queries plus the writes.
+    its forum's counts by everything it carries, in three queries plus the writes.
 
     Call it after flushing the proposal's change: every writer then locks rows in one
     order (the proposal, the participants by user id, the forum, its theme and unit),
@@ -65,9 +75,17 @@ def change_publicity(proposal: Proposal, delta: int) -> None:
             sa.select(rows.c.user_id, sa.func.count() * delta).group_by(rows.c.user_id)
         ).all()
     )
+    days = {(_as_date(day), kind): count * delta for day, kind, count in db.session.execute(
+        sa.select(rows.c.day, rows.c.kind, sa.func.count()).group_by(rows.c.day, rows.c.kind))}
     unit = db.session.scalar(sa.select(User.unit).where(User.id == proposal.author_id))
     forum_counts.change_participation(proposal.forum_id, deltas)
     forum_counts.change_public_proposals(proposal.forum_id, proposal.theme_id, unit, delta)
+    forum_counts.change_forum_days(proposal.forum_id, days)
+
+
+def _as_date(value) -> date:
+    """A ``local_date`` as read back (SQLite gives its text)."""
+    return value if isinstance(value, date) else date.fromisoformat(str(value))
 
 
 def public_proposals_for_counts() -> sa.Select:
@@ -182,10 +200,12 @@ def repair_counters(*, actor, reason: str = "") -> list:
 @dataclass(frozen=True)
 class PublicCounts:
     """What some proposals add to their forums' public counts: contributions per
-    (forum, user) and public proposals per (forum, theme, unit of the author)."""
+    (forum, user) and per (forum, day, kind), public proposals per (forum, theme, unit of
+    the author)."""
 
     contributions: Counter
     proposals: Counter
+    days: Counter
 
 
 def snapshot_public_counts(proposal_ids) -> PublicCounts:
@@ -199,15 +219,17 @@ def snapshot_public_counts(proposal_ids) -> PublicCounts:
         .join(User, User.id == Proposal.author_id)
         .where(Proposal.id.in_(ids), Proposal.listing == Listing.PUBLIC)
     ))
-    contributions, proposals = Counter(), Counter()
+    contributions, proposals, days = Counter(), Counter(), Counter()
     for proposal_id, forum_id, theme_id, unit in public:
         proposals[(forum_id, theme_id, unit)] += 1
         rows = _contributions(proposal_id).subquery()
-        for forum, user, n in db.session.execute(
-            sa.select(rows.c.forum_id, rows.c.user_id, sa.func.count()).group_by(rows.c.forum_id, rows.c.user_id)
+        for forum, user, day, kind, n in db.session.execute(
+            sa.select(rows.c.forum_id, rows.c.user_id, rows.c.day, rows.c.kind, sa.func.count())
+            .group_by(rows.c.forum_id, rows.c.user_id, rows.c.day, rows.c.kind)
         ):
             contributions[(forum, user)] += n
-    return PublicCounts(contributions, proposals)
+            days[(forum, _as_date(day), kind)] += n
+    return PublicCounts(contributions, proposals, days)
 
 
 def apply_public_count_changes(before: PublicCounts, after: PublicCounts) -> None:
@@ -227,3 +249,10 @@ def apply_public_count_changes(before: PublicCounts, after: PublicCounts) -> Non
             moves[key] = delta
     for (forum_id, theme_id, unit), delta in sorted(moves.items(), key=lambda item: (item[0][0], item[0][1] or 0, item[0][2] or "")):
         forum_counts.change_public_proposals(forum_id, theme_id, unit, delta)
+    days: dict[int, dict[tuple[date, str], int]] = {}
+    for key in before.days.keys() | after.days.keys():
+        delta = after.days[key] - before.days[key]
+        if delta:
+            days.setdefault(key[0], {})[(key[1], key[2])] = delta
+    for forum_id in sorted(days):
+        forum_counts.change_forum_days(forum_id, days[forum_id])

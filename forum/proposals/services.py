@@ -8,7 +8,7 @@ does, once per request.
 """
 import enum
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from forum.core.audit import record_audit
-from forum.core.database import local_date, utcnow
+from forum.core.database import local_day, utcnow
 from forum.core.errors import InvalidAction, PermissionDenied
 from forum.core.markup import render_markup
 from forum.core.pagecache import version_column
@@ -222,6 +222,7 @@ def create_proposal(forum: Forum, *, title: str, body: str, theme_id: int | None
         return proposal
     forum_counts.change_participation(forum.id, {actor.id: +1})
     forum_counts.change_public_proposals(forum.id, proposal.theme_id, actor.unit, +1)
+    forum_counts.change_forum_days(forum.id, {(local_day(proposal.created_at), "proposals"): +1})
     return proposal
 
 
@@ -364,6 +365,7 @@ def add_comment(proposal: Proposal, *, body: str, parent_id: int | None = None, 
         _announce_awaiting_approval(comment)
     elif proposal.listing_is_public:
         forum_counts.change_participation(proposal.forum_id, {actor.id: +1})
+        forum_counts.change_forum_days(proposal.forum_id, {(local_day(comment.created_at), "comments"): +1})
     return comment
 
 
@@ -852,7 +854,9 @@ def set_comment_hidden(comment: Comment, *, hidden: bool, cause: str | None = No
     comment.hidden_at = (now or utcnow()) if hidden else None
     db.session.flush()
     if was_visible != (not comment.is_hidden) and comment.proposal.listing_is_public:
-        forum_counts.change_participation(comment.proposal.forum_id, {comment.author_id: -1 if hidden else +1})
+        delta = -1 if hidden else +1
+        forum_counts.change_participation(comment.proposal.forum_id, {comment.author_id: delta})
+        forum_counts.change_forum_days(comment.proposal.forum_id, {(local_day(comment.created_at), "comments"): delta})
     return True
 
 
@@ -1223,32 +1227,7 @@ def list_main_comments(proposal_ids, *, per_proposal: int = 5) -> dict[int, list
     return found
 
 
-# The organizers' dashboard (forum.results.dashboard): aggregates, each one GROUP BY query
-# whatever the number of rows.
-def count_public_proposals_by_forum_and_day(forum_id: int | None = None) -> list[tuple[int, date, int]]:
-    """(forum_id, day in Vietnam, how many public proposals were submitted that day), for
-    every forum or ``forum_id``'s: one GROUP BY query."""
-    day = local_date(Proposal.created_at)
-    stmt = sa.select(Proposal.forum_id, day, sa.func.count()).where(Proposal.listing == Listing.PUBLIC)
-    if forum_id is not None:
-        stmt = stmt.where(Proposal.forum_id == forum_id)
-    return [tuple(row) for row in db.session.execute(stmt.group_by(Proposal.forum_id, day))]
-
-
-def count_visible_comments_by_forum_and_day(forum_id: int | None = None) -> list[tuple[int, date, int]]:
-    """(forum_id, day in Vietnam, how many comments every reader sees were written that
-    day): comments not hidden, on public proposals; one GROUP BY query."""
-    day = local_date(Comment.created_at)
-    stmt = (
-        sa.select(Proposal.forum_id, day, sa.func.count())
-        .join(Proposal, Comment.proposal_id == Proposal.id)
-        .where(Comment.is_hidden.is_(False), Proposal.listing == Listing.PUBLIC)
-    )
-    if forum_id is not None:
-        stmt = stmt.where(Proposal.forum_id == forum_id)
-    return [tuple(row) for row in db.session.execute(stmt.group_by(Proposal.forum_id, day))]
-
-
+# The organizers' dashboard (forum.results.dashboard): its top proposals, one query.
 @dataclass(frozen=True)
 class TopProposal:
     """One of a forum's most supported public proposals, as the dashboard lists it."""

@@ -24,8 +24,6 @@ class Support(db.Model):
 
     __table_args__ = (
         sa.UniqueConstraint("proposal_id", "user_id"),
-        # The organizers' dashboard counts supports per forum and day from this index alone.
-        sa.Index("ix_supports_proposal_created", "proposal_id", "created_at"),
     )
 
     def __repr__(self) -> str:

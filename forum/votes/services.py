@@ -7,7 +7,6 @@ only by an atomic ``UPDATE ... SET support_count = support_count ± 1`` issued w
 insert or delete really changed a row, in the same transaction.
 """
 from dataclasses import dataclass
-from datetime import date
 from typing import NamedTuple
 
 import sqlalchemy as sa
@@ -16,7 +15,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm.attributes import set_committed_value
 
 from forum.core.audit import record_audit
-from forum.core.database import local_date, utcnow
+from forum.core.database import local_date, local_day, utcnow
 from forum.core.errors import InvalidAction, PermissionDenied
 from forum.core.formatting import datetime_filter
 from forum.core.permissions import is_active_user
@@ -25,7 +24,7 @@ from forum.auth.services import get_users
 from forum.extensions import db
 from forum.forums.models import DEFAULT_SUPPORTING_ROLES, Phase
 from forum.proposals.models import Listing, Proposal
-from forum.forums.services import change_participation
+from forum.forums.services import change_forum_days, change_participation
 from forum.proposals.counts import find_proposal_counter_drift, recount_proposal_counter, register_contribution_source
 from forum.proposals.services import card_loader_options, listed_on_profile, lock_proposals
 from forum.votes.models import MergeOutcome, Support, SupportMergeRecord
@@ -54,10 +53,13 @@ def supported_proposal_ids(user, proposal_ids) -> set[int]:
 
 
 def support_contributions(proposal_id: int | None) -> sa.Select:
-    """Supports as contributions to their forum's participation: (forum_id, user_id) per
-    support on ``proposal_id``, or with None on every public proposal (see
+    """Supports as contributions to their forum's participation and daily tallies:
+    (forum_id, user_id, day, "supports") per support on ``proposal_id``, or with None on every public proposal (see
     ``proposals.counts.register_contribution_source``)."""
-    stmt = sa.select(Proposal.forum_id, Support.user_id).join(Proposal, Support.proposal_id == Proposal.id)
+    stmt = sa.select(
+        Proposal.forum_id, Support.user_id, local_date(Support.created_at).label("day"),
+        sa.literal("supports", sa.String).label("kind"),
+    ).join(Proposal, Support.proposal_id == Proposal.id)
     if proposal_id is None:
         return stmt.where(Proposal.listing == Listing.PUBLIC)
     return stmt.where(Support.proposal_id == proposal_id)
@@ -91,15 +93,17 @@ def support_proposal(proposal: Proposal, *, actor) -> SupportState:
     # RETURNING tells whether this statement inserted the row. Not rowcount: SQLAlchemy
     # adds an implicit RETURNING of the primary key on PostgreSQL, and psycopg then
     # reports rowcount -1 for an inserted row as well as for a skipped one.
+    given_at = utcnow()
     inserted = db.session.execute(
         insert(supports)
-        .values(proposal_id=proposal.id, user_id=actor.id, created_at=utcnow())
+        .values(proposal_id=proposal.id, user_id=actor.id, created_at=given_at)
         .on_conflict_do_nothing(index_elements=["proposal_id", "user_id"])
         .returning(supports.c.id)
     ).first() is not None
     count = _shift_support_count(proposal, +1) if inserted else _read_support_count(proposal)
     if inserted and proposal.listing_is_public:
         change_participation(proposal.forum_id, {actor.id: +1})
+        change_forum_days(proposal.forum_id, {(local_day(given_at), "supports"): +1})
     return SupportState(supported=True, support_count=count, changed=inserted)
 
 
@@ -111,12 +115,15 @@ def withdraw_support(proposal: Proposal, *, actor) -> SupportState:
     if not proposal.forum.supports_withdrawable:
         raise InvalidAction(_("Diễn đàn này không cho rút lại lượt ủng hộ đã gửi."))
     supports = Support.__table__
-    deleted = db.session.execute(
+    given_at = db.session.execute(
         sa.delete(supports).where(supports.c.proposal_id == proposal.id, supports.c.user_id == actor.id)
-    ).rowcount == 1
+        .returning(supports.c.created_at)
+    ).scalar()
+    deleted = given_at is not None
     count = _shift_support_count(proposal, -1) if deleted else _read_support_count(proposal)
     if deleted and proposal.listing_is_public:
         change_participation(proposal.forum_id, {actor.id: -1})
+        change_forum_days(proposal.forum_id, {(local_day(given_at), "supports"): -1})
     return SupportState(supported=False, support_count=count, changed=deleted)
 
 
@@ -560,18 +567,3 @@ def count_listed_supports_by(forum_id: int, attribute: str) -> dict[int, dict[st
     for proposal_id, value, count in rows:
         found.setdefault(proposal_id, {})[value or ""] = count
     return found
-
-
-def count_public_supports_by_forum_and_day(forum_id: int | None = None) -> list[tuple[int, date, int]]:
-    """(forum_id, day in Vietnam, how many supports given that day are still there) on
-    public proposals, for every forum or ``forum_id``'s: one GROUP BY query (the
-    organizers' dashboard)."""
-    day = local_date(Support.created_at)
-    stmt = (
-        sa.select(Proposal.forum_id, day, sa.func.count())
-        .join(Proposal, Support.proposal_id == Proposal.id)
-        .where(Proposal.listing == Listing.PUBLIC)
-    )
-    if forum_id is not None:
-        stmt = stmt.where(Proposal.forum_id == forum_id)
-    return [tuple(row) for row in db.session.execute(stmt.group_by(Proposal.forum_id, day))]

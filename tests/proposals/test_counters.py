@@ -1,13 +1,17 @@
 """The forums' public counts are maintained counters (DESIGN §3): every verb that changes
 what they count moves them in its own transaction, and ``flask proposals verify
 [--repair]`` finds and fixes any drift."""
+from datetime import UTC, datetime, timedelta
+
 import pytest
 import sqlalchemy as sa
 
 from forum.core.audit import AuditEntry
 from forum.core.errors import PermissionDenied
 from forum.extensions import db
-from forum.forums.models import Forum, ForumParticipant, ForumUnit, Theme
+from forum.core.database import local_day
+from forum.forums.models import Forum, ForumDay, ForumParticipant, ForumUnit, Theme
+from forum.forums.services import count_forum_days
 from forum.proposals import counts as proposal_counts
 from forum.proposals import services
 from forum.proposals.models import Proposal
@@ -162,3 +166,67 @@ def test_only_admins_and_the_console_repair_counters(app, role):
         assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEntry)) == 0
         assert proposal_counts.repair_counters(actor=make_user(role="admin"))
         assert db.session.scalar(sa.select(Proposal.comment_count).where(Proposal.id == proposal.id)) == 0
+
+
+def days(forum_id: int) -> list[tuple]:
+    """The forum's daily tallies (day, proposals, comments, supports), after checking
+    that every counter equals the rows."""
+    db.session.expire_all()
+    assert proposal_counts.find_counter_drift() == []
+    return [tuple(row[1:]) for row in count_forum_days(forum_id)]
+
+
+def test_daily_tallies_follow_every_verb(app):
+    """What each day brought (the organizers' dashboard) moves with every verb, on the
+    day each contribution was made, and leaves with what stops being public."""
+    with app.app_context():
+        forum, other_forum = make_forum(number=1), make_forum(number=2)
+        author, fan, other = make_user(), make_user(), make_user()
+        yesterday = datetime.now(UTC) - timedelta(days=1)
+        old = make_proposal(forum, author, title="Hiến kế từ hôm qua", created_at=yesterday)
+        day_before, today = local_day(yesterday), local_day(datetime.now(UTC))
+        assert days(forum.id) == [(day_before, 1, 0, 0)]
+
+        proposal = services.create_proposal(forum, title="Một hiến kế", body="Nội dung.",
+                                            theme_id=forum.themes[0].id, actor=author)
+        comment = services.add_comment(old, body="Đồng ý.", actor=fan)
+        support_proposal(old, actor=fan)
+        support_proposal(old, actor=other)
+        db.session.commit()
+        assert days(forum.id) == [(day_before, 1, 0, 0), (today, 1, 1, 2)]
+
+        withdraw_support(old, actor=other)
+        services.set_comment_hidden(comment, hidden=True)
+        db.session.commit()
+        assert days(forum.id) == [(day_before, 1, 0, 0), (today, 1, 0, 1)]
+
+        services.set_comment_hidden(comment, hidden=False)
+        services.set_proposal_hidden(old, hidden=True)  # its comment and support leave with it
+        db.session.commit()
+        assert days(forum.id) == [(today, 1, 0, 0)]
+
+        services.set_proposal_hidden(old, hidden=False)
+        services.move_proposal_to(old, other_forum, other_forum.themes[0].id)  # what it carries moves too
+        db.session.commit()
+        assert days(forum.id) == [(today, 1, 0, 0)]
+        assert days(other_forum.id) == [(day_before, 1, 0, 0), (today, 0, 1, 1)]
+
+        services.withdraw_proposal(proposal, actor=author)
+        db.session.commit()
+        assert days(forum.id) == []
+
+
+def test_verify_finds_and_repairs_wrong_daily_tallies(app, runner):
+    with app.app_context():
+        forum = make_forum(number=1)
+        proposal = make_proposal(forum, make_user())
+        make_support(proposal, make_user())
+        forum_id = forum.id
+        db.session.execute(sa.update(ForumDay).values(supports=7))
+        db.session.commit()
+    result = runner.invoke(args=["proposals", "verify"])
+    assert result.exit_code == 1 and f"forum_days #{forum_id}" in result.output
+    assert runner.invoke(args=["proposals", "verify", "--repair"]).exit_code == 0
+    with app.app_context():
+        assert [row[4] for row in count_forum_days(forum_id)] == [1]
+        assert proposal_counts.find_counter_drift() == []

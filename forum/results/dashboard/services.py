@@ -8,8 +8,10 @@ The page costs a fixed number of queries whatever the number of proposals, comme
 supports (tests/results/dashboard/test_dashboard.py counts them):
 
 - the forums (their maintained participant counts): 1;
-- proposals, comments, supports per forum and per day: 1 each (per-forum totals are the
-  sums of the per-day rows, so the two views of the data always agree);
+- proposals, comments, supports per forum and per day: 1, from the forums' daily tallies
+  (``forums.models.ForumDay``, kept with the rows, so it reads one row per forum and day
+  whatever the number of contributions); per-forum totals are the sums of the per-day
+  rows, so the two views of the data always agree;
 - the roster by province, by unit and by union level: 1 each, read from the
   participation counters (one row per delegate and forum), never from the contributions;
 - the top proposals of every forum: 1 (a window function);
@@ -27,7 +29,6 @@ from forum.moderation.queue import services as queue
 from forum.moderation.queue.services import ForumBacklog
 from forum.proposals import services as proposals
 from forum.proposals.services import TopProposal
-from forum.votes import services as votes
 
 TOP_PER_FORUM = 5
 MEASURES = ("proposals", "comments", "supports")
@@ -109,11 +110,13 @@ def list_forums() -> list[Forum]:
 
 
 def _per_forum_and_day(forum_id: int | None) -> dict[str, list[tuple[int, date, int]]]:
-    return {
-        "proposals": proposals.count_public_proposals_by_forum_and_day(forum_id),
-        "comments": proposals.count_visible_comments_by_forum_and_day(forum_id),
-        "supports": votes.count_public_supports_by_forum_and_day(forum_id),
-    }
+    """{measure: [(forum_id, day, count)]} from the forums' daily tallies (one query)."""
+    rows: dict[str, list[tuple[int, date, int]]] = {measure: [] for measure in MEASURES}
+    for row_forum_id, day, *counts in forums.count_forum_days(forum_id):
+        for measure, count in zip(MEASURES, counts):
+            if count:
+                rows[measure].append((row_forum_id, day, count))
+    return rows
 
 
 def _as_date(value) -> date:
