@@ -96,3 +96,19 @@ def test_sheet_names_are_safe():
     assert sheet_name("Diễn đàn 1", taken) == "Diễn đàn 1 (2)"
     name = sheet_name("'[Báo/cáo]: *rất* dài? " + "x" * 40, taken)
     assert len(name) <= 31 and not set(name) & set("[]:*?/\\") and not name.startswith("'")
+
+
+def test_rows_are_tall_enough_for_their_wrapped_text(context):
+    """Readers do not grow a row for wrapped text they did not lay out (LibreOffice's
+    print overlapped the lines): rows get a height for their longest text, up to Excel's
+    largest row; a one-line row keeps the default."""
+    short = make_row(1, 1, text="Ngắn.", title="Một dòng", answer="", main_comments=(), supports_by_level={"Cơ sở": 10})
+    paragraphs = make_row(2, 1, text="\n".join(f"Đoạn {n}." for n in range(6)))
+    long = make_row(3, 1, text="người lao động " * 30)
+    huge = make_row(4, 1, text="công đoàn cơ sở " * 5000)
+    ws = workbook_of(make_header(), [short, paragraphs, long, huge])["Diễn đàn 1"]
+    heights = [ws.row_dimensions[row].height for row in range(2, 6)]
+    assert heights[0] is None
+    assert heights[1] == 6 * 15  # six short paragraphs: six lines
+    assert heights[2] == 6 * 15  # 450 characters in a column 80 wide
+    assert 408 <= heights[3] <= 409  # Excel's largest row (XlsxWriter stores it in pixels)

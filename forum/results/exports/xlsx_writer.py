@@ -26,6 +26,8 @@ URL_LENGTH_LIMIT = 255  # what every Excel version and LibreOffice accept in a l
 LINKS_PER_SHEET = 65_530  # Excel's limit; later links are written as text
 DATE_FORMAT = "dd/mm/yyyy hh:mm"
 HEADER_HEIGHT = 32  # points
+LINE_HEIGHT = 15  # points: one line of the default 11-point font
+MAX_ROW_HEIGHT = 409  # points: Excel's largest row
 UNRANKED_FILL = "#EDEDED"  # the background of unranked (hidden, withdrawn) rows
 _SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\\x00-\x1f]")
 _LINKABLE = re.compile(r"https?://[^\s\"<>]+\Z")
@@ -114,9 +116,29 @@ def write_xlsx(header: ResultHeader, rows: Iterable[ResultRow], target: str | Bi
     workbook.close()
 
 
+def row_height(values: dict, cols) -> float | None:
+    """The height (points) that shows the row's wrapped texts whole, up to Excel's
+    largest row; None for a row of one line. Neither Excel nor LibreOffice grows a row
+    for wrapped text it did not lay out itself, so without this, lines overlap the next
+    row in print and cells show one line on screen. Lines are estimated from the column
+    widths (a width is about that many characters of the default font)."""
+    lines = 1
+    for col in cols:
+        text = values.get(col.key)
+        if col.kind != LONG or not text:
+            continue
+        per_line = max(1, col.width - 2)
+        needed = sum(max(1, -(-len(part) // per_line)) for part in str(text).split("\n"))
+        lines = max(lines, needed)
+    return min(MAX_ROW_HEIGHT, lines * LINE_HEIGHT) if lines > 1 else None
+
+
 def _write_row(sheet: _Sheet, row: ResultRow, cols, formats) -> None:
     worksheet, number = sheet.worksheet, sheet.row
     values = row_values(row)
+    height = row_height(values, cols)
+    if height is not None:
+        worksheet.set_row(number, height)
     if not row.ranked:
         sheet.unranked += 1  # not in the forum's count or total of supports
     elif row.supports is None:
@@ -137,6 +159,12 @@ def _write_row(sheet: _Sheet, row: ResultRow, cols, formats) -> None:
             worksheet.write_url(number, index, value, formats["link"], string=value)
         else:
             worksheet.write_string(number, index, safe_cell(value), formats["long" if col.kind == LONG else "text"])
+    # XlsxWriter keeps each set_row() height for good (row_info; row_sizes, which only
+    # places images), even in constant_memory mode, where a row is written out when the
+    # next one starts: the previous row's are not needed any more
+    # (tests/results/test_exports_streaming.py checks that memory stays flat).
+    worksheet.row_info.pop(number - 1, None)
+    worksheet.row_sizes.pop(number - 1, None)
 
 
 def _print_setup(worksheet, repeat_row: int) -> None:
