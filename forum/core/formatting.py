@@ -14,6 +14,8 @@ from babel.numbers import get_group_symbol, get_minus_sign_symbol
 from flask import Flask
 from flask_babel import format_decimal, get_locale, get_timezone
 
+from forum.core.text import affiliation
+
 
 @lru_cache(maxsize=None)
 def _date_rules(locale: str) -> tuple[str, tuple[str, ...] | None]:
@@ -82,3 +84,4 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(date_filter, "date")
     app.add_template_filter(datetime_filter, "datetime")
     app.add_template_filter(number_filter, "number")
+    app.add_template_filter(affiliation, "affiliation")

@@ -113,3 +113,22 @@ def vietnamese_sort_key(value: str) -> tuple:
 def sort_vietnamese(items, key=lambda item: item):
     """Return ``items`` sorted in Vietnamese alphabetical order of ``key(item)``."""
     return sorted(items, key=lambda item: vietnamese_sort_key(key(item)))
+
+
+# Words a province's official name may start with, which units often leave out or shorten
+# ("LĐLĐ TP. Hồ Chí Minh" for "Thành phố Hồ Chí Minh").
+_PROVINCE_PREFIXES = re.compile(r"^(?:thành phố|tỉnh|tp\.?)\s+", re.IGNORECASE)
+
+
+def affiliation(unit: str | None, province: str | None) -> str:
+    """A person's unit and province as an author line shows them: "CĐ Công ty May 10, Hà
+    Nội", but only the unit when it already names the province ("LĐLĐ tỉnh Đồng Nai",
+    not "LĐLĐ tỉnh Đồng Nai, Đồng Nai"); either alone when the other is empty."""
+    unit = normalize_text(unit, multiline=False)
+    province = normalize_text(province, multiline=False)
+    if not unit or not province:
+        return unit or province
+    place = _PROVINCE_PREFIXES.sub("", province).casefold()
+    if place and place in unit.casefold():
+        return unit
+    return f"{unit}, {province}"

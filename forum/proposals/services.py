@@ -36,14 +36,21 @@ from forum.proposals.models import (
 
 # Why an action is not allowed ------------------------------------------------------------
 def _phase_reason(forum: Forum) -> str:
+    """The forum's phase as the reason an action is refused: the state only (empty for an
+    open forum); the caller says what is refused (``_because``), so nothing is said twice."""
     phase = forum.current_phase
     if phase == Phase.DRAFT:
         return _("Diễn đàn chưa mở.")
     if phase == Phase.VOTING:
-        return _("Diễn đàn đang trong giai đoạn bình chọn, không nhận thêm hiến kế và ý kiến.")
+        return _("Diễn đàn đang trong giai đoạn bình chọn.")
     if phase == Phase.CLOSED:
         return _("Diễn đàn đã kết thúc.")
-    return _("Diễn đàn hiện không nhận hiến kế.")
+    return ""
+
+
+def _because(reason: str, refused: str) -> str:
+    """One notice: why, then what is refused."""
+    return f"{reason} {refused}".strip()
 
 
 def _edit_window_minutes(forum: Forum) -> int:
@@ -70,7 +77,7 @@ def submit_block_reason(forum: Forum, user) -> str | None:
         return None
     if not is_active_user(user):
         return _("Vui lòng đăng nhập để gửi hiến kế.")
-    return _phase_reason(forum) + " " + _("Không thể gửi hiến kế mới.")
+    return _because(_phase_reason(forum), _("Không thể gửi hiến kế mới."))
 
 
 def edit_block_reason(proposal: Proposal, user, now: datetime | None = None) -> str | None:
@@ -83,7 +90,7 @@ def edit_block_reason(proposal: Proposal, user, now: datetime | None = None) -> 
     if proposal.is_locked:
         return _("Hiến kế này đã bị khóa nên không thể sửa.")
     if not proposal.forum.accepts_proposals:
-        return _phase_reason(proposal.forum) + " " + _("Không thể sửa hiến kế.")
+        return _because(_phase_reason(proposal.forum), _("Không thể sửa hiến kế."))
     if proposal.support_count and not proposal.forum.hide_tallies_until_closed:
         return _("Hiến kế đã có người ủng hộ nên không thể sửa nữa.")
     return _(
@@ -99,7 +106,7 @@ def withdraw_block_reason(proposal: Proposal, user) -> str | None:
         return _("Chỉ tác giả mới được rút hiến kế này.")
     if not proposal.is_active:
         return _inactive_proposal_reason(proposal)
-    return _phase_reason(proposal.forum) + " " + _("Không thể rút hiến kế.")
+    return _because(_phase_reason(proposal.forum), _("Không thể rút hiến kế."))
 
 
 def comment_block_reason(proposal: Proposal, user) -> str | None:
@@ -108,12 +115,12 @@ def comment_block_reason(proposal: Proposal, user) -> str | None:
     if not is_active_user(user):
         return _("Vui lòng đăng nhập để gửi ý kiến.")
     if not proposal.is_active:
-        return _inactive_proposal_reason(proposal) + " " + _("Không nhận thêm ý kiến.")
+        return _because(_inactive_proposal_reason(proposal), _("Không nhận thêm ý kiến."))
     if proposal.is_locked:
         return _("Thảo luận về hiến kế này đã bị khóa.")
     if not proposal.forum.comments_open and proposal.forum.current_phase == Phase.OPEN:
         return _("Diễn đàn này không nhận ý kiến.")
-    return _phase_reason(proposal.forum) + " " + _("Không nhận thêm ý kiến.")
+    return _because(_phase_reason(proposal.forum), _("Không nhận thêm ý kiến."))
 
 
 def comment_edit_block_reason(comment: Comment, user, now: datetime | None = None) -> str | None:

@@ -3,7 +3,7 @@ import unicodedata
 
 import pytest
 
-from forum.core.text import is_visually_blank, normalize_text, sort_vietnamese
+from forum.core.text import affiliation, is_visually_blank, normalize_text, sort_vietnamese
 from forum.core.urls import safe_next_url
 
 
@@ -118,3 +118,25 @@ def test_names_compare_word_by_word():
     units = ["LĐLĐ thành phố Hải Phòng", "LĐLĐ thành phố Hà Nội", "LĐLĐ thành phố Hồ Chí Minh", "LĐLĐ tỉnh An Giang"]
     assert sort_vietnamese(units) == [
         "LĐLĐ thành phố Hà Nội", "LĐLĐ thành phố Hải Phòng", "LĐLĐ thành phố Hồ Chí Minh", "LĐLĐ tỉnh An Giang"]
+
+
+@pytest.mark.parametrize("unit, province, shown", [
+    ("LĐLĐ tỉnh Đồng Nai", "Đồng Nai", "LĐLĐ tỉnh Đồng Nai"),
+    ("LĐLĐ thành phố Hà Nội", "Hà Nội", "LĐLĐ thành phố Hà Nội"),
+    ("LĐLĐ TP. Hồ Chí Minh", "Thành phố Hồ Chí Minh", "LĐLĐ TP. Hồ Chí Minh"),
+    ("Công đoàn Khu công nghiệp Bắc Ninh", "Tỉnh Bắc Ninh", "Công đoàn Khu công nghiệp Bắc Ninh"),
+    ("CĐ Công ty May 10", "Hà Nội", "CĐ Công ty May 10, Hà Nội"),
+    ("LĐLĐ tỉnh Hà Nam", "Hà Nội", "LĐLĐ tỉnh Hà Nam, Hà Nội"),  # another province
+    ("Công đoàn ngành Giáo dục", "", "Công đoàn ngành Giáo dục"),
+    ("", "Huế", "Huế"),
+    (None, None, ""),
+    ("LĐLĐ tỉnh Đồng Nai", "Đồng Nai", "LĐLĐ tỉnh Đồng Nai"),
+])
+def test_an_author_line_names_the_province_once(unit, province, shown):
+    assert affiliation(unit, province) == shown
+
+
+def test_the_province_is_found_whatever_the_keyboard_sent():
+    from unicodedata import normalize
+
+    assert affiliation(normalize("NFD", "LĐLĐ tỉnh Đồng Nai"), "Đồng Nai") == "LĐLĐ tỉnh Đồng Nai"

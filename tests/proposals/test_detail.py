@@ -251,3 +251,31 @@ def test_query_count_does_not_grow_with_comments(app, client, world, login_as, c
     # count of their moderation queue and the moderator tools' four (forums and themes to
     # move to, the answer draft, the forum's statuses).
     assert counts[0] <= {"anonymous": 2, "moderator": 11}.get(role, 5), counts
+
+
+def test_author_lines_name_the_province_once(app, client):
+    from tests.factories import make_comment, make_forum, make_proposal, make_user
+
+    with app.app_context():
+        forum = make_forum(number=1)
+        author = make_user(unit="LĐLĐ tỉnh Đồng Nai", province="Đồng Nai")
+        other = make_user(unit="CĐ Công ty May 10", province="Hà Nội")
+        proposal = make_proposal(forum, author)
+        make_comment(proposal, author, body="Ý kiến của tác giả.")
+        make_comment(proposal, other, body="Ý kiến của người khác.")
+        url = f"/proposals/{proposal.id}"
+    page = client.get(url).get_data(as_text=True)
+    assert "LĐLĐ tỉnh Đồng Nai, Đồng Nai" not in page
+    assert page.count("LĐLĐ tỉnh Đồng Nai ·") == 2  # the proposal and its author's comment
+    assert "CĐ Công ty May 10, Hà Nội ·" in page
+
+
+def test_a_closed_discussion_says_why_once(client, world, login_as):
+    """In the voting phase the thread gives one notice, worded once (it read "…không nhận
+    thêm hiến kế và ý kiến. Không nhận thêm ý kiến.")."""
+    setting = world(phase="voting")
+    login_as(setting, "delegate")
+    page = _page(client, setting.proposal_url)
+    assert page.count("Không nhận thêm ý kiến") == 1
+    assert "không nhận thêm hiến kế và ý kiến" not in page
+    assert "Diễn đàn đang trong giai đoạn bình chọn. Không nhận thêm ý kiến." in page

@@ -39,7 +39,7 @@ def test_report_structure(context):
     assert "Xếp hạng trực tiếp, chưa chốt." in body  # forum 2
     assert "Lượt ủng hộ: 39" in body
     assert "Lượt ủng hộ: ẩn cho đến khi diễn đàn đóng" in body
-    assert "Tác giả: Nguyễn Thị Hằng — Công đoàn cơ sở Công ty May Việt Tiến (Thành phố Hồ Chí Minh)" in body
+    assert "Tác giả: Nguyễn Thị Hằng — Công đoàn cơ sở Công ty May Việt Tiến, Thành phố Hồ Chí Minh" in body
     assert "Ban soạn thảo đã tiếp thu." in texts
     assert "Đoạn một." in texts and "Đoạn hai: người lao động ở khu công nghiệp." in texts
     assert "Lê Văn Tám — LĐLĐ tỉnh Đồng Nai, 03/11/2023: Đồng ý, cần lộ trình." in texts

@@ -26,6 +26,7 @@ from docx.shared import Pt
 from flask_babel import gettext as _
 
 from forum.core.formatting import number_filter
+from forum.core.text import affiliation
 from forum.results.exports.cells import clean_text, vietnam_day, vietnam_time
 from forum.results.exports.columns import status_text
 from forum.results.rows import ForumSection, ResultHeader, ResultRow
@@ -130,9 +131,8 @@ def _proposal(document, row: ResultRow) -> None:
         _label(document.add_paragraph(), _("Chủ đề:"), row.theme)
     supports = _("ẩn cho đến khi diễn đàn đóng") if row.supports is None else number_filter(row.supports)
     _label(document.add_paragraph(), _("Lượt ủng hộ:"), supports)
-    author = clean_text(row.author) + (f" — {clean_text(row.unit)}" if row.unit else "")
-    if row.province:
-        author += f" ({clean_text(row.province)})"
+    where = affiliation(row.unit, row.province)
+    author = clean_text(row.author) + (f" — {clean_text(where)}" if where else "")
     _label(document.add_paragraph(), _("Tác giả:"), author)
     if row.co_authors:
         _label(document.add_paragraph(), _("Đồng tác giả:"), "; ".join(row.co_authors))
