@@ -1,4 +1,4 @@
-"""The organizer area (khu vực Ban tổ chức): the pages where organizers and admins run
+"""The organizer area (khu vực Ban Tổ chức): the pages where organizers and admins run
 the forums from a browser. It composes the services of the domains below it; it owns no
 tables.
 

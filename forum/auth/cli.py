@@ -96,19 +96,19 @@ def _set_active(email: str, active: bool) -> None:
     else:
         _apply(lambda: services.deactivate_user(user, actor=None))
     if active:
-        click.echo(_("Đã mở khoá tài khoản %(email)s.", email=user.email))
+        click.echo(_("Đã mở khóa tài khoản %(email)s.", email=user.email))
     else:
-        click.echo(_("Đã khoá tài khoản %(email)s; mọi phiên đăng nhập đã kết thúc.", email=user.email))
+        click.echo(_("Đã khóa tài khoản %(email)s; mọi phiên đăng nhập đã kết thúc.", email=user.email))
 
 
-@users_cli.command("deactivate", help="Khoá tài khoản EMAIL và kết thúc mọi phiên đăng nhập.")
+@users_cli.command("deactivate", help="Khóa tài khoản EMAIL và kết thúc mọi phiên đăng nhập.")
 @click.argument("email")
 def deactivate(email):
     """Lock the account EMAIL and end all its sessions."""
     _set_active(email, False)
 
 
-@users_cli.command("activate", help="Mở khoá tài khoản EMAIL.")
+@users_cli.command("activate", help="Mở khóa tài khoản EMAIL.")
 @click.argument("email")
 def activate(email):
     """Unlock the account EMAIL."""

@@ -28,7 +28,7 @@ class Role(enum.StrEnum):
 ROLE_LABELS = {
     Role.DELEGATE: _l("Đại biểu"),
     Role.MODERATOR: _l("Điều hành viên"),
-    Role.ORGANIZER: _l("Ban tổ chức"),
+    Role.ORGANIZER: _l("Ban Tổ chức"),
     Role.ADMIN: _l("Quản trị hệ thống"),
 }
 STAFF_ROLES = frozenset({Role.MODERATOR, Role.ORGANIZER, Role.ADMIN})

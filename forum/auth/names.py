@@ -7,7 +7,7 @@ registration, every name edit and the roster import:
 - for everyone: no invisible or format characters (zero-widths, bidi controls, Hangul
   fillers, …), no stacked combining marks, no letters from two scripts in one name
   ("Вan tổ chức" with a Cyrillic В), no styled look-alike letters (fullwidth, 𝐀);
-- for non-staff: no staff title ("Ban tổ chức", "BTC", "Quản trị", "Điều hành viên",
+- for non-staff: no staff title ("Ban Tổ chức", "BTC", "Quản trị", "Điều hành viên",
   "Admin", …), compared after folding case, diacritics and look-alike letters.
 
 Titles whose letters are also ordinary Vietnamese names ("Thu Kỳ", "Diệu Hạnh", "Quân
@@ -161,5 +161,5 @@ def check_display_name(name: str, role: str = "delegate") -> None:
         )
     if str(role) not in _STAFF and imitates_staff_title(text):
         raise InvalidAction(
-            _("Họ và tên không được chứa chức danh của ban tổ chức hay điều hành viên (như “Ban tổ chức”, “Quản trị”, “Điều hành viên”). Vui lòng dùng họ tên thật.")
+            _("Họ và tên không được chứa chức danh của Ban Tổ chức hay điều hành viên (như “Ban Tổ chức”, “Quản trị”, “Điều hành viên”). Vui lòng dùng họ tên thật.")
         )

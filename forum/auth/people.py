@@ -159,7 +159,7 @@ def clean_person(raw: dict, *, keep_province: str | None = None) -> tuple[dict, 
         if cell and values["role"] is None:
             reasons.append(
                 _(
-                    "Vai trò “%(role)s” không hợp lệ (Đại biểu, Điều hành viên, Ban tổ chức, Quản trị hệ thống).",
+                    "Vai trò “%(role)s” không hợp lệ (Đại biểu, Điều hành viên, Ban Tổ chức, Quản trị hệ thống).",
                     role=cell,
                 )
             )

@@ -377,7 +377,7 @@ def plan_roster(roster: RosterFile, *, actor, progress: Callable[[int], None] | 
     The existing accounts of every email in the file are read in one query.
     """
     if not may_import(actor):
-        raise PermissionDenied(_("Chỉ Ban tổ chức và Quản trị hệ thống mới được nhập danh sách đại biểu."))
+        raise PermissionDenied(_("Chỉ Ban Tổ chức và Quản trị hệ thống mới được nhập danh sách đại biểu."))
     planned: list[PlannedRow] = []
     for line, cells in roster.rows:
         raw = {name: cell for name, cell in zip(roster.columns, cells) if name is not None}
@@ -459,12 +459,12 @@ def _decide(row: PlannedRow, user: User | None, actor) -> None:
             return
     row.action = UPDATE if row.changes else UNCHANGED
     if not user.is_active_account:
-        row.notes.append(_("Tài khoản đang bị khoá; nhập danh sách không mở khoá."))
+        row.notes.append(_("Tài khoản đang bị khóa; nhập danh sách không mở khóa."))
 
 
 def _name_allowed(row: PlannedRow, full_name: str, role: str) -> bool:
     """The name check applies with the role the person will have after the import: a
-    delegate cannot be listed as “Ban tổ chức …”, a staff member may carry a title."""
+    delegate cannot be listed as “Ban Tổ chức …”, a staff member may carry a title."""
     try:
         check_display_name(full_name, role)
     except InvalidAction as refusal:
@@ -499,7 +499,7 @@ def apply_roster_plan(plan: RosterPlan, *, actor, progress: Callable[[int], None
     where inserts returning ids cannot be batched.
     """
     if not may_import(actor):
-        raise PermissionDenied(_("Chỉ Ban tổ chức và Quản trị hệ thống mới được nhập danh sách đại biểu."))
+        raise PermissionDenied(_("Chỉ Ban Tổ chức và Quản trị hệ thống mới được nhập danh sách đại biểu."))
     reason = _("Nhập danh sách: %(file)s", file=plan.filename) if plan.filename else _("Nhập danh sách")
     now = utcnow()
     created = [
@@ -549,7 +549,7 @@ def apply_roster_plan(plan: RosterPlan, *, actor, progress: Callable[[int], None
 def store_upload(roster: RosterFile, *, actor: User) -> RosterUpload:
     """Keep ``roster`` for its uploader's confirmation; drops uploads that expired."""
     if actor is None or not may_import(actor):
-        raise PermissionDenied(_("Chỉ Ban tổ chức và Quản trị hệ thống mới được nhập danh sách đại biểu."))
+        raise PermissionDenied(_("Chỉ Ban Tổ chức và Quản trị hệ thống mới được nhập danh sách đại biểu."))
     now = utcnow()
     db.session.execute(sa.delete(RosterUpload).where(RosterUpload.expires_at < now))
     upload = RosterUpload(

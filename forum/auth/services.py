@@ -289,7 +289,7 @@ def create_person(*, role: str = Role.DELEGATE.value, actor: User | None, **fiel
     """Add one person to the roster. The account has no password: it cannot log in until
     its owner activates it."""
     if not may_manage_people(actor):
-        raise PermissionDenied(_("Chỉ Ban tổ chức và Quản trị hệ thống mới được thêm người."))
+        raise PermissionDenied(_("Chỉ Ban Tổ chức và Quản trị hệ thống mới được thêm người."))
     if role not in {r.value for r in Role}:
         raise InvalidAction(_("Vai trò không hợp lệ: %(role)s", role=role))
     if role != Role.DELEGATE and not _may_manage_accounts(actor):
@@ -349,11 +349,11 @@ def deactivate_user(user: User, *, actor: User | None, reason: str = "") -> None
     """Lock the account: it can no longer log in and every session ends at once (the
     session token rotates). What it wrote stays."""
     if not may_manage_person(actor, user):
-        raise PermissionDenied(_("Bạn không có quyền khoá tài khoản này."))
+        raise PermissionDenied(_("Bạn không có quyền khóa tài khoản này."))
     if actor is not None and actor.id == user.id:
-        raise InvalidAction(_("Bạn không thể tự khoá tài khoản của mình."))
+        raise InvalidAction(_("Bạn không thể tự khóa tài khoản của mình."))
     if not user.is_active_account:
-        raise InvalidAction(_("Tài khoản đã bị khoá từ trước."))
+        raise InvalidAction(_("Tài khoản đã bị khóa từ trước."))
     user.is_active_account = False
     end_all_sessions(user)
     record_audit(
@@ -369,7 +369,7 @@ def deactivate_user(user: User, *, actor: User | None, reason: str = "") -> None
 def reactivate_user(user: User, *, actor: User | None, reason: str = "") -> None:
     """Unlock a locked account."""
     if not may_manage_person(actor, user):
-        raise PermissionDenied(_("Bạn không có quyền mở khoá tài khoản này."))
+        raise PermissionDenied(_("Bạn không có quyền mở khóa tài khoản này."))
     if user.is_active_account:
         raise InvalidAction(_("Tài khoản đang hoạt động."))
     user.is_active_account = True

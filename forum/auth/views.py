@@ -107,9 +107,9 @@ def lockout_message(device: str | None, minutes: int) -> str:
             minutes=minutes,
         )
     return ngettext(
-        "Tài khoản này đang tạm khoá đăng nhập từ thiết bị lạ vì có quá nhiều lần nhập sai mật khẩu. "
+        "Tài khoản này đang tạm khóa đăng nhập từ thiết bị lạ vì có quá nhiều lần nhập sai mật khẩu. "
         "Vui lòng thử lại sau %(minutes)s phút, hoặc dùng thiết bị bạn đã từng đăng nhập.",
-        "Tài khoản này đang tạm khoá đăng nhập từ thiết bị lạ vì có quá nhiều lần nhập sai mật khẩu. "
+        "Tài khoản này đang tạm khóa đăng nhập từ thiết bị lạ vì có quá nhiều lần nhập sai mật khẩu. "
         "Vui lòng thử lại sau %(minutes)s phút, hoặc dùng thiết bị bạn đã từng đăng nhập.",
         minutes,
         minutes=minutes,

@@ -70,6 +70,10 @@ class PhaseSource(enum.StrEnum):
     SCHEDULE = "schedule"  # a moment of the schedule that has passed
 
 
+# The sessions of a day a forum may be held in (``Forum.time_of_day`` as organizers type it).
+SESSION_LABELS = {"sáng": _l("buổi sáng"), "trưa": _l("buổi trưa"), "chiều": _l("buổi chiều"), "tối": _l("buổi tối")}
+
+
 class Forum(db.Model):
     __tablename__ = "forums"
 
@@ -169,6 +173,15 @@ class Forum(db.Model):
     def current_phase(self) -> Phase:
         """The phase in force now (what every page and check reads)."""
         return self.effective_phase()
+
+    @property
+    def session_label(self) -> str:
+        """``time_of_day`` as the page shows it after the date: a session named in the
+        reader's language ("buổi chiều", "afternoon"), anything else as typed
+        ("14:00 – 17:00")."""
+        text = (self.time_of_day or "").strip()
+        key = text.casefold().removeprefix("buổi").strip()
+        return str(SESSION_LABELS[key]) if key in SESSION_LABELS else text
 
     @property
     def phase_label(self) -> str:

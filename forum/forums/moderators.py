@@ -103,7 +103,7 @@ def assign_moderator_scope(user, forum_ids: "Iterable[int] | _AllForums", *, act
     (an empty set removes every forum); organizers, admins and the console only.
     Returns False when nothing changed (and writes no audit entry)."""
     if not _may_assign(actor):
-        raise PermissionDenied(_("Chỉ Ban tổ chức và quản trị hệ thống mới được phân công điều hành viên."))
+        raise PermissionDenied(_("Chỉ Ban Tổ chức và quản trị hệ thống mới được phân công điều hành viên."))
     if forum_ids is ALL_FORUMS:
         wanted: "frozenset[int] | _AllForums" = ALL_FORUMS
     else:

@@ -91,7 +91,7 @@ def set_forum_phase(forum: Forum, phase: str, *, actor, now: datetime | None = N
     the schedule (``Forum.phase_decision``). Organizers and admins only; ``actor=None``
     is the operator at the console.
     """
-    _check_organizer(actor, _("Chỉ Ban tổ chức mới được chuyển giai đoạn của diễn đàn."))
+    _check_organizer(actor, _("Chỉ Ban Tổ chức mới được chuyển giai đoạn của diễn đàn."))
     if phase not in {known.value for known in Phase}:
         raise InvalidAction(_("Giai đoạn không hợp lệ: %(phase)s", phase=phase))
     now = now or utcnow()
@@ -561,7 +561,7 @@ def update_forum_details(forum: Forum, *, title: str, description: str, held_on:
                          venue: str, chairs, keynote: str, actor) -> list[str]:
     """Title, description, date, time of day, venue, chairs ([{"name", "position"}]) and
     keynote. A new title replaces a sample one: the forum is no longer a sample."""
-    _check_organizer(actor, _("Chỉ Ban tổ chức mới được sửa thông tin diễn đàn."))
+    _check_organizer(actor, _("Chỉ Ban Tổ chức mới được sửa thông tin diễn đàn."))
     values = {
         "title": _required_text(title, max_length=TITLE_MAX_LENGTH, empty=_("Vui lòng nhập tên diễn đàn."),
                                 too_long=_("Tên diễn đàn quá dài (tối đa %(max)s ký tự).", max=TITLE_MAX_LENGTH)),
@@ -602,7 +602,7 @@ def update_forum_schedule(forum: Forum, *, proposals_open_at: datetime | None, p
                           supports_open_at: datetime | None, supports_close_at: datetime | None, actor) -> list[str]:
     """The opening and closing moments (timezone-aware; None: no such moment). From then
     on the phase follows them (``Forum.phase_decision``)."""
-    _check_organizer(actor, _("Chỉ Ban tổ chức mới được đặt lịch cho diễn đàn."))
+    _check_organizer(actor, _("Chỉ Ban Tổ chức mới được đặt lịch cho diễn đàn."))
     values = {
         "proposals_open_at": proposals_open_at, "proposals_close_at": proposals_close_at,
         "supports_open_at": supports_open_at, "supports_close_at": supports_close_at,
@@ -619,7 +619,7 @@ def update_forum_rules(forum: Forum, *, max_supports_per_user: int | None, suppo
                        hide_tallies_until_closed: bool, edit_window_minutes: int | None, comments_open: bool,
                        premoderate_new_accounts: bool, supporting_roles, actor) -> list[str]:
     """The forum's rules; the services of each domain enforce them."""
-    _check_organizer(actor, _("Chỉ Ban tổ chức mới được đặt quy định của diễn đàn."))
+    _check_organizer(actor, _("Chỉ Ban Tổ chức mới được đặt quy định của diễn đàn."))
     if max_supports_per_user is not None and not 1 <= max_supports_per_user <= MAX_SUPPORTS_LIMIT:
         raise InvalidAction(_("Số hiến kế mỗi người được ủng hộ phải từ 1 đến %(max)s, hoặc để trống nếu không giới "
                               "hạn.", max=MAX_SUPPORTS_LIMIT))
@@ -657,7 +657,7 @@ def _clean_theme(title: str | None, description: str | None) -> dict:
 
 def add_theme(forum: Forum, *, title: str, description: str = "", actor) -> Theme:
     """A new theme, last in the forum's order."""
-    _check_organizer(actor, _("Chỉ Ban tổ chức mới được sửa nhóm vấn đề."))
+    _check_organizer(actor, _("Chỉ Ban Tổ chức mới được sửa nhóm vấn đề."))
     values = _clean_theme(title, description)
     theme = Theme(forum=forum, position=max((t.position for t in forum.themes), default=-1) + 1, **values)
     db.session.add(theme)
@@ -668,20 +668,20 @@ def add_theme(forum: Forum, *, title: str, description: str = "", actor) -> Them
 
 def update_theme(theme: Theme, *, title: str, description: str = "", actor) -> list[str]:
     """Rename a theme or change its description; its proposals stay with it."""
-    _check_organizer(actor, _("Chỉ Ban tổ chức mới được sửa nhóm vấn đề."))
+    _check_organizer(actor, _("Chỉ Ban Tổ chức mới được sửa nhóm vấn đề."))
     return _apply_changes(theme, "forum.update_theme", _clean_theme(title, description), actor=actor)
 
 
 def set_theme_retired(theme: Theme, retired: bool, *, actor) -> bool:
     """Retire a theme (it takes no new proposals, keeps those it has) or restore it."""
-    _check_organizer(actor, _("Chỉ Ban tổ chức mới được sửa nhóm vấn đề."))
+    _check_organizer(actor, _("Chỉ Ban Tổ chức mới được sửa nhóm vấn đề."))
     return bool(_apply_changes(theme, "forum.retire_theme" if retired else "forum.restore_theme",
                                {"is_retired": bool(retired)}, actor=actor))
 
 
 def move_theme(theme: Theme, offset: int, *, actor) -> bool:
     """Move a theme one place up (-1) or down (+1) in its forum's order; False at an end."""
-    _check_organizer(actor, _("Chỉ Ban tổ chức mới được sửa nhóm vấn đề."))
+    _check_organizer(actor, _("Chỉ Ban Tổ chức mới được sửa nhóm vấn đề."))
     if offset not in (-1, 1):
         raise InvalidAction(_("Hướng di chuyển không hợp lệ."))
     themes = sorted(theme.forum.themes, key=lambda t: (t.position, t.id))

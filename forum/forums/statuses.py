@@ -30,7 +30,7 @@ _CACHE = "forum_status_titles"  # g: {(forum_id, code): ForumStatus as plain val
 
 def _check_organizer(actor) -> None:
     if actor is not None and not (is_active_user(actor) and actor.is_organizer):
-        raise PermissionDenied(_("Chỉ Ban tổ chức mới được sửa các trạng thái của hiến kế."))
+        raise PermissionDenied(_("Chỉ Ban Tổ chức mới được sửa các trạng thái của hiến kế."))
 
 
 def _all_titles() -> dict[tuple[int, str], tuple[str, str, bool]]:

@@ -87,7 +87,7 @@ def publish_command(number: int) -> None:
               help="Tệp hoặc thư mục để ghi (mặc định: thư mục hiện tại, với tên tệp tự đặt).")
 def export_command(forum_numbers, fmt, top, min_supports, statuses, overall, comments, no_answers,
                    include_hidden, include_withdrawn, output) -> None:
-    """Xuất các hiến kế được ủng hộ nhiều nhất (như trang Kết quả của Ban tổ chức).
+    """Xuất các hiến kế được ủng hộ nhiều nhất (như trang Kết quả của Ban Tổ chức).
 
     --top và --min-supports chỉ áp dụng cho các hiến kế được xếp hạng; hiến kế đã ẩn hoặc
     đã rút (khi chọn --include-hidden, --include-withdrawn) không được xếp hạng."""

@@ -110,7 +110,7 @@ def digest_of(canonical: str) -> str:
 
 def _check_organizer(actor) -> None:
     if actor is not None and not (is_active_user(actor) and actor.is_organizer):
-        raise PermissionDenied(_("Chỉ Ban tổ chức mới được chốt hoặc công bố kết quả."))
+        raise PermissionDenied(_("Chỉ Ban Tổ chức mới được chốt hoặc công bố kết quả."))
 
 
 def current_snapshot(forum: Forum, now: datetime | None = None) -> ResultSnapshot | None:

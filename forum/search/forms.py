@@ -112,7 +112,7 @@ class SearchForm(Form):
     ``validate()``."""
 
     q = StringField(
-        _l("Từ khoá"),
+        _l("Từ khóa"),
         render_kw={"maxlength": MAX_QUERY_LENGTH, "autocomplete": "off", "enterkeyhint": "search",
                    "spellcheck": "false"},
     )

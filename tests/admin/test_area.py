@@ -30,7 +30,7 @@ def test_organizers_and_admins_see_every_forum_drafts_included(client, auth, peo
     response = client.get("/organizer/")
     assert response.status_code == 200
     html = response.get_data(as_text=True)
-    assert "Khu vực Ban tổ chức" in html
+    assert "Khu vực Ban Tổ chức" in html
     assert "Diễn đàn nháp" in html
     assert response.headers["Cache-Control"] == "no-store"
 

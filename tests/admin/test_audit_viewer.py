@@ -171,7 +171,7 @@ def test_the_csv_download_has_every_matching_row_and_is_itself_recorded(app, org
     assert len(rows) == 3
     first_row = rows[2]  # oldest last
     assert first_row[0] == "29/11/2023 23:59:00"  # Vietnam time
-    assert first_row[2:7] == ["Kiều Thị Lan Phương", "btc@congdoan.vn", "Ban tổ chức", "Chuyển giai đoạn diễn đàn", "forum.set_phase"]
+    assert first_row[2:7] == ["Kiều Thị Lan Phương", "btc@congdoan.vn", "Ban Tổ chức", "Chuyển giai đoạn diễn đàn", "forum.set_phase"]
     assert first_row[9] == "1" and first_row[10] == '{"phase": "draft"}' and first_row[12] == "Khai mạc"
     assert rows[1][2] == "Dòng lệnh trên máy chủ" and rows[1][9] == "2"
     with app.app_context():

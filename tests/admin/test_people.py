@@ -210,13 +210,13 @@ def test_locking_needs_the_confirmation_box_and_ends_the_sessions(app, client, a
     url = f"/organizer/people/{accounts['target']}/deactivate"
     refused = client.post(url, data={"reason": "Rút tên"})
     assert refused.status_code == 422
-    assert "Hãy đánh dấu ô xác nhận để khoá tài khoản." in refused.get_data(as_text=True)
+    assert "Hãy đánh dấu ô xác nhận để khóa tài khoản." in refused.get_data(as_text=True)
     assert _user(app, "target@congdoan.vn").is_active_account
     assert client.post(url, data={"reason": "Rút tên", "confirm": "y"}).status_code == 302
     assert not _user(app, "target@congdoan.vn").is_active_account
     assert victim.get("/account/password").status_code == 302
     again = client.post(url, data={"confirm": "y"}, follow_redirects=True)
-    assert "Tài khoản đã bị khoá từ trước." in again.get_data(as_text=True)
+    assert "Tài khoản đã bị khóa từ trước." in again.get_data(as_text=True)
     client.post(f"/organizer/people/{accounts['target']}/reactivate")
     assert _user(app, "target@congdoan.vn").is_active_account
 
@@ -224,7 +224,7 @@ def test_locking_needs_the_confirmation_box_and_ends_the_sessions(app, client, a
 def test_nobody_locks_themselves_from_the_page(app, client, auth, accounts):
     auth.login(accounts["emails"]["admin"])
     admin = _user(app, "admin@congdoan.vn")
-    assert "Khoá tài khoản" not in client.get(f"/organizer/people/{admin.id}").get_data(as_text=True)
+    assert "Khóa tài khoản" not in client.get(f"/organizer/people/{admin.id}").get_data(as_text=True)
     client.post(f"/organizer/people/{admin.id}/deactivate", data={"confirm": "y"})
     assert _user(app, "admin@congdoan.vn").is_active_account
 

@@ -260,7 +260,7 @@ def test_a_logged_in_visitor_who_redeems_a_code_becomes_its_holder(app, client, 
 def test_the_login_page_explains_codes_when_mail_is_off(client):
     html = client.get("/login").get_data(as_text=True)
     assert 'href="/activate"' in html
-    assert "liên hệ Ban tổ chức để được cấp mã kích hoạt" in html
+    assert "liên hệ Ban Tổ chức để được cấp mã kích hoạt" in html
     assert 'href="/password/forgot"' not in html
     assert client.get("/password/forgot").status_code == 404
 

@@ -159,7 +159,7 @@ def test_activate_and_deactivate_errors(app, runner):
     assert runner.invoke(args=["users", "deactivate", "dai.bieu@congdoan.vn"]).exit_code == 0
     again = runner.invoke(args=["users", "deactivate", "dai.bieu@congdoan.vn"])
     assert again.exit_code == 1
-    assert "đã bị khoá" in again.output
+    assert "đã bị khóa" in again.output
     assert [entry[0] for entry in _audit(app)] == ["user.deactivated"]
 
 

@@ -14,7 +14,7 @@ from tests.factories import DEFAULT_PASSWORD
 
 FAILURES = 3
 WRONG = "doan-sai-mat-khau"
-UNTRUSTED_LOCKED = "Tài khoản này đang tạm khoá đăng nhập từ thiết bị lạ"
+UNTRUSTED_LOCKED = "Tài khoản này đang tạm khóa đăng nhập từ thiết bị lạ"
 DEVICE_LOCKED = "Trình duyệt này đã nhập sai mật khẩu quá nhiều lần"
 GENERIC_ERROR = "Email hoặc mật khẩu không đúng."
 
@@ -305,4 +305,4 @@ def test_the_english_lockout_message_counts_minutes_properly(app, minutes, expec
         assert lockout_message("device", minutes).endswith(expected)
         assert f"in {minutes} minute" in lockout_message(None, minutes)
     with app.test_request_context():
-        assert lockout_message(None, minutes).startswith("Tài khoản này đang tạm khoá")
+        assert lockout_message(None, minutes).startswith("Tài khoản này đang tạm khóa")

@@ -61,7 +61,7 @@ def test_bad_fields_and_duplicates_are_refused(app):
             services.create_person(actor=organizer, **{**PERSON, "full_name": " ", "email": "x"})
         with pytest.raises(InvalidAction, match="hợp nhất vào Đà Nẵng"):
             services.create_person(actor=organizer, **{**PERSON, "province": "Quảng Nam"})
-        with pytest.raises(InvalidAction, match="chức danh của ban tổ chức"):
+        with pytest.raises(InvalidAction, match="chức danh của Ban Tổ chức"):
             services.create_person(actor=organizer, **{**PERSON, "full_name": "Ban Tổ Chức Đại Hội"})
         assert audit_actions() == []
 
@@ -70,12 +70,12 @@ def test_a_new_name_is_checked_against_the_persons_role(app):
     with app.app_context():
         admin = make_user(role="admin")
         delegate, moderator = make_user(), make_user(role="moderator")
-        with pytest.raises(InvalidAction, match="chức danh của ban tổ chức"):
+        with pytest.raises(InvalidAction, match="chức danh của Ban Tổ chức"):
             services.update_person(delegate, actor=admin, full_name="Điều hành viên Lê Mai")
         with pytest.raises(InvalidAction, match="nhiều bảng chữ"):
             services.update_person(delegate, actor=admin, full_name="L\u0435 Mai")
         assert services.update_person(moderator, actor=admin, full_name="Điều hành viên Lê Mai") is True
-        assert services.create_person(actor=admin, role="organizer", **{**PERSON, "full_name": "Ban tổ chức"}).role == "organizer"
+        assert services.create_person(actor=admin, role="organizer", **{**PERSON, "full_name": "Ban Tổ chức"}).role == "organizer"
         assert audit_actions() == ["user.updated", "user.created"]
 
 
@@ -140,7 +140,7 @@ def test_deactivation_ends_sessions_blocks_login_and_keeps_what_was_written(app,
         assert person.session_token != token
         entry = db.session.scalar(sa.select(AuditEntry).where(AuditEntry.action == "user.deactivated"))
         assert (entry.reason, entry.before, entry.after) == ("Rút khỏi đoàn", {"is_active": True}, {"is_active": False})
-        with pytest.raises(InvalidAction, match="đã bị khoá"):
+        with pytest.raises(InvalidAction, match="đã bị khóa"):
             services.deactivate_user(person, actor=None)
     assert not is_logged_in(client)
     assert auth.login("dai.bieu@congdoan.vn").status_code != 302
@@ -156,7 +156,7 @@ def test_deactivation_ends_sessions_blocks_login_and_keeps_what_was_written(app,
 def test_nobody_locks_themselves_out(app):
     with app.app_context():
         admin = make_user(role="admin")
-        with pytest.raises(InvalidAction, match="tự khoá"):
+        with pytest.raises(InvalidAction, match="tự khóa"):
             services.deactivate_user(admin, actor=admin)
         assert admin.is_active_account
 
@@ -167,7 +167,7 @@ def test_people_list_filters_and_pages_in_two_queries(app, count_queries):
             user = make_user(email=f"nguoi{n:02d}@congdoan.vn", full_name=f"Người {n:02d}")
             user.delegation = "Đoàn Hà Nội" if n % 2 else "Đoàn Huế"
         db.session.commit()
-        make_user(email="khoa@congdoan.vn", full_name="Bị Khoá", is_active=False)
+        make_user(email="khoa@congdoan.vn", full_name="Bị Khóa", is_active=False)
         db.session.execute(sa.update(User).where(User.email == "nguoi01@congdoan.vn").values(password_hash=""))
         db.session.commit()
         with count_queries() as counter:

@@ -274,7 +274,7 @@ def test_organizers_cannot_hand_out_or_touch_staff_roles(app):
         reasons = {row.line: " ".join(row.reasons) for row in plan.rows}
         assert [row.action for row in plan.rows] == ["refuse", "refuse", "refuse", "create"]
         assert "Chỉ Quản trị hệ thống mới được tạo tài khoản Điều hành viên." in reasons[2]
-        assert "tài khoản Ban tổ chức; chỉ Quản trị hệ thống mới được sửa" in reasons[3]
+        assert "tài khoản Ban Tổ chức; chỉ Quản trị hệ thống mới được sửa" in reasons[3]
         assert "đổi vai trò Điều hành viên thành Đại biểu" in reasons[4]
 
 
@@ -413,7 +413,7 @@ def test_names_that_pass_as_staff_are_refused_by_the_role_they_will_have(app):
         )
         by_line = {row.line: row for row in plan.rows}
         assert [row.action for row in plan.rows] == ["refuse", "create", "refuse", "update", "refuse"]
-        assert "chức danh của ban tổ chức" in by_line[2].reasons[0]
+        assert "chức danh của Ban Tổ chức" in by_line[2].reasons[0]
         assert "nhiều bảng chữ" in by_line[4].reasons[0]
-        assert "chức danh của ban tổ chức" in by_line[6].reasons[0]
+        assert "chức danh của Ban Tổ chức" in by_line[6].reasons[0]
         assert by_line[6].changes == {}

@@ -63,7 +63,7 @@ def test_an_organizer_imports_prints_codes_and_hides_tallies(live_app, live_serv
     # 1. Import the roster: a preview first, nothing written until confirmed.
     roster = tmp_path / "danh-sach-dai-bieu.xlsx"
     roster.write_bytes(roster_workbook())
-    staff.get_by_role("link", name="Ban tổ chức").first.click()
+    staff.get_by_role("link", name="Ban Tổ chức").first.click()
     staff.goto(live_server + "/organizer/people/import")
     staff.set_input_files("input[type=file][name=file]", str(roster))
     staff.get_by_role("button", name="Tải lên và xem trước").click()

@@ -65,7 +65,7 @@ def test_the_header_box_leads_to_highlighted_results(live_server, page_factory, 
     expect(page.locator(".search-count")).to_have_text("Tìm thấy 3 kết quả")
     first = page.locator(".search-hit").first
     expect(first.locator("h3 mark")).to_have_text("đoàn viên nữ")
-    assert page.get_by_role("searchbox", name="Từ khoá").input_value() == "doan vien nu"
+    assert page.get_by_role("searchbox", name="Từ khóa").input_value() == "doan vien nu"
     screenshot(page, "search-1-results-desktop")
     assert axe_violations(page) == []
     assert errors == []
@@ -100,7 +100,7 @@ def test_typing_on_the_search_page_updates_the_results_without_reloading(live_se
     errors = collect_errors(page)
     page.goto(live_server + "/search")
     page.evaluate("window.__marker = 1")
-    field = page.get_by_role("searchbox", name="Từ khoá")
+    field = page.get_by_role("searchbox", name="Từ khóa")
     field.press_sequentially("chu tich cong doan", delay=30)
     expect(page.locator(".search-hit")).to_have_count(1)
     expect(page.locator(".search-hit h3")).to_contain_text("Bảo vệ chủ tịch công đoàn cơ sở")
@@ -133,7 +133,7 @@ def test_typing_on_the_search_page_updates_the_results_without_reloading(live_se
     expect(page.locator("[data-search-status]")).to_have_text("Tìm thấy 0 kết quả")
     # Reloading the updated address gives the same page from the server.
     page.reload()
-    assert page.get_by_role("searchbox", name="Từ khoá").input_value() == "xyzzy"
+    assert page.get_by_role("searchbox", name="Từ khóa").input_value() == "xyzzy"
     assert errors == []
 
 
@@ -192,7 +192,7 @@ def test_search_and_the_preview_work_without_javascript(live_app, live_server, c
         page.set_default_timeout(10000)
         errors = collect_errors(page)
         page.goto(live_server + "/search")
-        page.get_by_role("searchbox", name="Từ khoá").fill("nha o")
+        page.get_by_role("searchbox", name="Từ khóa").fill("nha o")
         with page.expect_navigation():
             page.get_by_role("button", name="Tìm", exact=True).click()
         assert page.locator(".search-count").inner_text() == "Tìm thấy 1 kết quả"

@@ -65,7 +65,7 @@ def test_demo_logins_prints_the_four_accounts_with_password_and_role(app, runner
     result = invoke(runner, "demo-logins")
     assert result.exit_code == 0
     lines = result.output.splitlines()
-    for email, role in zip(DEMO_EMAILS, ["Đại biểu", "Điều hành viên", "Ban tổ chức", "Quản trị hệ thống"]):
+    for email, role in zip(DEMO_EMAILS, ["Đại biểu", "Điều hành viên", "Ban Tổ chức", "Quản trị hệ thống"]):
         line = next(line for line in lines if email in line)
         assert role in line and "hienke-demo-2023" in line
     assert "seed-demo" not in result.output

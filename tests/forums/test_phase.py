@@ -29,7 +29,7 @@ def test_only_active_organizers_and_admins_change_the_phase(app, role, active, a
             assert (entry.actor_id, entry.actor_role) == (actor.id, role)
             assert (entry.before, entry.after) == ({"phase": "open"}, {"phase": "voting"})
         else:
-            with pytest.raises(PermissionDenied, match="Ban tổ chức"):
+            with pytest.raises(PermissionDenied, match="Ban Tổ chức"):
                 services.set_forum_phase(forum, "voting", actor=actor)
             assert audit_entries() == []
         assert forum.phase == ("voting" if allowed else "open")

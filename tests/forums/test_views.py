@@ -73,10 +73,10 @@ def test_home_marks_sample_forums_and_explains_the_marker(app, client):
         make_forum(number=1, title="Tên chính thức", is_sample=False)
     assert "Mẫu" not in html_of(client.get("/"))
     with app.app_context():
-        make_forum(number=2, title="Tên minh hoạ", is_sample=True)
+        make_forum(number=2, title="Tên minh họa", is_sample=True)
     html = html_of(client.get("/"))
     assert html.count('<span class="badge badge-sample">Mẫu</span>') == 2  # the card and the explanation
-    assert "Ban tổ chức sẽ thay bằng tên chính thức" in html
+    assert "Ban Tổ chức sẽ thay bằng tên chính thức" in html
 
 
 def test_home_shows_public_counts(app, client):
@@ -173,7 +173,7 @@ def test_forum_page_marks_a_sample_forum(app, client):
     with app.app_context():
         make_forum(number=1, slug="mau", is_sample=True)
         make_forum(number=2, slug="chinh-thuc")
-    assert "Ban tổ chức sẽ thay bằng tên chính thức" in html_of(client.get("/forums/mau"))
+    assert "Ban Tổ chức sẽ thay bằng tên chính thức" in html_of(client.get("/forums/mau"))
     assert "Mẫu" not in html_of(client.get("/forums/chinh-thuc"))
 
 
@@ -565,3 +565,26 @@ def test_home_counts_are_always_current(app, client):
     with app.app_context():
         make_proposal(db.session.get(Forum, forum_id), make_user())
     assert re.search(r"<dt>Hiến kế</dt>\s*<dd>2</dd>", html_of(client.get("/")))
+
+
+@pytest.mark.parametrize("typed, shown", [("chiều", "30/11/2023, buổi chiều"), ("Buổi sáng", "30/11/2023, buổi sáng"),
+                                          ("14:00 – 17:00", "30/11/2023, 14:00 – 17:00")])
+def test_the_session_is_shown_with_the_date(app, client, typed, shown):
+    """It read "Thời gian: chiều"; the session now follows the date, named in full."""
+    from tests.factories import make_forum
+
+    with app.app_context():
+        make_forum(number=1, time_of_day=typed)
+    page = client.get("/forums/dien-dan-1").get_data(as_text=True)
+    assert ">Thời gian<" not in page
+    assert re.sub(r"<[^>]+>", "", page).count(shown) == 1
+
+
+def test_the_session_in_english(app, client):
+    from tests.factories import make_forum
+
+    with app.app_context():
+        make_forum(number=1, time_of_day="chiều")
+    client.set_cookie("locale", "en")
+    page = re.sub(r"<[^>]+>", "", client.get("/forums/dien-dan-1").get_data(as_text=True))
+    assert "afternoon" in page and "chiều" not in page

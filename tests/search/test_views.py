@@ -284,7 +284,7 @@ def test_a_bad_date_is_ignored_with_a_message(app, client, corpus):
 def test_a_very_long_query_is_cut_with_a_message(app, client, corpus):
     response, html = search(client, "doan vien nu " + "x" * 10_000)
     assert response.status_code == 200
-    assert "Từ khoá dài quá 200 ký tự" in html
+    assert "Từ khóa dài quá 200 ký tự" in html
     assert 'maxlength="200"' in html
     shown = re.search(r'<input [^>]*id="q"[^>]*value="([^"]*)"', html).group(1)
     assert shown.startswith("doan vien nu xxx") and len(shown) == 200

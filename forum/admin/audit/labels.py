@@ -17,10 +17,10 @@ ACTION_LABELS = {
     "user.registered": _l("Tự đăng ký tài khoản"),
     "user.password_changed": _l("Đổi mật khẩu"),
     "user.role_changed": _l("Đổi vai trò"),
-    "user.activated": _l("Mở khoá tài khoản"),  # entries written before the people pages
-    "user.reactivated": _l("Mở khoá tài khoản"),
+    "user.activated": _l("Mở khóa tài khoản"),  # entries written before the people pages
+    "user.reactivated": _l("Mở khóa tài khoản"),
     "user.updated": _l("Sửa thông tin người"),
-    "user.deactivated": _l("Khoá tài khoản"),
+    "user.deactivated": _l("Khóa tài khoản"),
     "users.roster_imported": _l("Nhập danh sách đại biểu"),
     "moderator.scope_changed": _l("Phân công điều hành viên"),
     "forum.set_phase": _l("Chuyển giai đoạn diễn đàn"),
@@ -34,7 +34,7 @@ ACTION_LABELS = {
     "forum.reorder_themes": _l("Sắp xếp nhóm vấn đề"),
     "auth.login": _l("Đăng nhập thành công"),
     "auth.login_failed": _l("Đăng nhập thất bại"),
-    "auth.lockout": _l("Tạm khoá đăng nhập"),
+    "auth.lockout": _l("Tạm khóa đăng nhập"),
     "auth.logout": _l("Đăng xuất"),
     "auth.code_issued": _l("Cấp mã kích hoạt"),
     "auth.activated": _l("Kích hoạt tài khoản"),
@@ -85,7 +85,7 @@ CONSOLE_ROLE = "console"  # the filter's value for entries with actor_role "" (t
 ACTOR_ROLE_LABELS = {
     "delegate": _l("Đại biểu"),
     "moderator": _l("Điều hành viên"),
-    "organizer": _l("Ban tổ chức"),
+    "organizer": _l("Ban Tổ chức"),
     "admin": _l("Quản trị hệ thống"),
     "anonymous": _l("Khách (chưa đăng nhập)"),
     "": _l("Dòng lệnh trên máy chủ"),

@@ -11,7 +11,7 @@ add_section(
     Section(
         endpoint="admin.index",
         label=_l("Tổng quan"),
-        description=_l("Các diễn đàn và các việc của Ban tổ chức."),
+        description=_l("Các diễn đàn và các việc của Ban Tổ chức."),
         order=0,
         allowed=is_organizer,
     )

@@ -80,13 +80,13 @@ class DeactivateForm(FlaskForm):
     )
     confirm = BooleanField(
         _l("Tôi hiểu: người này sẽ không đăng nhập được nữa; những gì họ đã viết vẫn được giữ nguyên."),
-        validators=[DataRequired(_l("Hãy đánh dấu ô xác nhận để khoá tài khoản."))],
+        validators=[DataRequired(_l("Hãy đánh dấu ô xác nhận để khóa tài khoản."))],
     )
-    submit = SubmitField(_l("Khoá tài khoản"))
+    submit = SubmitField(_l("Khóa tài khoản"))
 
 
 class ReactivateForm(FlaskForm):
-    submit = SubmitField(_l("Mở khoá tài khoản"))
+    submit = SubmitField(_l("Mở khóa tài khoản"))
 
 
 class ImportForm(FlaskForm):
@@ -101,4 +101,4 @@ class ConfirmImportForm(FlaskForm):
 
 
 class CancelImportForm(FlaskForm):
-    submit = SubmitField(_l("Huỷ, không nhập"))
+    submit = SubmitField(_l("Hủy, không nhập"))

@@ -27,7 +27,7 @@ add_section(
     Section(
         endpoint="admin.people",
         label=_l("Đại biểu và tài khoản"),
-        description=_l("Danh sách đại biểu: nhập từ tệp Excel/CSV, thêm, sửa, khoá tài khoản."),
+        description=_l("Danh sách đại biểu: nhập từ tệp Excel/CSV, thêm, sửa, khóa tài khoản."),
         order=20,
         allowed=is_organizer,
     )
@@ -153,7 +153,7 @@ def person_deactivate(user_id: int):
         flash(str(error), "error")
         return redirect(url_for("admin.person", user_id=user_id))
     db.session.commit()
-    flash(_("Đã khoá tài khoản của %(name)s; mọi phiên đăng nhập đã kết thúc.", name=person.full_name), "success")
+    flash(_("Đã khóa tài khoản của %(name)s; mọi phiên đăng nhập đã kết thúc.", name=person.full_name), "success")
     return redirect(url_for("admin.person", user_id=user_id))
 
 
@@ -172,7 +172,7 @@ def person_reactivate(user_id: int):
         flash(str(error), "error")
         return redirect(url_for("admin.person", user_id=user_id))
     db.session.commit()
-    flash(_("Đã mở khoá tài khoản của %(name)s.", name=person.full_name), "success")
+    flash(_("Đã mở khóa tài khoản của %(name)s.", name=person.full_name), "success")
     return redirect(url_for("admin.person", user_id=user_id))
 
 
@@ -236,7 +236,7 @@ def people_import_template():
 def _upload_or_back(token: str):
     upload = roster.get_upload(token, actor=current_user)
     if upload is None:
-        flash(_("Bản xem trước không còn (đã hết hạn, đã nhập hoặc đã huỷ). Hãy tải tệp lên lại."), "warning")
+        flash(_("Bản xem trước không còn (đã hết hạn, đã nhập hoặc đã hủy). Hãy tải tệp lên lại."), "warning")
     return upload
 
 
@@ -304,5 +304,5 @@ def people_import_cancel(token: str):
     if upload is not None:
         roster.discard_upload(upload)
         db.session.commit()
-    flash(_("Đã huỷ, không nhập gì."), "info")
+    flash(_("Đã hủy, không nhập gì."), "info")
     return redirect(url_for("admin.people_import"))

@@ -28,7 +28,7 @@ add_section(
     Section(
         endpoint="admin.staff",
         label=_l("Vai trò và phân quyền"),
-        description=_l("Ai là điều hành viên, ban tổ chức, quản trị; điều hành viên phụ trách diễn đàn nào."),
+        description=_l("Ai là điều hành viên, Ban Tổ chức, quản trị; điều hành viên phụ trách diễn đàn nào."),
         order=30,
         allowed=is_organizer,
     )

@@ -41,7 +41,7 @@ class InvalidCode(InvalidAction):
 def invalid_code_error() -> InvalidCode:
     return InvalidCode(
         _("Mã kích hoạt không đúng hoặc không còn hiệu lực. Vui lòng kiểm tra lại từng ký tự, "
-          "hoặc liên hệ Ban tổ chức để được cấp mã mới.")
+          "hoặc liên hệ Ban Tổ chức để được cấp mã mới.")
     )
 
 
@@ -121,14 +121,14 @@ def issue_codes(users, *, actor, ttl: timedelta | None = None, now: datetime | N
     """A new code for each of ``users``; their older unused codes stop working."""
     users = list(users)
     if not may_issue_codes(actor):
-        raise PermissionDenied(_("Chỉ Ban tổ chức mới được cấp mã kích hoạt."))
+        raise PermissionDenied(_("Chỉ Ban Tổ chức mới được cấp mã kích hoạt."))
     for user in users:
         if not may_issue_code_for(actor, user):
             raise PermissionDenied(
-                _("Chỉ quản trị hệ thống mới được cấp mã cho tài khoản Ban tổ chức hoặc quản trị.")
+                _("Chỉ quản trị hệ thống mới được cấp mã cho tài khoản Ban Tổ chức hoặc quản trị.")
             )
         if not user.is_active:
-            raise InvalidAction(_("Tài khoản %(email)s đã bị khoá: không thể cấp mã kích hoạt.", email=user.email))
+            raise InvalidAction(_("Tài khoản %(email)s đã bị khóa: không thể cấp mã kích hoạt.", email=user.email))
     if not users:
         return []
     now = now or utcnow()

@@ -106,7 +106,7 @@ def move_proposal(proposal: Proposal, *, forum: Forum, theme_id: int | None, act
         if supporters_over_limit(proposal, forum):
             raise InvalidAction(_(
                 "Không thể chuyển: một số người ủng hộ hiến kế này sẽ vượt quá giới hạn %(limit)s hiến kế mỗi người "
-                "của diễn đàn đích. Ban tổ chức có thể nâng giới hạn trước khi chuyển.",
+                "của diễn đàn đích. Ban Tổ chức có thể nâng giới hạn trước khi chuyển.",
                 limit=forum.max_supports_per_user,
             ))
     old_forum, old_theme = proposals.move_proposal_to(proposal, forum, theme_id)

@@ -112,7 +112,7 @@ def can_moderate_post(user, post) -> bool:
 
 def _require_scope(actor, post) -> None:
     if not is_active_user(actor) or not actor.is_moderator:
-        raise PermissionDenied(_("Chỉ điều hành viên, Ban tổ chức và quản trị hệ thống mới được làm việc này."))
+        raise PermissionDenied(_("Chỉ điều hành viên, Ban Tổ chức và quản trị hệ thống mới được làm việc này."))
     if not can_moderate_post(actor, post):
         raise PermissionDenied(
             _("Bạn không điều hành diễn đàn số %(number)s, nơi có nội dung này.", number=proposal_of(post).forum.number)
@@ -448,7 +448,7 @@ def act_on_items(item_ids, action: str, *, reason: str = "", actor) -> list[Mode
     posts = [found_comments[item.comment_id] if item.comment_id else found_proposals[item.proposal_id]
              for item in items]
     if not is_active_user(actor) or not actor.is_moderator:
-        raise PermissionDenied(_("Chỉ điều hành viên, Ban tổ chức và quản trị hệ thống mới được làm việc này."))
+        raise PermissionDenied(_("Chỉ điều hành viên, Ban Tổ chức và quản trị hệ thống mới được làm việc này."))
     foreign = sorted({proposal_of(post).forum.number for post in posts if not can_moderate_post(actor, post)})
     if foreign:
         raise PermissionDenied(_(

@@ -217,7 +217,7 @@ def write_docx(header: ResultHeader, rows: Iterable[ResultRow], target: str | Bi
                     _proposal(document, row)
         if unranked:
             document.add_heading(_unranked_title(header), level=2)
-            note = document.add_paragraph(_("Ban tổ chức đề nghị kèm theo các hiến kế này; chúng không có "
+            note = document.add_paragraph(_("Ban Tổ chức đề nghị kèm theo các hiến kế này; chúng không có "
                                             "trong xếp hạng và được xếp theo thời gian gửi."))
             note.runs[0].italic = True
             note.paragraph_format.keep_with_next = True  # never alone at the foot of a page
