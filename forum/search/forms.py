@@ -2,8 +2,15 @@
 
 Every parameter comes from a URL anyone can edit, so nothing here may fail: a value that
 is not one of the choices the viewer was offered is ignored (the filter falls back to
-"all"), and only dates, which a person may type by hand where the browser has no date
-picker, produce a message.
+"all"), and only dates, which a person types, produce a message.
+
+Dates (issue 10): the date filters are text inputs showing ``30/11/2023`` (day/month/year,
+in English too: this is a Vietnamese event, and the hint says so). A native
+``<input type="date">`` was dropped: it shows the browser's locale format (``11/30/2023`` in
+an English Chromium) whatever the page's language. The query string takes both forms and
+always will: ``?date_from=2023-11-30`` (old links, what date inputs used to send) and
+``?date_from=30/11/2023``; the form sends what was typed (``30/11/2023``), with and without
+JavaScript, and the site's own links (pages of results) carry the parameters on unchanged.
 """
 from __future__ import annotations
 
@@ -27,7 +34,14 @@ from forum.search.query import cut_query_text
 MIN_YEAR = 2000
 MAX_YEAR = 2100
 _ISO_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
-_LOCAL_DATE = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$")
+# Day, month, year: "/" or what phone keypads without "/" offer instead (". , - space"),
+# or the eight digits alone ("30112023", an iPhone's numeric keypad has no separator).
+_LOCAL_DATE = re.compile(r"^(\d{1,2})\s*[/.,\- ]\s*(\d{1,2})\s*[/.,\- ]\s*(\d{4})$")
+_DIGITS_DATE = re.compile(r"^(\d{2})(\d{2})(\d{4})$")
+# The same forms for the input's ``pattern`` (the browser's first check; the server decides).
+# Browsers compile it with the ``v`` flag: "/" and "-" are escaped inside the classes (and
+# only there: "\-" outside a class is a syntax error, which turns the check off).
+DATE_PATTERN = r"\s*([0-9]{1,2}\s*[\/.,\- ]\s*[0-9]{1,2}\s*[\/.,\- ]\s*[0-9]{4}|[0-9]{8}|[0-9]{4}-[0-9]{1,2}-[0-9]{1,2})\s*"
 
 KIND_LABELS = {Kind.PROPOSAL: _l("Hiến kế"), Kind.COMMENT: _l("Ý kiến")}
 SORT_LABELS = {
@@ -38,11 +52,12 @@ SORT_LABELS = {
 
 
 def parse_date(text: str) -> date | None:
-    """``2023-11-30`` (what date inputs send) or ``30/11/2023`` (typed by hand); else None."""
+    """``2023-11-30`` (old links, date inputs) or ``30/11/2023`` (typed: also ``30.11.2023``,
+    ``30-11-2023``, ``30 11 2023``, ``30112023``); else None."""
     text = (text or "").strip()
     if match := _ISO_DATE.match(text):
         year, month, day = (int(part) for part in match.groups())
-    elif match := _LOCAL_DATE.match(text):
+    elif match := _LOCAL_DATE.match(text) or _DIGITS_DATE.match(text):
         day, month, year = (int(part) for part in match.groups())
     else:
         return None
@@ -62,16 +77,28 @@ def shorten(text: str, width: int = 48) -> str:
     return cut + "…"
 
 
-class DateInput(TextInput):
-    input_type = "date"
+def format_date(value: date) -> str:
+    """``30/11/2023``: how the date filters show a date, in every language."""
+    return f"{value.day:02d}/{value.month:02d}/{value.year:04d}"
 
 
 class LocalDateField(Field):
-    """A date filter: keeps what was typed, parses it into ``data`` (None when empty or bad)."""
+    """A date filter: a text input (digits keypad on phones) showing ``dd/mm/yyyy``; keeps
+    what was typed, parses it into ``data`` (None when empty or bad)."""
 
-    widget = DateInput()
+    widget = TextInput()
+    # A hint for the template (shown under the label, read with the input).
+    hint = _l("ngày/tháng/năm")
 
     def __init__(self, label=None, validators=None, **kwargs):
+        kwargs.setdefault("render_kw", {
+            "inputmode": "numeric",
+            "pattern": DATE_PATTERN,
+            "placeholder": _l("dd/mm/yyyy"),
+            "title": _l("Nhập ngày theo dạng ngày/tháng/năm, ví dụ 30/11/2023."),
+            "autocomplete": "off",
+            "maxlength": 40,
+        })
         super().__init__(label, validators, **kwargs)
         self.raw_text = ""
 
@@ -80,7 +107,7 @@ class LocalDateField(Field):
         self.data = parse_date(self.raw_text)
 
     def _value(self):
-        return self.data.isoformat() if self.data else self.raw_text
+        return format_date(self.data) if self.data else self.raw_text
 
     def pre_validate(self, form):
         if self.raw_text and self.data is None:

@@ -163,7 +163,7 @@ def test_filters_are_shown_as_applied(app, client, corpus):
     assert f'<option value="{corpus.themes["cadres"]}" selected>' in html
     assert re.search(r'<option selected value="accepted">', html)
     assert re.search(r'<option selected value="newest">', html)
-    assert 'value="2023-10-01"' in html
+    assert 'value="01/10/2023"' in html
     assert "<details class=\"search-filters\" open>" in html and "5 bộ lọc" in html
 
 
