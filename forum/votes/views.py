@@ -6,6 +6,7 @@ CSRF: ``CSRFProtect`` checks every POST, from the form's ``csrf_token`` field or
 """
 from flask import Blueprint, abort, flash, redirect, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from werkzeug.routing import BuildError
 
@@ -61,9 +62,17 @@ def _change_support(proposal_id: int, change):
         answer = {"supported": state.supported}
         if tallies_visible(proposal.forum, current_user):
             answer["support_count"] = state.support_count
+            # The word after the count, in the catalog's plural form for it ("1 support",
+            # "2 supports"): support.js shows it as it is and never builds English itself.
+            answer["support_label"] = support_label(state.support_count)
         return answer
     flash(*_outcome_message(state))
     return redirect(back)
+
+
+def support_label(count: int) -> str:
+    """The word after a support count; the same msgid as templates/_macros/support_button.html."""
+    return ngettext("ủng hộ", "ủng hộ", count)
 
 
 def _outcome_message(state: services.SupportState) -> tuple[str, str]:

@@ -1,7 +1,9 @@
 // Support button: updates in place without reloading (progressive enhancement).
 // Without JavaScript the form posts and the page reloads; with it, the same form is
-// sent with fetch and the answer {"supported": bool, "support_count": int} is applied.
-// Every visible text comes from data-* attributes rendered by the server (gettext).
+// sent with fetch and the answer {"supported": bool, "support_count": int,
+// "support_label": str} is applied (count and label only where the forum shows tallies).
+// Every visible text comes from the server (gettext): data-* attributes, and the label
+// after the count, in the catalog's plural form for that count ("1 support", "2 supports").
 "use strict";
 
 (function () {
@@ -20,11 +22,15 @@
     }, 50);
   }
 
-  function applyState(widget, form, button, supported, count) {
+  function applyState(widget, form, button, supported, count, countLabel) {
     var counter = widget.querySelector("[data-support-count]");
+    var counterLabel = widget.querySelector("[data-support-label]");
     var label = button.querySelector("[data-support-button-label]") || button;
     if (counter && typeof count === "number") {
       counter.textContent = numberFormat.format(count);
+    }
+    if (counterLabel && typeof countLabel === "string") {
+      counterLabel.textContent = countLabel;
     }
     label.textContent = supported ? button.dataset.labelSupported : button.dataset.labelSupport;
     button.title = supported ? button.dataset.titleSupported : button.dataset.titleSupport;
@@ -68,7 +74,7 @@
       .then(function (response) {
         return readJson(response).then(function (data) {
           if (response.ok && data && typeof data.supported === "boolean") {
-            applyState(widget, form, button, data.supported, data.support_count);
+            applyState(widget, form, button, data.supported, data.support_count, data.support_label);
             announce(widget, data.supported ? widget.dataset.messageSupported : widget.dataset.messageWithdrawn, false);
             return;
           }

@@ -183,7 +183,7 @@ def test_organizers_see_the_counts_and_the_order(app, client, auth, world):
     assert html.index(f"/proposals/{world.popular_id}\"") < html.index(f"/proposals/{world.recent_id}\"")
     assert "7 ủng hộ" in visible_text(client.get(f"/proposals/{world.popular_id}").get_data(as_text=True))
     answer = client.post(f"/proposals/{world.popular_id}/support", headers=JSON).get_json()
-    assert answer == {"supported": True, "support_count": 8}
+    assert answer == {"supported": True, "support_count": 8, "support_label": "ủng hộ"}
 
 
 def test_counts_show_again_once_the_forum_closes(app, client, auth, world):

@@ -72,9 +72,9 @@ def test_json_post_with_header_token_works(scene, csrf_app):
     headers = dict(JSON, **{"X-CSRFToken": token})
     response = client.post(f"/proposals/{proposal_id}/support", headers=headers)
     assert response.status_code == 200
-    assert response.get_json() == {"supported": True, "support_count": 1}
+    assert response.get_json() == {"supported": True, "support_count": 1, "support_label": "ủng hộ"}
     response = client.post(f"/proposals/{proposal_id}/unsupport", headers=headers)
-    assert response.get_json() == {"supported": False, "support_count": 0}
+    assert response.get_json() == {"supported": False, "support_count": 0, "support_label": "ủng hộ"}
     assert count_and_rows(csrf_app, proposal_id) == (0, 0)
 
 

@@ -31,12 +31,12 @@ def test_any_other_user_of_a_supporting_role_may_support_then_withdraw(setting, 
 
     response = client.post(s.support_url, headers=JSON)
     assert response.status_code == 200
-    assert response.get_json() == {"supported": True, "support_count": 1}
+    assert response.get_json() == {"supported": True, "support_count": 1, "support_label": "ủng hộ"}
     assert count_and_rows(app, s.proposal_id) == (1, 1)
 
     response = client.post(s.unsupport_url, headers=JSON)
     assert response.status_code == 200
-    assert response.get_json() == {"supported": False, "support_count": 0}
+    assert response.get_json() == {"supported": False, "support_count": 0, "support_label": "ủng hộ"}
     assert count_and_rows(app, s.proposal_id) == (0, 0)
 
 
@@ -216,7 +216,7 @@ def test_double_submit_keeps_one_support(setting, new_user, login_client, app):
     client = login_client(new_user())
     first = client.post(s.support_url, headers=JSON)
     second = client.post(s.support_url, headers=JSON)
-    assert first.get_json() == second.get_json() == {"supported": True, "support_count": 1}
+    assert first.get_json() == second.get_json() == {"supported": True, "support_count": 1, "support_label": "ủng hộ"}
     assert count_and_rows(app, s.proposal_id) == (1, 1)
 
 
@@ -230,10 +230,10 @@ def test_unsupport_twice_never_goes_negative(setting, new_user, login_client, ap
 
     for _ in range(2):
         response = client.post(s.unsupport_url, headers=JSON)
-        assert response.get_json() == {"supported": False, "support_count": 1}
+        assert response.get_json() == {"supported": False, "support_count": 1, "support_label": "ủng hộ"}
     # Someone who never supported withdraws: nothing changes.
     stranger = login_client(new_user())
-    assert stranger.post(s.unsupport_url, headers=JSON).get_json() == {"supported": False, "support_count": 1}
+    assert stranger.post(s.unsupport_url, headers=JSON).get_json() == {"supported": False, "support_count": 1, "support_label": "ủng hộ"}
     assert count_and_rows(app, s.proposal_id) == (1, 1)
 
     other.post(s.unsupport_url, headers=JSON)
@@ -250,7 +250,7 @@ def test_json_answer_counts_everyone(setting, new_user, login_client, app):
     assert response.status_code == 200
     assert response.mimetype == "application/json"
     body = response.get_json()
-    assert body == {"supported": True, "support_count": 4}
+    assert body == {"supported": True, "support_count": 4, "support_label": "ủng hộ"}
     assert isinstance(body["supported"], bool) and isinstance(body["support_count"], int)
     assert count_and_rows(app, s.proposal_id) == (4, 4)
 
@@ -311,3 +311,24 @@ def test_support_clicks_are_rate_limited_per_user(setting, new_user, login_clien
     # Another delegate (same address, as in one office) is not held back.
     assert login_client(new_user()).post(s.support_url, headers=JSON).status_code == 200
     assert count_and_rows(app, s.proposal_id) == (1, 1)
+
+
+# The label after the count (issue 10, item 7) ---------------------------------------------
+@pytest.mark.parametrize("locale, one, many", [("vi", "ủng hộ", "ủng hộ"), ("en", "support", "supports")])
+def test_the_json_answer_carries_the_label_in_the_plural_form_of_its_count(setting, new_user, login_client, locale,
+                                                                            one, many):
+    """support.js shows ``support_label`` as it is: "1 support", "2 supports", "0 supports"."""
+    s = setting()
+    first, second = login_client(new_user()), login_client(new_user())
+    for client in (first, second):
+        client.set_cookie("locale", locale)
+    assert first.post(s.support_url, headers=JSON).get_json()["support_label"] == one
+    answer = second.post(s.support_url, headers=JSON).get_json()
+    assert (answer["support_count"], answer["support_label"]) == (2, many)
+    answer = second.post(s.unsupport_url, headers=JSON).get_json()
+    assert (answer["support_count"], answer["support_label"]) == (1, one)
+    answer = first.post(s.unsupport_url, headers=JSON).get_json()
+    assert (answer["support_count"], answer["support_label"]) == (0, many)
+    # The page marks the label for the script to replace.
+    page = first.get(f"/proposals/{s.proposal_id}").get_data(as_text=True)
+    assert f'data-support-label>{many}</span>' in page
