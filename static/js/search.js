@@ -83,6 +83,7 @@
             return;
           }
           results.innerHTML = html;
+          markFieldErrors(form, results);
           history.replaceState(history.state, "", url);
           var outcome = results.querySelector("[data-search-announce]");
           status.textContent = outcome ? outcome.getAttribute("data-search-announce") : "";
@@ -110,6 +111,49 @@
     });
     lastQuery = queryString();
     filterThemesByForum(form);
+  }
+
+  // The date fields say what the new results say about them (a date fixed or broken
+  // since the page was loaded), as the server renders them on a full page: the message
+  // under the field, its red border, aria-invalid and aria-describedby. The messages are
+  // the server's own (data-error of the fragment's summary).
+  function markFieldErrors(form, results) {
+    form.querySelectorAll("input[pattern]").forEach(function (input) {
+      var messages = [];
+      results.querySelectorAll("[data-error-for]").forEach(function (item) {
+        if (item.getAttribute("data-error-for") === input.id) {
+          messages.push(item.getAttribute("data-error"));
+        }
+      });
+      var field = input.closest(".field");
+      var errorId = input.id + "-error";
+      var error = document.getElementById(errorId);
+      if (messages.length && !error) {
+        error = document.createElement("p");
+        error.className = "field-error";
+        error.id = errorId;
+        input.insertAdjacentElement("afterend", error);
+      }
+      if (messages.length) {
+        error.textContent = messages.join(" ");
+        input.setAttribute("aria-invalid", "true");
+      } else {
+        if (error) {
+          error.remove();
+        }
+        input.removeAttribute("aria-invalid");
+      }
+      if (field) {
+        field.classList.toggle("field-invalid", messages.length > 0);
+      }
+      var hint = document.getElementById(input.id + "-hint");
+      var describedBy = (hint ? [hint.id] : []).concat(messages.length ? [errorId] : []);
+      if (describedBy.length) {
+        input.setAttribute("aria-describedby", describedBy.join(" "));
+      } else {
+        input.removeAttribute("aria-describedby");
+      }
+    });
   }
 
   // Only the chosen forum's themes are offered; a theme of another forum is cleared.

@@ -137,6 +137,46 @@ def test_typing_on_the_search_page_updates_the_results_without_reloading(live_se
     assert errors == []
 
 
+def test_dates_are_typed_day_first_and_their_messages_follow_the_live_results(live_server, page_factory, library):
+    """Issue 10, item 2: text inputs (a native date input would show mm/dd/yyyy in an English
+    browser); a date fixed or broken while results update live marks its field likewise."""
+    from playwright.sync_api import expect
+
+    page = page_factory(PHONE, locale="en-US")
+    errors = collect_errors(page)
+    page.goto(live_server + "/search?q=doan+vien+nu&date_from=31/02/2023")
+    start = page.get_by_label("Từ ngày")
+    assert start.get_attribute("type") == "text" and start.get_attribute("inputmode") == "numeric"
+    assert start.input_value() == "31/02/2023"  # kept as typed
+    expect(start).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#date_from-error")).to_have_text("Ngày không hợp lệ, bộ lọc này đã được bỏ qua.")
+    page.evaluate("window.__marker = 1")
+
+    start.fill("01.01.2020")  # a keypad without "/"
+    start.press("Tab")
+    expect(page.locator(".search-count")).to_have_text("Tìm thấy 3 kết quả")
+    expect(page.locator("#date_from-error")).to_have_count(0)
+    assert start.get_attribute("aria-invalid") is None
+    assert start.get_attribute("aria-describedby") == "date_from-hint"
+
+    end = page.get_by_label("Đến ngày")
+    end.fill("31/13/2099")
+    end.press("Tab")
+    expect(page.locator("#date_to-error")).to_have_text("Ngày không hợp lệ, bộ lọc này đã được bỏ qua.")
+    expect(end).to_have_attribute("aria-invalid", "true")
+    assert end.get_attribute("aria-describedby") == "date_to-hint date_to-error"
+    assert page.evaluate("window.__marker") == 1  # no reload
+    expect(page).to_have_url(re.compile(r"date_from=01\.01\.2020&date_to=31%2F13%2F2099"))
+    screenshot(page, "search-dates-phone")
+
+    # Reloaded from the server: the good date shown day first, the bad one as typed.
+    page.reload()
+    assert page.get_by_label("Từ ngày").input_value() == "01/01/2020"
+    assert page.get_by_label("Đến ngày").input_value() == "31/13/2099"
+    # Chromium logs each 422 answer (a bad date) as a failed resource; nothing else.
+    assert [error for error in errors if "status of 422" not in error] == []
+
+
 def test_the_similar_box_appears_while_typing_a_proposal_title(live_server, page_factory, library):
     from playwright.sync_api import expect
 
