@@ -342,7 +342,9 @@ def test_bulk_rebuild_writes_what_the_stock_writer_writes(tmp_path, monkeypatch,
     stats = bulk.rebuild(iter(CORPUS), total=10_000)  # a large total selects the multiprocess path
     assert stats.documents == len(CORPUS)
     if procs == 2:
-        assert len(windex.open_dir(stats.extra["index_dir"])._segments()) == 2
+        # One segment per process that got documents: on a loaded machine one process may
+        # take every chunk before the other starts (seen in CI), so one or two.
+        assert 1 <= len(windex.open_dir(stats.extra["index_dir"])._segments()) <= 2
     assert _postings_by_key(bulk.index_dir) == _postings_by_key(stock.index_dir)
     for text in ("doan vien", "đoán", '"tien luong"', "bảo hiểm -y", "nha tro OR bao hiem"):
         for backend in (stock, bulk):
