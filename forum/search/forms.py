@@ -98,6 +98,7 @@ class LocalDateField(Field):
             "title": _l("Nhập ngày theo dạng ngày/tháng/năm, ví dụ 30/11/2023."),
             "autocomplete": "off",
             "maxlength": 40,
+            "data-date-field": "",  # search.js adds the browser's date picker beside it
         })
         super().__init__(label, validators, **kwargs)
         self.raw_text = ""

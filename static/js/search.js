@@ -132,7 +132,7 @@
         error = document.createElement("p");
         error.className = "field-error";
         error.id = errorId;
-        input.insertAdjacentElement("afterend", error);
+        (input.closest(".date-entry") || input).insertAdjacentElement("afterend", error);
       }
       if (messages.length) {
         error.textContent = messages.join(" ");
@@ -153,6 +153,97 @@
       } else {
         input.removeAttribute("aria-describedby");
       }
+    });
+  }
+
+  // A calendar button beside each date field, where the browser can open its own date
+  // picker (showPicker). The text stays the field: the picker only writes 30/11/2023 into
+  // it. The <input type="date"> behind the button has no name (never sent), is out of the
+  // tab order and hidden from assistive technology; it only anchors the picker.
+  var DAY_FIRST = /^\s*(\d{1,2})\s*[\/.,\- ]\s*(\d{1,2})\s*[\/.,\- ]\s*(\d{4})\s*$/;
+
+  function twoDigits(number) {
+    return (number < 10 ? "0" : "") + number;
+  }
+
+  function canShowPicker() {
+    var probe = document.createElement("input");
+    probe.setAttribute("type", "date");
+    return probe.type === "date" && typeof probe.showPicker === "function";
+  }
+
+  function addDatePicker(input, label) {
+    var entry = document.createElement("span");
+    entry.className = "date-entry";
+    var field = input.closest(".field");
+    if (field) {
+      field.classList.add("has-date-picker");
+    }
+    input.insertAdjacentElement("beforebegin", entry);
+    entry.appendChild(input);
+
+    var native = document.createElement("input");
+    native.type = "date";
+    native.className = "date-picker-native";
+    native.tabIndex = -1;
+    native.setAttribute("aria-hidden", "true");
+    native.min = "2000-01-01";
+    native.max = "2100-12-31";
+
+    var button = document.createElement("button");
+    button.type = "button";
+    button.className = "button date-picker-button";
+    button.setAttribute("aria-label", label + " (" + (input.labels && input.labels[0] ? input.labels[0].textContent.trim() : "") + ")");
+    button.title = label;
+    var svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
+    svg.setAttribute("viewBox", "0 0 24 24");
+    svg.setAttribute("width", "20");
+    svg.setAttribute("height", "20");
+    svg.setAttribute("aria-hidden", "true");
+    svg.setAttribute("focusable", "false");
+    [["rect", { x: "3.5", y: "5", width: "17", height: "15.5", rx: "2" }], ["line", { x1: "3.5", y1: "9.5", x2: "20.5", y2: "9.5" }],
+      ["line", { x1: "8", y1: "3", x2: "8", y2: "7" }], ["line", { x1: "16", y1: "3", x2: "16", y2: "7" }]].forEach(function (shape) {
+      var element = document.createElementNS("http://www.w3.org/2000/svg", shape[0]);
+      Object.keys(shape[1]).forEach(function (name) {
+        element.setAttribute(name, shape[1][name]);
+      });
+      element.setAttribute("fill", "none");
+      element.setAttribute("stroke", "currentColor");
+      element.setAttribute("stroke-width", "2");
+      svg.appendChild(element);
+    });
+    button.appendChild(svg);
+    entry.appendChild(button);
+    entry.appendChild(native);
+
+    button.addEventListener("click", function () {
+      var match = DAY_FIRST.exec(input.value);
+      native.value = match ? match[3] + "-" + twoDigits(+match[2]) + "-" + twoDigits(+match[1]) : "";
+      try {
+        native.showPicker();
+      } catch (error) {
+        input.focus(); // no picker now: typing still works
+      }
+    });
+    native.addEventListener("change", function (event) {
+      event.stopPropagation(); // the text field's own change below is the one that counts
+      var parts = native.value.split("-");
+      if (parts.length !== 3) {
+        return;
+      }
+      input.value = parts[2] + "/" + parts[1] + "/" + parts[0];
+      input.dispatchEvent(new Event("change", { bubbles: true }));
+      button.focus();
+    });
+  }
+
+  function datePickers(form) {
+    var label = form.getAttribute("data-date-picker-label");
+    if (!label || !canShowPicker()) {
+      return;
+    }
+    form.querySelectorAll("input[data-date-field]").forEach(function (input) {
+      addDatePicker(input, label);
     });
   }
 
@@ -246,6 +337,7 @@
 
   var form = document.querySelector("form[data-live-search]");
   if (form) {
+    datePickers(form);
     liveSearch(form);
   }
   document.querySelectorAll("[data-similar-url]").forEach(similarBox);

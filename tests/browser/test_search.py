@@ -145,7 +145,7 @@ def test_dates_are_typed_day_first_and_their_messages_follow_the_live_results(li
     page = page_factory(PHONE, locale="en-US")
     errors = collect_errors(page)
     page.goto(live_server + "/search?q=doan+vien+nu&date_from=31/02/2023")
-    start = page.get_by_label("Từ ngày")
+    start = page.get_by_role("textbox", name="Từ ngày")
     assert start.get_attribute("type") == "text" and start.get_attribute("inputmode") == "numeric"
     assert start.input_value() == "31/02/2023"  # kept as typed
     expect(start).to_have_attribute("aria-invalid", "true")
@@ -159,7 +159,7 @@ def test_dates_are_typed_day_first_and_their_messages_follow_the_live_results(li
     assert start.get_attribute("aria-invalid") is None
     assert start.get_attribute("aria-describedby") == "date_from-hint"
 
-    end = page.get_by_label("Đến ngày")
+    end = page.get_by_role("textbox", name="Đến ngày")
     end.fill("31/13/2099")
     end.press("Tab")
     expect(page.locator("#date_to-error")).to_have_text("Ngày không hợp lệ, bộ lọc này đã được bỏ qua.")
@@ -171,8 +171,26 @@ def test_dates_are_typed_day_first_and_their_messages_follow_the_live_results(li
 
     # Reloaded from the server: the good date shown day first, the bad one as typed.
     page.reload()
-    assert page.get_by_label("Từ ngày").input_value() == "01/01/2020"
-    assert page.get_by_label("Đến ngày").input_value() == "31/13/2099"
+    assert page.get_by_role("textbox", name="Từ ngày").input_value() == "01/01/2020"
+    assert page.get_by_role("textbox", name="Đến ngày").input_value() == "31/13/2099"
+
+    # The browser's picker, beside the text: it only writes day/month/year into the field.
+    button = page.get_by_role("button", name="Chọn ngày trên lịch (Đến ngày)")
+    button.click()  # showPicker() on the date input behind it: no error
+    native = page.locator("#date_to ~ input[type=date]")
+    assert native.get_attribute("name") is None and native.get_attribute("tabindex") == "-1"
+    assert native.input_value() == ""  # 31/13/2099 is no date: the picker opens empty
+    page.keyboard.press("Escape")
+    native.evaluate("n => { n.value = '2099-12-24'; n.dispatchEvent(new Event('change', {bubbles: true})); }")
+    expect(page.locator(".search-count")).to_have_text("Tìm thấy 3 kết quả")
+    assert page.get_by_role("textbox", name="Đến ngày").input_value() == "24/12/2099"
+    expect(page.locator("#date_to-error")).to_have_count(0)
+    expect(page).to_have_url(re.compile(r"date_to=24%2F12%2F2099"))
+    # The picker opens on the date typed.
+    page.get_by_role("button", name="Chọn ngày trên lịch (Từ ngày)").click()
+    assert page.locator("#date_from ~ input[type=date]").input_value() == "2020-01-01"
+    page.keyboard.press("Escape")
+    screenshot(page, "search-dates-picker-phone")
     # Chromium logs each 422 answer (a bad date) as a failed resource; nothing else.
     assert [error for error in errors if "status of 422" not in error] == []
 
