@@ -2,19 +2,12 @@
 ``forum.api.schemas``, with the pages' visibility rules applied here, once: support
 counts only where the reader may see the forum's tallies, a hidden comment's text and
 author only for those who may read it."""
-from datetime import UTC, datetime
-
 from flask import url_for
 
+from forum.core.database import as_utc
 from forum.forums.models import Forum
 from forum.forums.services import tallies_visible
 from forum.proposals.models import Comment, Proposal
-
-
-def as_utc(moment: datetime | None) -> datetime | None:
-    if moment is None:
-        return None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def present_forum(forum: Forum, viewer) -> dict:

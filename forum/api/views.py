@@ -21,7 +21,8 @@ from werkzeug.exceptions import HTTPException
 
 from forum.api import schemas
 from forum.api.cursors import InvalidCursor, decode_cursor, encode_cursor
-from forum.api.presenters import as_utc, present_comment, present_forum, present_proposal
+from forum.api.presenters import present_comment, present_forum, present_proposal
+from forum.core.database import as_utc
 from forum.core.errors import answer_errors_under
 from forum.core.ids import MAX_ID, IdConverter
 from forum.core.rate_limits import user_or_address_key

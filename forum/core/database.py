@@ -89,12 +89,17 @@ def _configure_sqlite(engine: sa.Engine, busy_timeout_ms: int) -> None:
 LOCAL_UTC_OFFSET_HOURS = 7
 
 
+def as_utc(moment: datetime | None) -> datetime | None:
+    """A stored time as an aware UTC datetime (SQLite hands back naive ones, all UTC)."""
+    if moment is None:
+        return None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
 def local_day(moment: datetime) -> date:
     """The calendar day in Vietnam of a stored time (naive: UTC), as ``local_date``
     computes it in the database."""
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(UTC).replace(tzinfo=None)
-    return (moment + timedelta(hours=LOCAL_UTC_OFFSET_HOURS)).date()
+    return (as_utc(moment) + timedelta(hours=LOCAL_UTC_OFFSET_HOURS)).date()
 
 
 class local_date(sa.sql.functions.FunctionElement):

@@ -340,31 +340,32 @@ def _unit_rows(public_proposals: sa.Select):
     )
 
 
+def _mismatches(stored: sa.Select, actual: sa.Select) -> dict[int, tuple[int, int]]:
+    """{forum id: (stored rows, actual rows)} of forums where the two selects, whose first
+    column is the forum id, differ in any row."""
+    forum_ids = set()
+    for differing in (sa.except_(stored, actual).subquery(), sa.except_(actual, stored).subquery()):
+        forum_ids.update(db.session.scalars(sa.select(differing.c.forum_id).distinct()))
+    if not forum_ids:
+        return {}
+
+    def rows_per_forum(select: sa.Select) -> dict[int, int]:
+        rows = select.subquery()
+        return dict(db.session.execute(
+            sa.select(rows.c.forum_id, sa.func.count()).where(rows.c.forum_id.in_(forum_ids)).group_by(rows.c.forum_id)
+        ).all())
+
+    stored_rows, actual_rows = rows_per_forum(stored), rows_per_forum(actual)
+    return {forum_id: (stored_rows.get(forum_id, 0), actual_rows.get(forum_id, 0)) for forum_id in sorted(forum_ids)}
+
+
 def _tally_mismatches(model, key_column: str, actual: sa.Select) -> dict[int, tuple[int, int]]:
     """{forum id: (stored rows, actual rows)} of forums whose positive tallies differ
     from ``actual`` (forum_id, key, count) in any row."""
     table = model.__table__
     count_column = table.c.contributions if model is ForumParticipant else table.c.proposal_count
     stored = sa.select(table.c.forum_id, table.c[key_column], count_column).where(count_column > 0)
-    forum_ids = set()
-    for differing in (sa.except_(stored, actual).subquery(), sa.except_(actual, stored).subquery()):
-        forum_ids.update(db.session.scalars(sa.select(differing.c.forum_id).distinct()))
-    if not forum_ids:
-        return {}
-    stored_rows = dict(
-        db.session.execute(
-            sa.select(table.c.forum_id, sa.func.count()).where(count_column > 0, table.c.forum_id.in_(forum_ids))
-            .group_by(table.c.forum_id)
-        ).all()
-    )
-    actual_sub = actual.subquery()
-    actual_rows = dict(
-        db.session.execute(
-            sa.select(actual_sub.c.forum_id, sa.func.count()).where(actual_sub.c.forum_id.in_(forum_ids))
-            .group_by(actual_sub.c.forum_id)
-        ).all()
-    )
-    return {forum_id: (stored_rows.get(forum_id, 0), actual_rows.get(forum_id, 0)) for forum_id in sorted(forum_ids)}
+    return _mismatches(stored, actual)
 
 
 def _day_rows(contributions: sa.Select):
@@ -381,19 +382,7 @@ def _day_mismatches(contributions: sa.Select) -> dict[int, tuple[int, int]]:
     table = ForumDay.__table__
     stored = sa.select(table.c.forum_id, table.c.day, *(table.c[name] for name in DAY_MEASURES)).where(
         sa.or_(*(table.c[name] > 0 for name in DAY_MEASURES)))
-    actual = _day_rows(contributions)
-    forum_ids = set()
-    for differing in (sa.except_(stored, actual).subquery(), sa.except_(actual, stored).subquery()):
-        forum_ids.update(db.session.scalars(sa.select(differing.c.forum_id).distinct()))
-    found = {}
-    for forum_id in sorted(forum_ids):
-        stored_days = db.session.scalar(sa.select(sa.func.count()).select_from(stored.where(
-            table.c.forum_id == forum_id).subquery()))
-        actual_sub = actual.subquery()
-        actual_days = db.session.scalar(sa.select(sa.func.count()).select_from(actual_sub).where(
-            actual_sub.c.forum_id == forum_id))
-        found[forum_id] = (stored_days, actual_days)
-    return found
+    return _mismatches(stored, _day_rows(contributions))
 
 
 def find_counter_drift(public_proposals: sa.Select, contributions: sa.Select) -> list[CounterDrift]:

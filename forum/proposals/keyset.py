@@ -9,11 +9,12 @@ public ones, and the hidden ones of the forums they moderate; withdrawn and merg
 never.
 """
 import enum
-from datetime import UTC, datetime
+from datetime import datetime
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
+from forum.core.database import as_utc
 from forum.extensions import db
 from forum.proposals.models import Listing, Proposal
 from forum.proposals.services import CARD_AUTHOR_COLUMNS
@@ -42,17 +43,12 @@ _COLUMNS = {
 }
 
 
-def _utc(moment: datetime) -> datetime:
-    # SQLite hands back naive datetimes; every one is stored in UTC.
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
 def position_of(proposal: Proposal, sort: KeysetSort) -> tuple:
     """The sort key of ``proposal`` in ``sort``: where the next page starts after it."""
     values = []
     for column in _COLUMNS[sort]:
         value = getattr(proposal, column.key)
-        values.append(_utc(value) if isinstance(value, datetime) else value)
+        values.append(as_utc(value) if isinstance(value, datetime) else value)
     return tuple(values)
 
 

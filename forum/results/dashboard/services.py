@@ -119,17 +119,13 @@ def _per_forum_and_day(forum_id: int | None) -> dict[str, list[tuple[int, date, 
     return rows
 
 
-def _as_date(value) -> date:
-    return value if isinstance(value, date) else date.fromisoformat(str(value))
-
-
 def daily_series(rows: dict[str, list[tuple[int, date, int]]]) -> list[DayTotals]:
     """Per-day totals over the forums, every day from the first to the last with any
     contribution (days without any included, at zero), oldest first."""
     by_day: dict[date, dict[str, int]] = defaultdict(lambda: dict.fromkeys(MEASURES, 0))
     for measure, measure_rows in rows.items():
         for _forum_id, day, count in measure_rows:
-            by_day[_as_date(day)][measure] += count
+            by_day[day][measure] += count
     if not by_day:
         return []
     first, last = min(by_day), max(by_day)
