@@ -11,8 +11,9 @@ browsers, which hold a device cookie, still get in. Unknown emails are counted a
 exactly like existing ones, so a lockout reveals nothing.
 
 The counters live in the rate-limit storage (``RATELIMIT_STORAGE_URI``): Redis when
-``REDIS_URL`` is set, so every gunicorn worker and server sees the same counts; process
-memory otherwise (one worker only). Keys hold a hash of the email, never the email.
+``REDIS_URL`` is set, so every gunicorn worker and server sees the same counts (each
+process's memory while Redis is unreachable: forum/core/rate_limits.py); process memory
+otherwise (one worker only). Keys hold a hash of the email, never the email.
 """
 import hashlib
 import math
@@ -42,7 +43,7 @@ SEEN_AT_RESOLUTION = 60
 def init_app(app: Flask) -> None:
     """One counter storage per application, on the rate limits' storage URI."""
     app.extensions["account_safety"] = storage_from_string(
-        app.config.get("RATELIMIT_STORAGE_URI") or "memory://"
+        app.config.get("RATELIMIT_STORAGE_URI") or "memory://", **app.config.get("RATELIMIT_STORAGE_OPTIONS", {})
     )
 
 
