@@ -35,6 +35,13 @@ class Config:
     # A pooled connection idle for longer than this is pinged before use (a restarted
     # server, a firewall's idle timeout); one used more recently is not (forum.core.database).
     DATABASE_PING_AFTER_IDLE_SECONDS = float(os.environ.get("DATABASE_PING_AFTER_IDLE_SECONDS") or 1.0)
+    # How long a web request waits for the SQLite write lock (another request, a backup, a
+    # long CLI command) before answering 503 "busy, try again"; the CLI and workers wait
+    # SQLITE_BUSY_TIMEOUT_MS. Well below gunicorn's worker timeout (gunicorn.conf.py).
+    DATABASE_BUSY_WAIT_SECONDS = float(os.environ.get("DATABASE_BUSY_WAIT_SECONDS") or 3.0)
+    SQLITE_BUSY_TIMEOUT_MS = _int("SQLITE_BUSY_TIMEOUT_MS", 30000)
+    # Seconds to wait for a PostgreSQL server to accept a connection before answering 503.
+    DATABASE_CONNECT_TIMEOUT_SECONDS = _int("DATABASE_CONNECT_TIMEOUT_SECONDS", 5)
     SEARCH_BACKEND = os.environ.get("SEARCH_BACKEND", "whoosh")
     SEARCH_INDEX_DIR = os.environ.get("SEARCH_INDEX_DIR", str(INSTANCE_DIR / "search-index"))
     # Whoosh: decoded posting lists kept per process, counted in postings (~40 bytes each).
@@ -47,8 +54,13 @@ class Config:
     # Pages of visitors who are not logged in, kept per process and keyed by the
     # database's content version (forum/core/pagecache.py): on, off or verify.
     PAGE_CACHE = os.environ.get("PAGE_CACHE", "on")
+    # Redis shares rate limits and login lockouts between workers and servers. When it is
+    # unreachable each process counts in its own memory until it is back (fallback+redis:
+    # forum/core/rate_limits.py); nothing else depends on it.
     REDIS_URL = os.environ.get("REDIS_URL")
-    RATELIMIT_STORAGE_URI = os.environ.get("REDIS_URL") or "memory://"
+    RATELIMIT_STORAGE_URI = f"fallback+{REDIS_URL}" if REDIS_URL else "memory://"
+    # Connect and read timeout of every Redis call: a Redis that hangs costs a request this long.
+    RATELIMIT_STORAGE_OPTIONS = {"timeout": float(os.environ.get("REDIS_TIMEOUT_SECONDS") or 0.5)}
     RATELIMIT_ENABLED = _bool("RATELIMIT_ENABLED", True)
     RATELIMIT_HEADERS_ENABLED = True
     # Requests to the read-only API (/api/v1/) per user or client address.

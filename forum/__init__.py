@@ -75,9 +75,11 @@ def register_url_converters(app: Flask) -> None:
 
 
 def register_extensions(app: Flask) -> None:
-    from forum.core import database, i18n, pagecache, request_id, security
+    # rate_limits registers the fallback+redis storage the limiter's URI may name.
+    from forum.core import database, i18n, pagecache, rate_limits, request_id, security  # noqa: F401
     from forum.extensions import db, limiter, login_manager, migrate
 
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = database.engine_options(app.config)
     db.init_app(app)
     database.configure_engine(app)
     pagecache.init_app(app)

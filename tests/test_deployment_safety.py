@@ -1,6 +1,7 @@
 """Production transport and start-up checks: HSTS over HTTPS only, and the warning for
 several gunicorn workers counting rate limits in their own memory."""
 import importlib.util
+import os
 from types import SimpleNamespace
 
 import pytest
@@ -85,3 +86,42 @@ class TestSeveralWorkersWarning:
         assert self._start(conf, workers=5) == []
         monkeypatch.setenv("FORUM_CONFIG", "development")
         assert self._start(conf, workers=5) == []
+
+    def test_the_worker_timeout_is_above_every_wait_of_the_app(self, monkeypatch):
+        """gunicorn kills a worker only when it is stuck beyond the longest wait the app
+        allows itself (issue 11): a busy SQLite, a slow PostgreSQL connect, the Whoosh
+        writer lock; here with each wait raised in turn."""
+        from forum.search.whoosh import backend
+
+        monkeypatch.setenv("FORUM_CONFIG", "production")
+        for setting, seconds in (("DATABASE_BUSY_WAIT_SECONDS", 25.0), ("DATABASE_CONNECT_TIMEOUT_SECONDS", 40)):
+            monkeypatch.setattr(ProductionConfig, setting, seconds)
+            conf = self._gunicorn_conf()
+            assert conf.timeout > seconds + 5
+            waits = (ProductionConfig.DATABASE_BUSY_WAIT_SECONDS, ProductionConfig.DATABASE_CONNECT_TIMEOUT_SECONDS,
+                     backend.DEFAULT_WRITER_TIMEOUT_SECONDS, max(ProductionConfig.RATELIMIT_STORAGE_OPTIONS.values()))
+            assert conf.timeout > max(waits) and conf.graceful_timeout >= conf.timeout
+
+    def test_the_app_logs_through_gunicorn_with_time_and_pid(self, capsys):
+        """The logging set-up gunicorn applies: the app's lines (outages, recoveries) reach
+        its error log with the time, the worker's pid, the level and the logger."""
+        import logging
+        import logging.config
+
+        from gunicorn.glogging import CONFIG_DEFAULTS
+
+        conf = self._gunicorn_conf()
+        config = CONFIG_DEFAULTS.copy()
+        config.update(conf.logconfig_dict)
+        touched = [logging.getLogger(name) for name in ("", "forum", "gunicorn.error", "gunicorn.access")]
+        previous = [(logger.handlers[:], logger.level, logger.propagate) for logger in touched]
+        try:
+            logging.config.dictConfig(config)
+            logging.getLogger("forum.outages").warning("OUTAGE redis: Redis unreachable")
+            line = capsys.readouterr().err.strip().splitlines()[-1]
+        finally:  # give pytest its logging back
+            for logger, (handlers, level, propagate) in zip(touched, previous):
+                logger.handlers[:], logger.level, logger.propagate = handlers, level, propagate
+        assert f"[{os.getpid()}] [WARNING] forum.outages: OUTAGE redis: Redis unreachable" in line
+        assert line.startswith("[20")
+

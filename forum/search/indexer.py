@@ -42,6 +42,8 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask import Flask, current_app, g, has_app_context
 
+from forum.core.database import no_busy_wait
+from forum.core.outages import describe
 from forum.extensions import db
 from forum.search.backend import SearchBackend
 from forum.search.documents import build_documents, forum_keys, thread_keys
@@ -298,14 +300,21 @@ def _after_commit(session: so.Session) -> None:
 
 
 def _drain_quietly(app: Flask) -> None:
-    """Inline drain: small batches, lock tried once, never raises (the outbox keeps the work)."""
+    """Inline drain: small batches, locks tried once (the drain lock, and on SQLite the
+    database's write lock: a busy database is left alone at once, never waited for), never
+    raises: the outbox keeps the work for the next drain."""
     try:
-        drain_outbox(get_backend(app), batch_size=app.config.get("SEARCH_INLINE_BATCH_SIZE", 100))
+        with no_busy_wait():
+            drain_outbox(get_backend(app), batch_size=app.config.get("SEARCH_INLINE_BATCH_SIZE", 100))
+    except sa.exc.OperationalError as error:
+        # Busy or unreachable: the request's own handling has said so once already.
+        logger.info("search: inline drain left for later (%s)", describe(error))
     except Exception:
         logger.exception("search: inline drain failed; the outbox keeps the pending updates")
 
 
-def _drain_after_response(app: Flask) -> None:
+def drain_after_response(app: Flask) -> None:
+    """The inline drain of a request that committed outbox rows, run once its response is sent."""
     with app.app_context():
         _drain_quietly(app)
 
@@ -314,7 +323,7 @@ def _schedule_after_response(response):
     """After a request that committed outbox rows: drain once the response is sent."""
     if g.pop(_COMMITTED, False) and current_app.config.get("SEARCH_INLINE_DRAIN", True):
         app = current_app._get_current_object()
-        response.call_on_close(lambda: _drain_after_response(app))
+        response.call_on_close(lambda: drain_after_response(app))
     return response
 
 

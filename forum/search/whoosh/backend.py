@@ -161,13 +161,17 @@ def _flock(path: Path, timeout: float):
         os.close(fd)
 
 
+# How long an index update waits for another process's writer lock before IndexBusyError.
+DEFAULT_WRITER_TIMEOUT_SECONDS = 10.0
+
+
 class WhooshBackend(SearchBackend):
     """Search over a Whoosh index in ``index_dir`` (see the module docstring)."""
 
     name = "whoosh"
 
-    def __init__(self, index_dir: str | Path, *, writer_timeout: float = 10.0, procs: int | None = None,
-                 limitmb: int = 256, posting_cache_size: int | None = None,
+    def __init__(self, index_dir: str | Path, *, writer_timeout: float = DEFAULT_WRITER_TIMEOUT_SECONDS,
+                 procs: int | None = None, limitmb: int = 256, posting_cache_size: int | None = None,
                  page_cache_size: int = PAGE_CACHE_SIZE):
         if posting_cache_size is not None:
             POSTING_CACHE.max_size = posting_cache_size  # one cache per process, shared by indexes
