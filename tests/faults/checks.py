@@ -35,6 +35,7 @@ class Row:
     lost_writes: int = 0
     recovery_seconds: float | None = None
     outcome: str = "passed"
+    notes: str = ""  # what else the experiment measured (respawn time, when RECOVERED was logged…)
 
     def as_dict(self) -> dict:
         return asdict(self)

@@ -85,7 +85,7 @@ def _cell(value, unit: str = "") -> str:
 
 
 TITLES = ["experiment", "requests", "2xx", "503 (with Retry-After)", "other 5xx (500)", "conn. errors",
-          "max latency", "lost writes", "recovery", "result"]
+          "max latency", "lost writes", "recovery", "result", "notes"]
 
 
 def _cells(row: dict) -> list[str]:
@@ -93,7 +93,7 @@ def _cells(row: dict) -> list[str]:
         row["experiment"], _cell(row["requests"]), _cell(row["ok_2xx"]),
         f"{row['answered_503']} ({row['with_retry_after']})", f"{row['other_5xx']} ({row['answered_500']})",
         _cell(row["connection_errors"]), _cell(row["max_latency"], " s"), _cell(row["lost_writes"]),
-        _cell(row["recovery_seconds"], " s"), row["outcome"],
+        _cell(row["recovery_seconds"], " s"), row["outcome"], row.get("notes", ""),
     ]
 
 
@@ -117,7 +117,7 @@ def pytest_terminal_summary(terminalreporter):
     write(" | ".join(title.ljust(width) for title, width in zip(titles, widths)))
     write("-+-".join("-" * width for width in widths))
     for cells in table:
-        write(" | ".join(cell.ljust(width) if i == 0 else cell.rjust(width)
-                         for i, (cell, width) in enumerate(zip(cells, widths))))
+        write(" | ".join(cell.ljust(width) if i in (0, len(cells) - 1) else cell.rjust(width)
+                         for i, (cell, width) in enumerate(zip(cells, widths))).rstrip())
     write("recovery: seconds from the fault's end (the dependency back, the lock released, gunicorn "
           "restarted) to the home page 200 and a support acknowledged")

@@ -30,6 +30,7 @@ class Experiment:
         self.delegates: list[Delegate] = []
         self.probe: Delegate | None = None
         self.before: set = set()
+        self.notes: list[str] = []
 
     @contextmanager
     def running(self):
@@ -68,7 +69,7 @@ class Experiment:
             self.problems.append(f"the site answered normally {self.recovery:.2f} s after {since} "
                                  f"(more than {limit} s)")
 
-    def await_recovered_lines(self, kind: str, cap: float = RECOVERED_LINE_WAIT) -> None:
+    def await_recovered_lines(self, kind: str, since: str, cap: float = RECOVERED_LINE_WAIT) -> None:
         """Keep the storm going until every process that logged ``OUTAGE <kind>:`` logged
         ``RECOVERED <kind>:`` (a process may notice the end of a fault a while later, e.g. at
         its next health check), at most ``cap`` seconds; conclude() then checks the lines."""
@@ -79,6 +80,9 @@ class Experiment:
                 break
             time.sleep(0.2)
         self.log.mark(f"RECOVERED {kind} logged")
+        self.notes.append(f"{len(outage)} OUTAGE / {len(recovered)} RECOVERED lines"
+                          + (f" (all by {self.log.now() - self.log.marks[since]:.1f} s after the fault's end)"
+                             if recovered else ""))
 
     def during(self, begin: str, end: str, records=None):
         """Requests sent and answered entirely between two marks."""
@@ -91,6 +95,7 @@ class Experiment:
         records = self.log.snapshot()
         row = tally(self.name, records)
         row.recovery_seconds = self.recovery
+        row.notes = "; ".join(self.notes)
         problems = list(self.problems)
         problems += answer_problems(records, allow_503=allow_503)
         write_problems, row.lost_writes = reconcile(records, self.before, self.site.supports())

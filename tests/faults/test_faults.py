@@ -63,8 +63,7 @@ def test_killed_workers_and_killed_server(tmp_path, record_row):
         server.start()
         experiment.measure_recovery("gunicorn was started again", limit=RESTART_LIMIT)
         server.wait_listening()
-        print(f"\n[faults] worker respawned in {respawn:.2f} s; after the restart, normal in "
-              f"{experiment.recovery} s")
+        experiment.notes.append(f"worker respawned in {respawn:.2f} s; recovery counts from the restart")
 
     marks = log.marks
     records = log.snapshot()
@@ -94,7 +93,7 @@ def test_postgres_stopped_and_started(tmp_path, postgres_cluster, record_row):
         postgres_cluster.start()
         log.mark("started")
         experiment.measure_recovery("PostgreSQL started again")
-        experiment.await_recovered_lines("database")
+        experiment.await_recovered_lines("database", since="started")
 
     down = experiment.during("stopped", "starting")
     writes = [r for r in down if r.is_write or r.action == "login"]
@@ -129,7 +128,7 @@ def test_redis_stopped_and_started(tmp_path, redis_server, record_row):
         redis_server.start()
         log.mark("started")
         experiment.measure_recovery("Redis started again")
-        experiment.await_recovered_lines("redis")
+        experiment.await_recovered_lines("redis", since="started")
 
     down = experiment.during("stopped", "starting")
     expected = {"login": 302, "support": 200, "unsupport": 200, "search": 200}
@@ -161,7 +160,7 @@ def test_sqlite_write_lock_held(tmp_path, record_row):
             holder.wait_released()
             log.mark("released")
             experiment.measure_recovery("the lock was released")
-            experiment.await_recovered_lines("database-lock")
+            experiment.await_recovered_lines("database-lock", since="released")
             if experiment.server.workers() != workers:
                 experiment.problems.append(f"gunicorn's workers changed during the lock ({workers} → "
                                            f"{experiment.server.workers()}): one was killed or died")
@@ -176,12 +175,19 @@ def test_sqlite_write_lock_held(tmp_path, record_row):
             experiment.problems.append(f"{what} waited {record.latency:.2f} s (more than the busy wait "
                                        f"{BUSY_WAIT_SECONDS} s + {LATENCY_MARGIN} s): {record.describe()}")
     locked = experiment.during("locked", "released", records)
+    marks = log.marks
+    meeting = [r for r in records if r.start < marks["released"] and r.end > marks["locked"]]
+    reads = [r.latency for r in meeting if r.method == "GET"]
+    writes = [r.latency for r in meeting if r.method == "POST"]
+    experiment.notes.append(f"while locked: reads up to {max(reads, default=0):.2f} s, "
+                            f"writes up to {max(writes, default=0):.2f} s")
     if not any(r.status == 503 for r in locked):
         experiment.problems.append("no 503 while the write lock was held (did the harness hold it?)")
     for record in locked:
         if record.is_write and record.acked:
             experiment.problems.append(f"a write was acknowledged while another process held the write lock "
                                        f"(harness or app bug): {record.describe()}")
+    for record in meeting:
         if record.method == "GET" and record.status != 200:
             experiment.problems.append(f"a read answered {record.error or record.status} while the write lock "
                                        f"was held: {record.describe()}")
