@@ -191,20 +191,24 @@ def grade_form(words: list[list[str]], doc: Doc, *, marked: bool, quoted: bool) 
        same syllable (with the query's diacritics, tone placement aside; a syllable typed
        without marks in a marked query is that unmarked syllable; an unmarked query
        matches any diacritics);
-    2  the whole intent adjacent, in a text typed without diacritics; or (unquoted query
-       of several words) every word adjacent somewhere, not the whole phrase;
-    1  every syllable somewhere (a word broken up, a quoted phrase split, or words apart in a
-       text typed without diacritics);
+    2  the whole intent adjacent, in a text typed without diacritics; or (query of several
+       words) every word adjacent somewhere, not the whole phrase;
+    1  every syllable somewhere (a word broken up, or words apart in a text typed without
+       diacritics);
     0  otherwise (a near-homograph: a syllable only with other diacritics).
+
+    A quoted query asks for the phrase: only 3 and 2 (the phrase itself), 0 otherwise.
     """
     phrase = _best_run([s for word in words for s in word], doc, marked)
     if phrase == 2:
         return 3
     if phrase == 1:
         return 2
+    if quoted:
+        return 0
     if len(words) > 1:
         each = min(_best_run(word, doc, marked) for word in words)
-        if each == 2 and not quoted:
+        if each == 2:
             return 2
         if each:
             return 1
@@ -443,9 +447,9 @@ class PostgresDatabase:
 
 # The run ------------------------------------------------------------------------------------------
 def query_texts() -> list[str]:
-    """Every text to send: the queries, then the correctly typed typo queries."""
+    """Every text to send: the queries, then what the typo and partial queries mean."""
     texts = [q.text for q in QUERIES]
-    texts += [q.means.replace("|", " ") for q in QUERIES if q.cls == "typo"]
+    texts += [q.means.replace("|", " ") for q in QUERIES if q.means]
     return list(dict.fromkeys(texts))
 
 
@@ -453,19 +457,22 @@ def score(rankings: dict[str, list[str]], judgments: dict[str, Judged]) -> dict:
     per_query, by_class = {}, defaultdict(list)
     for q in QUERIES:
         judged, ranking = judgments[q.text], rankings[q.text]
-        row = {"class": q.cls, "ndcg10": ndcg_at(ranking, judged.grades), "mrr": reciprocal_rank(ranking, judged.grades),
-               "recall20": recall_at(ranking, judged.grades), "top10": ranking[:10],
+        row = {"class": q.cls, "ndcg10": ndcg_at(ranking, judged.grades),
+               "mrr": reciprocal_rank(ranking, judged.grades), "recall20": recall_at(ranking, judged.grades),
+               "top10": ranking[:10],
                "top10_grades": [judged.grades.get(key, 0) for key in ranking[:10]], "returned": len(ranking)}
         if q.means:
             correct = q.means.replace("|", " ")
-            row["correct_recall20"] = recall_at(rankings.get(correct, []), judged.grades) if correct in rankings else None
+            row["correct_recall20"] = recall_at(rankings[correct], judged.grades) if correct in rankings else None
         if q.cls == "full":
             row["exact_before_folded"] = exact_before_folded(ranking, judged)
             row["first_is_exact"] = bool(ranking) and ranking[0] in judged.exact
         per_query[q.text] = row
         by_class[q.cls].append(row)
+
     def mean(rows, name):
         return statistics.fmean(r[name] for r in rows) if rows else 0.0
+
     metrics = ("ndcg10", "mrr", "recall20")
     classes = {cls: {m: mean(rows, m) for m in metrics} | {"queries": len(rows)} for cls, rows in by_class.items()}
     everything = list(per_query.values())
@@ -582,6 +589,26 @@ def report(result: dict) -> str:
     return "\n".join(lines)
 
 
+def compare(result: dict, earlier: dict) -> str:
+    """nDCG@10 per class and overall against an earlier ``--json`` file (same query set)."""
+    lines = ["", f"nDCG@10 against {earlier['config'].get('measured_at', 'an earlier run')} (now, change)"]
+    systems = [name for name in result["systems"] if name in earlier["systems"]]
+    lines.append(f"{'class':<9}" + "".join(f"{name:>22}" for name in systems))
+    for cls in [*CLASSES, "overall"]:
+        cells = []
+        for name in systems:
+            now, then = result["systems"][name], earlier["systems"][name]
+            a = now["overall"] if cls == "overall" else now["classes"].get(cls)
+            b = then["overall"] if cls == "overall" else then["classes"].get(cls)
+            cells.append(f"{a['ndcg10']:>14.3f} {a['ndcg10'] - b['ndcg10']:>+7.3f}" if a and b else f"{'-':>22}")
+        lines.append(f"{cls:<9}" + "".join(cells))
+    changed = [q.text for q in QUERIES
+               if any(q.text not in earlier["systems"][n]["per_query"] for n in systems)]
+    if changed:
+        lines.append(f"(queries not in the earlier run: {len(changed)})")
+    return "\n".join(lines)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--docs", type=int, default=10_000, help="corpus size, planted documents included")
@@ -591,6 +618,7 @@ def main(argv=None) -> int:
                         help="a PostgreSQL server (a throw-away database is created on it and dropped)")
     parser.add_argument("--no-postgres", action="store_true", help="Whoosh only")
     parser.add_argument("--json", type=Path, help="write the results (per query too) to this file")
+    parser.add_argument("--compare", type=Path, help="an earlier --json file: print the nDCG@10 changes")
     parser.add_argument("--queries", action="store_true", help="also print each query's nDCG@10 per system")
     args = parser.parse_args(argv)
     systems = tuple(s for s in args.systems.split(",") if s)
@@ -609,6 +637,8 @@ def main(argv=None) -> int:
         for q in QUERIES:
             cells = " ".join(f"{result['systems'][n]['per_query'][q.text]['ndcg10']:.2f}" for n in names)
             print(f"  {q.cls:<8} {q.text:<36} {cells}")
+    if args.compare:
+        print(compare(result, json.loads(args.compare.read_text())))
     if args.json:
         args.json.write_text(json.dumps(result, ensure_ascii=False, indent=1))
     print(f"\n({time.perf_counter() - started:.0f} s)", file=sys.stderr)

@@ -152,6 +152,11 @@ PLANTED: list[tuple] = [
     (C, "Tháng này làm OT đến 10 giờ đêm, tiền OT vẫn chưa trả."),
     (C, "Tiền OT phải trả đúng hạn."),
     (C, "Giá ớt tăng, bữa ăn ca cũng ít rau hơn."),
+    (C, "Tiền ớt, tiền rau ở chợ khu trọ đều tăng."),
+    (C, "Lương net sau thuế của công nhân may chỉ còn hơn 6 triệu."),
+    (P, "Ghi rõ lương net trong hợp đồng", "Nhiều người không phân biệt lương gộp và lương net."),
+    (C, "Nét đẹp văn hóa của công nhân là đoàn kết, lương thấp vẫn giúp nhau."),
+    (C, "Lương tháng này thấp, nhưng nét mặt ai cũng vui vì được thưởng."),
     (C, "Check-in bằng thẻ ở cổng nhanh hơn ký sổ."),
     (C, "Gửi email cho công đoàn nhưng không thấy trả lời."),
     (P, "Email công đoàn cho từng đoàn viên", "Mỗi đoàn viên có một email để nhận thông báo."),
@@ -270,4 +275,6 @@ QUERIES: list[Query] = [
     _q("mixed", "tiền|OT"),
     Query("mixed", "check-in", intent="check in"),
     _q("mixed", "email|công đoàn"),
+    _q("mixed", "lương net"),
+    _q("mixed", "app|cham cong"),
 ]
