@@ -483,6 +483,8 @@ def score(rankings: dict[str, list[str]], judgments: dict[str, Judged]) -> dict:
         "per_query": per_query,
         "classes": classes,
         "overall": {m: mean(everything, m) for m in metrics} | {"queries": len(everything)},
+        "overall_without_typos": {m: mean([r for r in everything if r["class"] != "typo"], m) for m in metrics}
+        | {"queries": len(everything) - len(typos)},
         "typo": {"recall20": mean(typos, "recall20"), "correct_recall20": correct,
                  "share": mean(typos, "recall20") / correct if correct else 0.0},
         "exact_before_folded": {"pass": sum(r["exact_before_folded"] for r in full), "of": len(full),
@@ -547,12 +549,13 @@ def report(result: dict) -> str:
     head = f"{'class':<9}{'n':>3}" + "".join(f"{name:>{width}}" for name in systems)
     for metric, label in (("ndcg10", "nDCG@10"), ("mrr", "MRR"), ("recall20", "recall@20")):
         lines += ["", label, head]
-        for cls in [*CLASSES, "overall"]:
+        for cls in [*CLASSES, "overall", "no typos"]:
             cells = []
             n = 0
             for name in systems:
                 block = result["systems"][name]
-                values = block["overall"] if cls == "overall" else block["classes"].get(cls)
+                values = {"overall": block["overall"], "no typos": block["overall_without_typos"]}.get(
+                    cls, block["classes"].get(cls))
                 n = values["queries"] if values else 0
                 cells.append(f"{values[metric]:>{width}.3f}" if values else f"{'-':>{width}}")
             lines.append(f"{cls:<9}{n:>3}" + "".join(cells))
