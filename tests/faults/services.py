@@ -77,6 +77,8 @@ def reap_leftovers() -> list[str]:
             continue
         try:
             cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode("utf-8", "replace")
+            # redis-server rewrites its title, but runs in its --dir (which carries the marker)
+            cmdline += " " + os.readlink(proc / "cwd")
         except OSError:
             continue
         if f"{MARKER}_" in cmdline and _owner_is_gone(cmdline) and int(proc.name) != os.getpid():
