@@ -66,11 +66,14 @@ def retry_after_seconds(record: Record) -> int | None:
 
 
 # Writes ----------------------------------------------------------------------------------------------
-def reconcile(records: list[Record], before: set[tuple[int, int]], after: set[tuple[int, int]]) -> tuple[list[str], int]:
+Pair = tuple[int, int]  # (user id, proposal id)
+
+
+def reconcile(records: list[Record], before: set[Pair], after: set[Pair]) -> tuple[list[str], int]:
     """Problems with the final support rows, and how many acknowledged writes are not
     reflected (lost writes)."""
     problems, lost = [], 0
-    writes: dict[tuple[int, int], list[Record]] = {}
+    writes: dict[Pair, list[Record]] = {}
     for record in sorted(records, key=lambda r: r.start):
         if record.is_write:
             writes.setdefault((record.who, record.proposal_id), []).append(record)
@@ -97,7 +100,8 @@ def reconcile(records: list[Record], before: set[tuple[int, int]], after: set[tu
             elif last_ack is not None and len(allowed) == 1:
                 lost += 1
                 problems.append(f"lost write: user {user}, proposal {proposal}: last acknowledged "
-                                f"{sent[last_ack].action} at {sent[last_ack].start:.2f}s, database says supported={final}")
+                                f"{sent[last_ack].action} at {sent[last_ack].start:.2f}s, "
+                                f"database says supported={final}")
             else:
                 problems.append(f"user {user}, proposal {proposal}: supported={final} in the database, "
                                 f"which no request could have caused (allowed {sorted(allowed)})")

@@ -3,8 +3,10 @@ the delegates in, run the storm around the fault, then check everything and reco
 experiment's row of the summary table (even when a check fails)."""
 from __future__ import annotations
 
+import json
 import time
 from contextlib import contextmanager
+from dataclasses import asdict
 from pathlib import Path
 
 from tests.faults.checks import Row, answer_problems, first, log_problems, outage_lines, reconcile, tally
@@ -42,9 +44,9 @@ class Experiment:
         try:
             self.server.wait_listening()
             users = self.site.delegates
-            make = lambda user: Delegate(self.port, user, self.site.targets, self.site.forum_path, PASSWORD, self.log)  # noqa: E731
-            self.delegates = [make(user) for user in users[:-1]]
-            self.probe = make(users[-1])
+            site = self.site
+            delegates = [Delegate(self.port, user, site.targets, site.forum_path, PASSWORD, self.log) for user in users]
+            self.delegates, self.probe = delegates[:-1], delegates[-1]
             for delegate in [*self.delegates, self.probe]:
                 delegate.start_session()
             self.before = self.site.supports()
@@ -59,6 +61,8 @@ class Experiment:
                 storm.stop()
             self.log.mark("storm ended")
             self.server.stop()
+            for delegate in [*self.delegates, *([self.probe] if self.probe else [])]:
+                delegate.session.close()
 
     def measure_recovery(self, since: str, limit: float = RECOVERY_LIMIT, deadline: float = 30.0) -> None:
         """From now (the fault's end, marked ``since``): home 200 and a write acknowledged."""
@@ -93,6 +97,13 @@ class Experiment:
         """Every check on the answers, the database and the log; records the row, then fails
         with every problem found."""
         records = self.log.snapshot()
+        requests_path = self.workdir / "requests.jsonl"
+        with requests_path.open("w", encoding="utf-8") as file:
+            file.write(json.dumps({"marks": self.log.marks}) + "\n")
+            for record in records:
+                entry = asdict(record)
+                entry.pop("csrf")
+                file.write(json.dumps(entry, ensure_ascii=False) + "\n")
         row = tally(self.name, records)
         row.recovery_seconds = self.recovery
         row.notes = "; ".join(self.notes)
@@ -105,5 +116,6 @@ class Experiment:
         row.outcome = "failed" if problems else "passed"
         self._record_row(row)
         print(f"\n[faults] {self.name}: {row}")
-        assert not problems, f"{self.name}: " + first(problems) + f"\n(gunicorn's log: {self.server.log_path})"
+        assert not problems, (f"{self.name}: {first(problems)}\n(gunicorn's log: {self.server.log_path}; "
+                              f"every request: {requests_path})")
         return row

@@ -231,7 +231,8 @@ class Storm:
                 delegate.search()
                 next_search = time.monotonic() + SEARCH_INTERVAL
             elif now >= next_login:
-                delegate.log_in(session=requests.Session())
+                with requests.Session() as session:
+                    delegate.log_in(session=session)
                 next_login = time.monotonic() + LOGIN_INTERVAL
             else:
                 delegate.browse()
