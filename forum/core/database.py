@@ -19,6 +19,7 @@ checkout, a round trip per request and several per search drain, to guard agains
 happens to idle connections (a server restart, a firewall dropping them). A connection
 that fails anyway makes its request fail (503) and SQLAlchemy renews the whole pool.
 """
+import logging
 import time
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -32,7 +33,14 @@ from flask import Flask, has_request_context, request
 from forum.core import outages
 from forum.extensions import db
 
+log = logging.getLogger(__name__)
+
 READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# While this process knows the SQLite write lock is held for long (an outage, see
+# forum.core.outages), its writes wait only this long: each fails fast with a 503 instead
+# of holding a worker for the whole busy wait, and the first write that gets the lock
+# ends the outage.
+LOCK_OUTAGE_WAIT_MS = 100
 
 
 def utcnow() -> datetime:
@@ -59,12 +67,25 @@ def configure_engine(app: Flask) -> None:
         engine = db.engine
     _ping_idle_connections(engine, app.config.get("DATABASE_PING_AFTER_IDLE_SECONDS", 1.0))
     _note_recoveries(engine)
+    # Flask-SQLAlchemy's own teardown runs after this one (teardowns run in reverse).
+    app.teardown_appcontext(_end_session_quietly)
     if engine.dialect.name == "sqlite":
         _configure_sqlite(
             engine,
             request_busy_ms=int(app.config.get("DATABASE_BUSY_WAIT_SECONDS", 3.0) * 1000),
             background_busy_ms=app.config.get("SQLITE_BUSY_TIMEOUT_MS", 30000),
         )
+
+
+def _end_session_quietly(_error: BaseException | None) -> None:
+    """End the request's session before Flask-SQLAlchemy does, so that a connection the
+    database dropped (a server shutting down mid-request) cannot turn an answer already
+    made into a bare 500 at teardown: the rollback's failure is one log line."""
+    try:
+        db.session.remove()
+    except Exception as error:  # the driver's own errors too: nothing may escape a teardown
+        db.session.registry.clear()
+        log.warning("database session ended with an error: %s", outages.describe(error))
 
 
 def _note_recoveries(engine: sa.Engine) -> None:
@@ -143,6 +164,8 @@ def _configure_sqlite(engine: sa.Engine, *, request_busy_ms: int, background_bus
         wait_ms = _busy_wait_override.get()
         if wait_ms is None:
             wait_ms = request_busy_ms if has_request_context() else background_busy_ms
+            if outages.under_way(outages.DATABASE_LOCK):
+                wait_ms = min(wait_ms, LOCK_OUTAGE_WAIT_MS)
         if connection.info.get(_BUSY_TIMEOUT) != wait_ms:
             # On the driver's connection: a setting, not one of the request's statements.
             connection.connection.driver_connection.execute(f"PRAGMA busy_timeout = {int(wait_ms)}")

@@ -62,6 +62,11 @@ def end(kind: str) -> None:
     )
 
 
+def under_way(kind: str) -> bool:
+    """Whether this process is living through an outage of ``kind`` (no lock taken)."""
+    return kind in _current
+
+
 def reset() -> None:
     """Forget the outages under way, without a line (a test starting afresh)."""
     with _lock:

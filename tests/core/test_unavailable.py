@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from flask import Flask
 
 from forum.core import errors, outages
-from forum.core.database import no_busy_wait
+from forum.core.database import LOCK_OUTAGE_WAIT_MS, no_busy_wait
 from forum.extensions import db
 from forum.proposals.models import Comment, Proposal
 from forum.votes.models import Support
@@ -172,6 +172,22 @@ class TestSqliteWriteLockHeld:
         finally:
             destroy_app(app)
 
+    def test_once_the_lock_is_known_held_writes_fail_fast_until_one_gets_it(self, sqlite_app, world):
+        """After one write waited the whole busy wait in vain, this process's writes wait
+        only LOCK_OUTAGE_WAIT_MS: workers are not held while a backup holds the lock."""
+        client = sqlite_app.test_client()
+        AuthActions(client).login(world["delegate"])
+
+        def write_wait_ms():
+            with sqlite_app.test_request_context("/", method="POST"), db.engine.connect() as connection:
+                connection.exec_driver_sql("SELECT 1")  # BEGIN IMMEDIATE: the lock is free here
+                return connection.exec_driver_sql("PRAGMA busy_timeout").scalar()
+
+        with WriteLockHolder(sqlite_app):
+            assert client.post(f"/proposals/{world['proposal']}/support").status_code == 503
+        assert write_wait_ms() == LOCK_OUTAGE_WAIT_MS  # the outage was on; this write ends it
+        assert write_wait_ms() == 200  # back to the configured wait
+
     def test_no_busy_wait_sets_sqlite_to_give_up_at_once(self, sqlite_app):
         with sqlite_app.app_context():
             with db.engine.connect() as connection:
@@ -271,3 +287,23 @@ class TestClassification:
         original.sqlstate = sqlstate
         error = sa.exc.OperationalError("SELECT 1", {}, original)
         assert errors.classify_database_error(error) == kind
+
+
+def test_a_connection_dropped_at_the_end_of_a_request_does_not_undo_its_answer(sqlite_app, world, monkeypatch, caplog):
+    """PostgreSQL shutting down between the answer and the session's final rollback: the
+    answer stands (no bare 500 from the teardown), one log line says what happened."""
+    client = sqlite_app.test_client()
+    real_close = sa.orm.Session.close
+
+    def dropped(session):
+        real_close(session)
+        raise sa.exc.OperationalError("ROLLBACK", {}, Exception("terminating connection due to administrator command"))
+
+    monkeypatch.setattr(sa.orm.Session, "close", dropped)
+    with caplog.at_level(logging.WARNING, logger="forum.core.database"):
+        response = client.get(f"/proposals/{world['proposal']}")
+    monkeypatch.setattr(sa.orm.Session, "close", real_close)
+    assert response.status_code == 200
+    assert any("database session ended with an error" in record.getMessage() for record in caplog.records)
+    assert client.get("/").status_code == 200
+
