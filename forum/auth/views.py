@@ -34,7 +34,9 @@ REGISTRATION_LIMIT = "20/hour"
 
 
 def _failed(response) -> bool:
-    return response.status_code != 302
+    """A refused attempt counts against the address's allowance; the server's own failure
+    (a 503 while the database is busy or down) is not the visitor's guess and does not."""
+    return response.status_code != 302 and response.status_code < 500
 
 
 @bp.before_app_request

@@ -56,3 +56,30 @@ def test_guessing_the_current_password_on_a_stolen_session_is_limited(app, clien
         assert client.post("/account/password", data=data).status_code == 422
     data["current_password"] = DEFAULT_PASSWORD
     assert client.post("/account/password", data=data).status_code == 429
+
+
+def test_logins_the_server_could_not_answer_do_not_count(tmp_path):
+    """While another process holds SQLite's write lock every login is a 503: the venue's
+    delegates retrying must not spend the address's allowance for wrong passwords."""
+    import sqlite3
+
+    from forum.extensions import db
+    from tests.helpers import build_app, destroy_app
+
+    app = build_app(f"sqlite:///{tmp_path / 'site.sqlite3'}", tmp_path, RATELIMIT_ENABLED=True,
+                    DATABASE_BUSY_WAIT_SECONDS=0.05)
+    try:
+        user = new_user(app)
+        client = app.test_client()
+        with app.app_context():
+            holder = sqlite3.connect(db.engine.url.database, isolation_level=None)
+        holder.execute("BEGIN IMMEDIATE")
+        try:
+            statuses = {_login(client, user.email).status_code for _ in range(_allowed(LOGIN_LIMIT_PER_ADDRESS) + 5)}
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
+        assert statuses == {503}
+        assert _login(client, user.email).status_code == 302
+    finally:
+        destroy_app(app)
