@@ -143,6 +143,9 @@ def render_snippet(marked_text: str) -> Markup:
     return Markup(escaped.replace(MARK_START, "<mark>").replace(MARK_END, "</mark>"))
 
 
+DOCUMENT_COUNT_CAP = 1000
+
+
 class SearchBackend(abc.ABC):
     """What every engine provides. Methods are safe to call with any user query text."""
 
@@ -171,6 +174,13 @@ class SearchBackend(abc.ABC):
         self, title: str, *, visibility: frozenset[str], limit: int = 5, exclude_ids: Iterable[int] = ()
     ) -> list[SimilarProposal]:
         """Proposals whose title or body resemble ``title`` (for "Đã có hiến kế tương tự?")."""
+
+    @abc.abstractmethod
+    def document_counts(self, syllables: list[str], pairs: list[str]) -> tuple[dict[str, int], dict[str, int]]:
+        """How many documents contain each folded syllable (``doan``) and each folded pair
+        of adjacent syllables (``doan vien``), whatever their visibility, counted up to
+        ``DOCUMENT_COUNT_CAP`` (enough to tell a common word from a rare one): the spelling
+        check's evidence (forum/search/spelling.py)."""
 
     @abc.abstractmethod
     def indexed_fingerprints(self) -> dict[str, str]:

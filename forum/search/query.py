@@ -38,9 +38,25 @@ SYLLABLE = re.compile(SYLLABLE_PATTERN)
 ABBREVIATIONS = {
     "CĐCS": "Công đoàn cơ sở",
     "LĐLĐ": "Liên đoàn Lao động",
+    "TLĐ": "Tổng Liên đoàn",
     "NLĐ": "người lao động",
+    "NSDLĐ": "người sử dụng lao động",
     "BCH": "Ban Chấp hành",
+    "UBKT": "Ủy ban Kiểm tra",
     "CNVCLĐ": "công nhân, viên chức, lao động",
+    "CNLĐ": "công nhân lao động",
+    "ĐVCĐ": "đoàn viên công đoàn",
+    "KPCĐ": "kinh phí công đoàn",
+    "TƯLĐTT": "thỏa ước lao động tập thể",
+    "HĐLĐ": "hợp đồng lao động",
+    "BHXH": "bảo hiểm xã hội",
+    "BHYT": "bảo hiểm y tế",
+    "BHTN": "bảo hiểm thất nghiệp",
+    "ATVSLĐ": "an toàn, vệ sinh lao động",
+    "KCN": "khu công nghiệp",
+    "KCX": "khu chế xuất",
+    "DNNN": "doanh nghiệp nhà nước",
+    "FDI": "đầu tư trực tiếp nước ngoài",
 }
 
 
@@ -244,34 +260,62 @@ def _abbreviation_table() -> tuple[dict[tuple[str, ...], Unit], dict[tuple[str, 
 
 
 _EXPANSIONS, _ABBREVIATED = _abbreviation_table()
+
+
+def is_abbreviation(folded_syllable: str) -> bool:
+    """Whether a folded syllable is one of the curated abbreviations (``cdcs``)."""
+    return (folded_syllable,) in _EXPANSIONS
 _LONGEST_EXPANSION = max(len(folded) for folded in _ABBREVIATED)
 
 
+def _rewrites(alternative: tuple[Unit, ...]) -> list[tuple[int, int, Unit]]:
+    """Where the alternative's abbreviations can be written the other way, as (start, end,
+    replacement) over its units, left to right and not overlapping."""
+    rewrites = []
+    index = 0
+    while index < len(alternative):
+        rewrite = _rewrite_at(alternative, index)
+        if rewrite is None:
+            index += 1
+        else:
+            rewrites.append(rewrite)
+            index = rewrite[1]
+    return rewrites
+
+
+def _rewrite_at(alternative: tuple[Unit, ...], index: int) -> tuple[int, int, Unit] | None:
+    """An abbreviation (a word or a phrase) at ``index`` → its expansion as a phrase; an
+    expansion starting there (a phrase, or consecutive words) → the abbreviation."""
+    other_way = _EXPANSIONS.get(alternative[index].folded) or _ABBREVIATED.get(alternative[index].folded)
+    if other_way is not None:
+        return index, index + 1, other_way
+    run: tuple[str, ...] = ()
+    for end in range(index, len(alternative)):
+        if alternative[end].phrase or len(run) >= _LONGEST_EXPANSION:
+            return None
+        run += alternative[end].folded
+        abbreviation = _ABBREVIATED.get(run)
+        if abbreviation is not None and end > index:
+            return index, end + 1, abbreviation
+    return None
+
+
 def _variants(alternative: tuple[Unit, ...]) -> list[tuple[Unit, ...]]:
-    """The same alternative with one abbreviation written the other way, for each one found:
-    an abbreviation (a word or a phrase) → its expansion as a phrase; an expansion (a
-    phrase, or consecutive words) → the abbreviation."""
+    """The same alternative with each abbreviation found written the other way, one at a
+    time, then all of them at once ("BCH CĐCS" also finds "Ban Chấp hành Công đoàn cơ sở")."""
+    rewrites = _rewrites(alternative)
+    chosen_sets = [[rewrite] for rewrite in rewrites]
+    if len(rewrites) > 1:
+        chosen_sets.append(rewrites)
     variants = []
-    for index, unit in enumerate(alternative):
-        expansion = _EXPANSIONS.get(unit.folded)
-        if expansion is not None:
-            variants.append(alternative[:index] + (expansion,) + alternative[index + 1:])
-            continue
-        abbreviation = _ABBREVIATED.get(unit.folded)
-        if abbreviation is not None:
-            variants.append(alternative[:index] + (abbreviation,) + alternative[index + 1:])
-            continue
-        if unit.phrase:
-            continue
-        run: tuple[str, ...] = ()
-        for end in range(index, len(alternative)):
-            if alternative[end].phrase or len(run) >= _LONGEST_EXPANSION:
-                break
-            run += alternative[end].folded
-            abbreviation = _ABBREVIATED.get(run)
-            if abbreviation is not None and end > index:
-                variants.append(alternative[:index] + (abbreviation,) + alternative[end + 1:])
-                break
+    for chosen in chosen_sets:
+        units, position = [], 0
+        for start, end, replacement in chosen:
+            units += alternative[position:start]
+            units.append(replacement)
+            position = end
+        units += alternative[position:]
+        variants.append(tuple(units))
     return variants
 
 

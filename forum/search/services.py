@@ -21,7 +21,7 @@ from forum.core.permissions import is_active_user
 from forum.extensions import db
 from forum.forums.moderators import ALL_FORUMS, moderated_forum_ids
 from forum.proposals.models import Comment, Proposal
-from forum.search import indexer, outbox
+from forum.search import indexer, outbox, spelling
 from forum.search.backend import Kind, SearchQuery, Sort, Visibility
 from forum.search.documents import comment_visibility, proposal_visibility
 from forum.search.engines import check_backend_setting, get_backend
@@ -94,6 +94,10 @@ class SearchResults:
     page: int = 1
     per_page: int = 20
     unavailable: bool = False  # the engine failed: the view says so instead of a 500
+    # The typed query found nothing and had typos: these are the results of ``corrected``.
+    corrected: str | None = None
+    # The typed query's results, and a corrected query that finds others ("Có phải…?").
+    suggestion: str | None = None
 
     @property
     def pages(self) -> int:
@@ -187,10 +191,11 @@ def search_contributions(
         per_page=per_page,
     )
     try:
-        result = get_backend().search(query)
+        tolerant = spelling.search_tolerating_typos(get_backend(), query)
     except Exception:
         logger.exception("search: the backend failed on %r", text)
         return SearchResults(query=text, page=page, per_page=per_page, unavailable=True)
+    result = tolerant.page
 
     comments = _load_comments(hit.entity_id for hit in result.hits if hit.kind == Kind.COMMENT)
     proposals = _load_proposals(
@@ -213,7 +218,7 @@ def search_contributions(
                               title_snippet=hit.title_snippet, body_snippet=hit.body_snippet, score=hit.score))
     dropped = len(result.hits) - len(hits)
     return SearchResults(query=text, hits=hits, total=max(0, result.total - dropped), page=page,
-                         per_page=per_page)
+                         per_page=per_page, corrected=tolerant.corrected, suggestion=tolerant.suggestion)
 
 
 def similar_proposals_for(user, title: str | None, *, exclude_ids=(), limit: int = 5) -> list[Proposal]:

@@ -72,6 +72,13 @@ class MemoryBackend(SearchBackend):
         ]
         return SearchPage(hits=hits, total=len(found), page=query.page, per_page=query.per_page)
 
+    def document_counts(self, syllables, pairs):
+        texts = [fold((d.title + " " + d.body).lower()).split() for d in self.documents.values()]
+        syllable_sets = [set(words) for words in texts]
+        pair_sets = [{f"{a} {b}" for a, b in zip(words, words[1:])} for words in texts]
+        return ({s: sum(s in found for found in syllable_sets) for s in syllables},
+                {p: sum(p in found for found in pair_sets) for p in pairs})
+
     def similar_proposals(self, title, *, visibility, limit=5, exclude_ids=()):
         words = set(fold(title.lower()).split())
         scored = []

@@ -360,6 +360,70 @@ def test_union_abbreviations_find_what_they_stand_for(backend, short, long):
         assert set(keys(search(backend, query))) == {"proposal:1", "proposal:2"}, query
 
 
+# Typos --------------------------------------------------------------------------------------------
+
+TYPO_CORPUS = [
+    (1, "Phát triển đoàn viên nữ trong doanh nghiệp ngoài Nhà nước."),
+    (2, "Chăm lo cho người lao động nữ ở khu nhà trọ."),
+    (3, "Đoàn viên công đoàn ký kết thỏa ước lao động tập thể."),
+    (4, "Công nhân ven đô ít tham gia sinh hoạt."),
+    (5, "Ứng dụng Zalo để kết nối đoàn viên trẻ."),
+]
+
+
+def tolerant(backend, text, **fields):
+    from forum.search.spelling import search_tolerating_typos
+
+    fields.setdefault("visibility", PUBLIC)
+    fields.setdefault("per_page", 50)
+    return search_tolerating_typos(backend, SearchQuery(text=text, **fields))
+
+
+@pytest.mark.parametrize("typed, meant", [
+    ("doan vein nu", "doan vien nu"),  # two letters swapped
+    ("ddoan vien nu", "doan vien nu"),  # a doubled letter (Telex's dd without its vowel)
+    ("nguoif lao dong", "nguoi lao dong"),  # a Telex tone key left in
+    ("ngoi lao dong nu", "nguoi lao dong nu"),  # a missing letter
+    ("đoàn viêen nữ", "đoàn vien nữ"),  # an extra letter in a word typed with diacritics
+])
+def test_a_slip_in_a_syllable_still_finds_what_was_meant(backend, typed, meant):
+    backend.index_documents([make_doc(n, body) for n, body in TYPO_CORPUS])
+    assert keys(search(backend, typed)) == []  # the typed query alone finds nothing
+    answer = tolerant(backend, typed)
+    assert answer.corrected == meant and answer.suggestion is None
+    assert keys(answer.page) == keys(search(backend, meant)) != []
+
+
+def test_neighbouring_syllables_choose_the_correction(backend):
+    """"vein" is one slip from "ven" (ven đô) and from "vien": after "doan" it is "vien"."""
+    backend.index_documents([make_doc(n, body) for n, body in TYPO_CORPUS])
+    assert tolerant(backend, "doan vein").corrected == "doan vien"
+    assert tolerant(backend, "vein do").corrected == "ven do"
+
+
+def test_results_of_the_typed_query_come_first_with_a_suggestion(backend):
+    """Someone wrote the typo itself: its results are shown, the correction is offered."""
+    backend.index_documents([make_doc(n, body) for n, body in TYPO_CORPUS]
+                            + [make_doc(9, "Lớp học cho đoàn vein mới (gõ sai).")])
+    answer = tolerant(backend, "doan vein")
+    assert keys(answer.page) == ["proposal:9"] and answer.corrected is None
+    assert answer.suggestion == "doan vien"  # far more common: offered
+
+
+def test_borrowed_words_the_index_knows_are_never_corrected(backend):
+    backend.index_documents([make_doc(n, body) for n, body in TYPO_CORPUS])
+    answer = tolerant(backend, "Zalo doan vien")
+    assert answer.corrected is None and answer.suggestion is None and keys(answer.page) == ["proposal:5"]
+    assert tolerant(backend, "BHXH").corrected is None  # an abbreviation, not a typo
+
+
+def test_a_correction_only_hidden_documents_contain_is_never_offered(backend):
+    backend.index_documents([make_doc(1, "Bàn về tiền lương tối thiểu vùng.", visibility=Visibility.STAFF)])
+    answer = tolerant(backend, "tien luogn")
+    assert answer.corrected is None and answer.suggestion is None and answer.page.total == 0
+    assert tolerant(backend, "tien luogn", visibility=EVERYONE).corrected == "tien luong"
+
+
 # Index maintenance ----------------------------------------------------------------------------
 
 def test_index_is_an_idempotent_upsert_and_remove_ignores_unknown_keys(backend):

@@ -154,3 +154,22 @@ def test_exact_spellings_are_highlighted_first_when_the_query_has_diacritics():
     assert fallback.matches("có") and fallback.matches("cơ") and not fallback.matches("số")
     unmarked = highlight_for(parse_query("co so"), present=set())
     assert all(map(unmarked.matches, ["có", "cơ", "co", "số", "sở"]))
+
+
+def test_several_abbreviations_are_also_expanded_together():
+    """"BCH CĐCS" stands for "Ban Chấp hành Công đoàn cơ sở": one variant expands both."""
+    alternatives = [syllables_of(alternative) for alternative in parse_query("BCH CĐCS").alternatives]
+    assert [("ban", "chấp", "hành"), ("công", "đoàn", "cơ", "sở")] in alternatives
+    assert [("ban", "chấp", "hành"), ("cđcs",)] in alternatives and [("bch",), ("công", "đoàn", "cơ", "sở")] in alternatives
+    long_form = [syllables_of(a) for a in parse_query("ban chấp hành công đoàn cơ sở").alternatives]
+    assert [("bch",), ("cđcs",)] in long_form
+
+
+@pytest.mark.parametrize("short, long", [
+    ("BHXH", "bảo hiểm xã hội"), ("HĐLĐ", "hợp đồng lao động"), ("ATVSLĐ", "an toàn vệ sinh lao động"),
+    ("TƯLĐTT", "thỏa ước lao động tập thể"), ("KCN", "khu công nghiệp"),
+])
+def test_the_union_vocabulary_of_abbreviations(short, long):
+    assert Unit(tuple(long.split()), phrase=True) in parse_query(short).alternatives[1]
+    # Either tone placement of the long form finds the abbreviation (folded alike).
+    assert (short.lower(),) in syllables_of(parse_query(long.replace("thỏa", "thoả")).alternatives[1])

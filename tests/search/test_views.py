@@ -44,6 +44,25 @@ def test_a_query_without_diacritics_finds_and_highlights_the_words(app, client, 
     assert "Tìm thấy 2 kết quả" in html
 
 
+def test_a_typo_finds_what_was_meant_and_says_so(app, client, corpus):
+    """Two letters swapped: the page shows the corrected query's results, says so, and
+    links to it with the same filters (and no page number)."""
+    response, html = search(client, "doan vein nu", kind="proposal", page=1)
+    assert response.status_code == 200
+    assert result_links(html)[0] == corpus.url("nu")
+    assert "Có phải bạn muốn tìm: <a href=\"/search?q=doan+vien+nu&amp;kind=proposal\"><strong>doan vien nu</strong></a>?" in html
+    assert "Không có kết quả nào cho “doan vein nu”, nên dưới đây là kết quả cho “doan vien nu”." in html
+    _response, exact = search(client, "doan vien nu")
+    assert "Có phải bạn muốn tìm" not in exact
+
+
+def test_a_correction_in_the_page_is_escaped(app, client, corpus):
+    """The rest of the query stays as typed in the correction: markup in it is text."""
+    _response, html = search(client, 'doan vein nu -"<script>alert(1)</script>"')
+    assert "Có phải bạn muốn tìm" in html
+    assert "<script>alert" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
 def test_a_quoted_phrase_finds_only_the_adjacent_words(app, client, corpus):
     _response, html = search(client, '"chu tich cong doan co so"')
     assert result_links(html) == [corpus.url("chu_tich")]

@@ -13,6 +13,7 @@ import psycopg
 import sqlalchemy as sa
 
 from forum.search.backend import (
+    DOCUMENT_COUNT_CAP,
     ReindexStats,
     SearchBackend,
     SearchDocument,
@@ -179,6 +180,30 @@ class PostgresBackend(PostgresPlanner, SearchBackend):
                 raise
             logger.warning("search timed out after %s ms: %r", self.statement_timeout_ms, clean_query_text(query.text))
             return empty
+
+    def document_counts(self, syllables: list[str], pairs: list[str]) -> tuple[dict[str, int], dict[str, int]]:
+        """One statement: per term, the documents its GIN index finds, up to the cap."""
+        if not syllables and not pairs:
+            return {}, {}
+
+        def counted(kind: str, column: str, parameter: str) -> str:
+            return (f"SELECT '{kind}', t.term, (SELECT count(*) FROM (SELECT 1 FROM {TABLE} "
+                    f"WHERE {column} @@ CAST(t.query AS tsquery) LIMIT :cap) AS found) "
+                    f"FROM unnest(CAST(:{parameter}_terms AS text[]), CAST(:{parameter}_queries AS text[])) "
+                    f"AS t(term, query)")
+
+        statement = sa.text(counted("s", "tsv_fold", "syllable") + " UNION ALL " + counted("p", "tsv_pairs", "pair"))
+        with self.engine.begin() as connection:
+            self._begin_read(connection)
+            rows = connection.execute(statement, {
+                "cap": DOCUMENT_COUNT_CAP,
+                "syllable_terms": syllables, "syllable_queries": [tsquery_literal([t], "&") for t in syllables],
+                "pair_terms": pairs, "pair_queries": [tsquery_literal([t], "&") for t in pairs],
+            }).all()
+        counts: dict[str, dict[str, int]] = {"s": {}, "p": {}}
+        for kind, term, found in rows:
+            counts[kind][term] = int(found)
+        return counts["s"], counts["p"]
 
     def _cached_page(self, key: tuple) -> SearchPage | None:
         with self._pages_lock:

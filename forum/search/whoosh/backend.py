@@ -23,6 +23,7 @@ from whoosh import index as windex
 from whoosh.filedb.filestore import FileStorage
 
 from forum.search.backend import (
+    DOCUMENT_COUNT_CAP,
     Kind,
     ReindexStats,
     SearchBackend,
@@ -258,6 +259,15 @@ class WhooshBackend(SearchBackend):
             state.view = new_view
             return new_view
         raise IndexBusyError(f"cannot open the search index in {self.index_dir}")
+
+    def document_counts(self, syllables: list[str], pairs: list[str]) -> tuple[dict[str, int], dict[str, int]]:
+        with self._state.lock:
+            view = self._view()
+            if view is None:
+                return {}, {}
+            frequency = view.reader.doc_frequency
+            return ({syllable: min(int(frequency("text", syllable)), DOCUMENT_COUNT_CAP) for syllable in syllables},
+                    {pair: min(int(frequency("bigrams", pair)), DOCUMENT_COUNT_CAP) for pair in pairs})
 
     def search(self, query: SearchQuery) -> SearchPage:
         page = max(1, int(query.page or 1))
