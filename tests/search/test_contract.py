@@ -151,6 +151,18 @@ def test_adjacent_syllables_rank_above_scattered_ones(backend):
         assert keys(search(backend, query)) == ["proposal:2", "proposal:1"], query
 
 
+def test_a_phrase_in_a_body_outranks_the_same_words_scattered_in_a_title(backend):
+    """Titles weigh more than bodies, but not more than the words being a phrase."""
+    backend.index_documents([
+        make_doc(1, "Đề nghị sửa quy chế bầu cử.",
+                 title="Ban hành quy chế: chấp hành nghiêm, công đoàn cơ sở giám sát"),
+        make_doc(2, "Cần bồi dưỡng kỹ năng cho ủy viên ban chấp hành công đoàn cơ sở ở doanh nghiệp nhỏ, "
+                    "nhất là về thương lượng tập thể và đối thoại tại nơi làm việc.", title="Bồi dưỡng kỹ năng"),
+    ])
+    for query in ("ban chấp hành công đoàn cơ sở", "ban chap hanh cong doan co so"):
+        assert keys(search(backend, query)) == ["proposal:2", "proposal:1"], query
+
+
 def test_quoted_phrase_requires_adjacency(backend):
     backend.index_documents([
         make_doc(1, "Chủ đề là tịch thu, công nhân và đoàn kết"),

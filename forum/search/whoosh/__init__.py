@@ -30,7 +30,9 @@ Fields: ``key`` (unique), ``kind``, ``proposal_id``, ``forum_id``, ``theme_id``,
   phrase queries over common syllables.
 
 Posting weights are BM25 impacts computed at index time (``analysis.VietnameseAnalyzer``),
-so a document's score is a sum of ``idf × stored weight``. Queries never go through
+so a document's score is a sum of ``idf × stored weight``. In relevance order a document
+holding a query of several words as a phrase (its folded pairs at consecutive positions)
+comes before one holding them apart, then the score decides (``reading.rank``). Queries never go through
 Whoosh's query parser (no field syntax, wildcards, fuzzy or range can be reached): the
 user's text is parsed by ``forum.search.query`` (the language both engines share),
 then evaluated term-at-a-time on posting lists read in bulk from the segments, with

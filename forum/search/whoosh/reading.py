@@ -33,7 +33,10 @@ log = logging.getLogger(__name__)
 
 # Scoring: score = Σ idf·weight over the folded syllables
 #               + EXACT_BOOST · Σ idf·weight over exact syllables (queries with diacritics)
-#               + PROXIMITY_BOOST · Σ idf·weight over adjacent query syllable pairs.
+#               + PROXIMITY_BOOST · Σ idf·weight over adjacent query syllable pairs;
+# and before the score, in relevance order, the phrase: a document holding the whole of
+# an alternative of several syllables side by side (folded) comes before one holding them
+# apart, whatever the field (scattered title words never outrank a phrase in a body).
 EXACT_BOOST = 2.0
 PROXIMITY_BOOST = 1.5
 
@@ -354,6 +357,13 @@ def _scorers(view: View, leaf: Leaf, parsed: ParsedQuery) -> list[tuple[dict, fl
     return [(postings, factor) for postings, factor in scorers if postings]
 
 
+def _whole_phrases(parsed: ParsedQuery) -> list[Unit]:
+    """Each alternative of several words as one phrase (a single word or quoted phrase
+    already is one: every match holds it)."""
+    return [Unit(tuple(syllable for unit in alternative for syllable in unit.syllables))
+            for alternative in parsed.alternatives if len(alternative) > 1]
+
+
 def rank(view: View, parsed: ParsedQuery, matches, sort: str, needed: int, counts: dict[str, int] | None = None):
     """The best ``needed`` matches as (leaf, docnum, score), in the requested order.
 
@@ -363,6 +373,7 @@ def rank(view: View, parsed: ParsedQuery, matches, sort: str, needed: int, count
     the lists are merged.
     """
     entries = []  # (primary key, secondary key, leaf index, docnum, score)
+    phrases = _whole_phrases(parsed) if sort not in (Sort.NEWEST, Sort.SUPPORTS) else []
     for index, (leaf, docs) in enumerate(matches):
         if not docs:
             continue
@@ -386,10 +397,15 @@ def rank(view: View, parsed: ParsedQuery, matches, sort: str, needed: int, count
             for postings, factor in _scorers(view, leaf, parsed):
                 weights = map(postings.get, docs, repeat(0))
                 scores = list(map(add, scores, map(mul, weights, repeat(factor))))
-            order = heapq.nlargest(needed, range(len(docs)), key=scores.__getitem__)
-            threshold = scores[order[-1]]
-            tied = compress(range(len(docs)), map(ge, scores, repeat(threshold)))
-            entries += [(scores[i], created[docs[i]], index, docs[i], scores[i]) for i in tied]
+            if phrases:  # the same kind of key in every segment: they are merged below
+                phrased = set().union(*(leaf.unit_docs(phrase) for phrase in phrases))
+                keys = [(docnum in phrased, score) for docnum, score in zip(docs, scores)]
+            else:
+                keys = scores
+            order = heapq.nlargest(needed, range(len(docs)), key=keys.__getitem__)
+            threshold = keys[order[-1]]
+            tied = compress(range(len(docs)), map(ge, keys, repeat(threshold)))
+            entries += [(keys[i], created[docs[i]], index, docs[i], scores[i]) for i in tied]
     if sort == Sort.NEWEST:
         entries.sort(key=itemgetter(0), reverse=True)
         entries = _order_ties_by_key(entries[:needed * 2 + 1], matches, needed)
