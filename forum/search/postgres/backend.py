@@ -223,15 +223,18 @@ class PostgresBackend(PostgresPlanner, SearchBackend):
         """Let PostgreSQL turn the parsed units into tsquery texts (one round trip)."""
         builder = TsqueryBuilder()
         match_sql = builder.query(parsed, folded=True)
-        exact_sql = builder.query(parsed, folded=False) if parsed.has_marks else "''::tsquery"
+        exact_sql = builder.marked(parsed, marked=True) if parsed.has_marks else "''::tsquery"
+        plain_sql = builder.marked(parsed, marked=False) if parsed.has_marks else "''::tsquery"
         adjacency_texts = [t for t in parsed.alternative_texts if len(words(t)) >= 2]
         adjacency_sql = builder.phrases(adjacency_texts)
+        exact_phrase_sql = builder.exact_phrases(adjacency_texts) if parsed.has_marks else "''::tsquery"
         positive_text = " ".join(unit.text for unit in parsed.positive_units)
         exact_lexemes_sql = (f"tsvector_to_array(to_tsvector('simple', vi_words({builder.bind(positive_text)})))"
                              if parsed.has_marks else "ARRAY[]::text[]")
         row = connection.execute(
             sa.text(
-                f"SELECT m::text, querytree(m), ({exact_sql})::text, a::text, numnode(a), "
+                f"SELECT m::text, querytree(m), ({exact_sql})::text, ({plain_sql})::text, ({exact_phrase_sql})::text, "
+                f"a::text, numnode(a), "
                 f"{builder.lexemes(positive_text)}, {exact_lexemes_sql}, {self._statistics_sql()}, "
                 f"(SELECT last_value FROM {GENERATION_SEQUENCE}) "
                 f"FROM (SELECT {match_sql} AS m, {adjacency_sql} AS a) AS q "
@@ -241,7 +244,8 @@ class PostgresBackend(PostgresPlanner, SearchBackend):
             ),
             builder.params,
         ).one()
-        match, tree, exact, adjacency, adjacency_nodes, lexemes, exact_lexemes, statistics, generation = row
+        (match, tree, exact, plain, exact_phrase, adjacency, adjacency_nodes, lexemes, exact_lexemes, statistics,
+         generation) = row
         self._store_statistics(statistics)
         if not match or tree in ("", "T"):  # nothing searchable, or only exclusions
             return None
@@ -257,6 +261,8 @@ class PostgresBackend(PostgresPlanner, SearchBackend):
             match=match,
             match_pairs=pairs_query(phrase_groups),
             exact=exact or None,
+            plain=plain or None,
+            exact_phrase=(exact_phrase or None) if has_adjacency else None,
             adjacency=adjacency if has_adjacency else None,
             adjacency_pairs=pairs_query(pair_groups) if has_adjacency and len(pair_groups) == len(
                 parsed.alternatives) else None,

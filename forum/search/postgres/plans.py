@@ -242,17 +242,25 @@ class PostgresPlanner:
 
     @staticmethod
     def _score(compiled: CompiledQuery, params: dict, exact_set: str | None = None) -> str:
-        """Relevance: folded cover density, +2 for an exact-diacritic match, +1 for adjacency.
-
-        ts_rank_cd is normalised into [0, 1), so the bonuses act as tiers. ``exact_set``: a
-        subquery of the keys matching the exact query through its GIN index, cheaper than
-        reading every candidate's tsv_exact when there are thousands.
+        """Relevance: folded cover density, then bonuses acting as tiers (ts_rank_cd is
+        normalised into [0, 1)): +4 for the query's words side by side as typed, +2 for its
+        syllables typed with diacritics found as typed, +1 for those typed without found
+        without ("ca đêm" prefers ca to cả; "cong đoạn" asks for đoạn, any cong), +1 for
+        its words side by side folded. ``exact_set``: a subquery of the keys matching the
+        exact query through its GIN index, cheaper than reading every candidate's
+        tsv_exact when there are thousands.
         """
         score = "ts_rank_cd(e.tsv_fold, CAST(:match AS tsquery), 32)"
+        if compiled.exact_phrase:
+            score += " + CASE WHEN ts_match_vq(e.tsv_exact, CAST(:exact_phrase AS tsquery)) THEN 4 ELSE 0 END"
+            params["exact_phrase"] = compiled.exact_phrase
         if compiled.exact:
             params["exact"] = compiled.exact
             exact = f"e.key IN ({exact_set})" if exact_set else "ts_match_vq(e.tsv_exact, CAST(:exact AS tsquery))"
             score += f" + CASE WHEN {exact} THEN 2 ELSE 0 END"
+        if compiled.plain:
+            score += " + CASE WHEN ts_match_vq(e.tsv_exact, CAST(:plain AS tsquery)) THEN 1 ELSE 0 END"
+            params["plain"] = compiled.plain
         if compiled.adjacency:
             score += " + CASE WHEN ts_match_vq(e.tsv_fold, CAST(:adjacency AS tsquery)) THEN 1 ELSE 0 END"
             params["adjacency"] = compiled.adjacency

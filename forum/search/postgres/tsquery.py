@@ -73,6 +73,24 @@ class TsqueryBuilder:
         query = "(" + " || ".join(alternatives) + ")"
         return " && ".join([query] + [f"(!! {self.unit(u, folded=folded)})" for u in parsed.excluded])
 
+    def marked(self, parsed: ParsedQuery, *, marked: bool) -> str:
+        """Per alternative, its syllables typed with diacritics (``marked``), or those typed
+        without in a query that has some, each as typed (for tsv_exact): OR of ANDs."""
+        alternatives = []
+        for alternative in parsed.alternatives:
+            chosen = [syllable for unit in alternative for syllable in unit.syllables
+                      if (fold_syllable(syllable) != syllable) == marked]
+            if chosen:
+                alternatives.append("(" + " && ".join(
+                    f"phraseto_tsquery('simple', vi_words({self.bind(syllable)}))" for syllable in chosen) + ")")
+        return " || ".join(alternatives) if alternatives else "''::tsquery"
+
+    def exact_phrases(self, texts: list[str]) -> str:
+        """Each text as a phrase of syllables as typed (for tsv_exact)."""
+        if not texts:
+            return "''::tsquery"
+        return " || ".join(f"phraseto_tsquery('simple', vi_words({self.bind(t)}))" for t in texts)
+
     def phrases(self, texts: list[str]) -> str:
         if not texts:
             return "''::tsquery"
@@ -93,7 +111,9 @@ def pairs_query(groups: list[list[str]]) -> str | None:
 class CompiledQuery:
     match: str  # tsquery on tsv_fold
     match_pairs: str | None  # tsquery on tsv_pairs implied by the match (quoted phrases)
-    exact: str | None  # tsquery on tsv_exact (only when the query has diacritics)
+    exact: str | None  # tsquery on tsv_exact: the syllables typed with diacritics, as typed
+    plain: str | None  # tsquery on tsv_exact: the syllables typed without, in a query with some
+    exact_phrase: str | None  # phrase tsquery on tsv_exact: each alternative as typed
     adjacency: str | None  # phrase tsquery on tsv_fold (only with two or more syllables)
     adjacency_pairs: str | None  # tsquery on tsv_pairs implied by the adjacency phrase
     highlight: str  # OR of every positive folded lexeme, for ts_headline
