@@ -113,6 +113,25 @@ def syllables(text: str) -> list[str]:
     return [s.lower() for s in SYLLABLE.findall(nfc(text))]
 
 
+# New-style tone placement on an open "oa", "oe", "uy" (hoà, khoẻ, thuỷ) and the old style
+# the forum writes (hòa, khỏe, thủy): the same word. Not after "q" (quý: the u belongs to the onset).
+_NEW_STYLE_TONE = re.compile(r"(?<![qQ])([oO])([àáảãạèéẻẽẹ])(?!\w)|(?<![qQ])([uU])([ỳýỷỹỵ])(?!\w)")
+# A vowel with its tone → (the combining tone mark, the bare vowel): grave, acute, hook, tilde, dot.
+_TONE_OF = {char: (tone, base) for marked, base in (("àáảãạ", "a"), ("èéẻẽẹ", "e"), ("ỳýỷỹỵ", "y"))
+            for tone, char in zip("\u0300\u0301\u0309\u0303\u0323", marked)}
+
+
+def _old_style(match: re.Match) -> str:
+    glide, marked = (match.group(1), match.group(2)) if match.group(1) else (match.group(3), match.group(4))
+    tone, base = _TONE_OF[marked]
+    return unicodedata.normalize("NFC", glide + tone) + base
+
+
+def old_style_tones(text: str) -> str:
+    """``text`` (NFC) with new-style tone placement written the old way: 'hoà' → 'hòa'."""
+    return _NEW_STYLE_TONE.sub(_old_style, text)
+
+
 def cut_query_text(text: str | None) -> tuple[str, bool]:
     """Query text on one line (NFC, no control or invisible format characters), cut to
     MAX_QUERY_LENGTH characters; and whether it had to be cut."""

@@ -163,19 +163,35 @@ def test_a_phrase_in_a_body_outranks_the_same_words_scattered_in_a_title(backend
         assert keys(search(backend, query)) == ["proposal:2", "proposal:1"], query
 
 
-def test_the_phrase_as_typed_outranks_its_syllables_in_other_words(backend, request):
+def test_the_phrase_as_typed_outranks_its_syllables_in_other_words(backend):
     """"công đoạn" (a stage of work): a post about công đoàn that mentions a đoạn đường has
     every syllable as typed, but not the word."""
-    if backend.name == "whoosh":  # strict: the day Whoosh passes, this says so
-        request.applymarker(pytest.mark.xfail(strict=True, reason=(
-            "issue 12, open: Whoosh keeps no positions of the syllables as typed (text_exact has "
-            "none, bigrams are folded), so it cannot tell the word from its syllables apart")))
     backend.index_documents([
         make_doc(1, "Công đoàn cơ sở vận động công nhân; công đoàn tổ chức sửa đoạn đường vào khu trọ.",
                  title="Công đoàn và đoạn đường"),
         make_doc(2, "Mỗi công đoạn trên dây chuyền cần một tổ trưởng công đoàn.", title="Tổ trưởng"),
     ])
     assert keys(search(backend, "công đoạn"))[0] == "proposal:2"
+
+
+def test_an_unmarked_syllable_in_a_marked_query_prefers_the_unmarked_form(backend):
+    """"ca đêm" is the night shift; "cả đêm", all night long. The marks of "đêm" say the
+    query was typed with care, so "ca" means ca."""
+    backend.index_documents([
+        make_doc(1, "Công nhân thức cả đêm để hoàn thành đơn hàng, cả đêm không nghỉ.", title="Thức cả đêm"),
+        make_doc(2, "Phụ cấp cho người làm ca đêm.", title="Phụ cấp"),
+    ])
+    assert keys(search(backend, "ca đêm")) == ["proposal:2", "proposal:1"]
+
+
+def test_both_tone_placements_count_as_typed(backend):
+    """hoà and hòa, thuỷ and thủy: one word, two ways of placing its mark."""
+    backend.index_documents([
+        make_doc(1, "Hoá giải mâu thuẫn trong nhóm.", title="Hóa giải"),
+        make_doc(2, "Vai trò của hoà giải viên lao động ở cơ sở.", title="Vai trò"),
+    ])
+    assert keys(search(backend, "hòa giải viên"))[0] == "proposal:2"
+    assert keys(search(backend, "hoà giải"))[0] == "proposal:2"
 
 
 def test_a_partly_marked_query_asks_for_its_marked_syllables(backend):

@@ -246,7 +246,8 @@ class PostgresPlanner:
         normalised into [0, 1)): +4 for the query's words side by side as typed, +2 for its
         syllables typed with diacritics found as typed, +1 for those typed without found
         without ("ca đêm" prefers ca to cả; "cong đoạn" asks for đoạn, any cong), +1 for
-        its words side by side folded. ``exact_set``: a subquery of the keys matching the
+        its words side by side folded. Unmarked syllables weigh no more than adjacency: in
+        "bữa an giữa ca" the marks of "an" were left out, not meant. ``exact_set``: a subquery of the keys matching the
         exact query through its GIN index, cheaper than reading every candidate's
         tsv_exact when there are thousands.
         """

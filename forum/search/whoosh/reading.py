@@ -13,6 +13,7 @@ import heapq
 import logging
 import math
 import pickle
+import re
 import struct
 import sys
 import threading
@@ -26,7 +27,7 @@ from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.reading import TermNotFound
 
 from forum.search.backend import SearchQuery, Sort
-from forum.search.query import ParsedQuery, Unit, fold_syllable
+from forum.search.query import SYLLABLE, ParsedQuery, Unit, fold_syllable, nfc, old_style_tones
 from forum.search.whoosh.schema import to_micros
 
 log = logging.getLogger(__name__)
@@ -39,6 +40,11 @@ log = logging.getLogger(__name__)
 # apart, whatever the field (scattered title words never outrank a phrase in a body).
 EXACT_BOOST = 2.0
 PROXIMITY_BOOST = 1.5
+# For a query with diacritics, the best RERANK_WINDOW documents of that order are then
+# ordered by what their stored text holds as typed (see ``AsTyped``); the rest keep the
+# order, so pages stay consistent.
+RERANK_WINDOW = 50
+PHRASE_POOL = 1000  # per segment: the documents, best by score, where a phrase is looked for
 
 WEIGHT_SCALE = 100.0  # cached posting weights are integers: impact × 100 (impacts are below 2.2)
 
@@ -224,10 +230,22 @@ class Leaf:
             return self.docs("bigrams", pairs[0])
         return self._cached(("#phrase", folded), lambda: self._phrase_docs(pairs))
 
-    def _phrase_docs(self, pairs: list[str]) -> set[int]:
+    def phrase_docs_among(self, unit: Unit, within: set[int]) -> set[int]:
+        """The documents of ``within`` holding the unit's syllables side by side (folded):
+        positions are read for those documents only."""
+        pairs = unit.pairs
+        if not pairs:
+            return within & set(self.docs("text", unit.folded[0])) if unit.folded else set()
+        return self._phrase_docs(pairs, within)
+
+    def _phrase_docs(self, pairs: list[str], within: set[int] | None = None) -> set[int]:
         """Documents where the pairs occur at consecutive positions: the phrase itself."""
         distinct = sorted(set(pairs), key=lambda p: len(self.postings("bigrams", p)))
         candidates = set(self.docs("bigrams", distinct[0]))
+        if within is not None:
+            candidates &= within
+            if not candidates:
+                return candidates
         for pair in distinct[1:]:
             candidates.intersection_update(self.docs("bigrams", pair))
             if not candidates:
@@ -357,6 +375,66 @@ def _scorers(view: View, leaf: Leaf, parsed: ParsedQuery) -> list[tuple[dict, fl
     return [(postings, factor) for postings, factor in scorers if postings]
 
 
+_VARIANTS = {"a": "aàáảãạăằắẳẵặâầấẩẫậ", "d": "dđ", "e": "eèéẻẽẹêềếểễệ", "i": "iìíỉĩị",
+             "o": "oòóỏõọôồốổỗộơờớởỡợ", "u": "uùúủũụưừứửữự", "y": "yỳýỷỹỵ"}
+
+
+def _pattern(syllable: str, *, as_typed: bool) -> str:
+    """A syllable as typed, or any spelling of its folded form."""
+    if as_typed:
+        return re.escape(syllable)
+    return "".join(f"[{_VARIANTS[c]}]" if c in _VARIANTS else re.escape(c) for c in fold_syllable(syllable))
+
+
+class AsTyped:
+    """What a document's text holds of a query with diacritics, as typed (tone placement
+    aside: hoà is hòa), from the best to the least (compared as tuples, per alternative):
+    the words side by side exactly as typed ("ca đêm", not "cả đêm"); every syllable typed
+    with diacritics; the words side by side with those as typed and the others in any
+    spelling ("cong đoạn" finds công đoạn, not công đoàn … đoạn); every syllable typed
+    without diacritics, without (ca, not cả: last, since in "bữa an giữa ca" the marks of
+    "an" were left out, not meant). The index keeps no positions of syllables as typed, so
+    these are read from the stored title and body of the few documents at the top.
+    """
+
+    def __init__(self, parsed: ParsedQuery):
+        self.alternatives = []
+        for alternative in parsed.alternatives:
+            typed = [old_style_tones(syllable) for unit in alternative for syllable in unit.syllables]
+            marked = frozenset(s for s in typed if fold_syllable(s) != s)
+            plain = frozenset(s for s in typed if fold_syllable(s) == s)
+            strict = re.compile(r"(?<!\w)" + r"\W+".join(_pattern(s, as_typed=True) for s in typed) + r"(?!\w)")
+            mixed = re.compile(r"(?<!\w)" + r"\W+".join(_pattern(s, as_typed=s in marked) for s in typed)
+                               + r"(?!\w)")
+            self.alternatives.append((strict, mixed, marked, plain))
+
+    def tiers(self, title: str, body: str) -> tuple[bool, bool, bool, bool]:
+        texts = [old_style_tones(nfc(text).lower()) for text in (title, body) if text]
+        present = set().union(*(SYLLABLE.findall(text) for text in texts)) if texts else set()
+        best = (False, False, False, False)
+        for strict, mixed, marked, plain in self.alternatives:
+            has_marked, has_plain = marked <= present, plain <= present
+            # A phrase is looked for only where its syllables are (the searches are the cost).
+            as_typed = has_marked and has_plain and any(strict.search(text) for text in texts)
+            mixed_found = has_marked and any(mixed.search(text) for text in texts)
+            best = max(best, (as_typed, has_marked, mixed_found, has_plain))
+        return best
+
+
+def _rerank_as_typed(entries: list, matches, parsed: ParsedQuery) -> list:
+    """The top RERANK_WINDOW entries (already in order) reordered by ``AsTyped`` tiers;
+    stable, so equal tiers keep the engine's order."""
+    window = entries[:RERANK_WINDOW]
+    judge = AsTyped(parsed)
+
+    def tiers(entry):
+        fields = matches[entry[2]][0].reader.stored_fields(entry[3])
+        return judge.tiers(fields.get("title", ""), fields.get("body", ""))
+
+    ranked = sorted(window, key=tiers, reverse=True)
+    return ranked + entries[RERANK_WINDOW:]
+
+
 def _whole_phrases(parsed: ParsedQuery) -> list[Unit]:
     """Each alternative of several words as one phrase (a single word or quoted phrase
     already is one: every match holds it)."""
@@ -373,7 +451,10 @@ def rank(view: View, parsed: ParsedQuery, matches, sort: str, needed: int, count
     the lists are merged.
     """
     entries = []  # (primary key, secondary key, leaf index, docnum, score)
-    phrases = _whole_phrases(parsed) if sort not in (Sort.NEWEST, Sort.SUPPORTS) else []
+    relevance = sort not in (Sort.NEWEST, Sort.SUPPORTS)
+    phrases = _whole_phrases(parsed) if relevance else []
+    as_typed = relevance and parsed.has_marks
+    asked, needed = needed, max(needed, RERANK_WINDOW) if as_typed else needed
     for index, (leaf, docs) in enumerate(matches):
         if not docs:
             continue
@@ -398,7 +479,10 @@ def rank(view: View, parsed: ParsedQuery, matches, sort: str, needed: int, count
                 weights = map(postings.get, docs, repeat(0))
                 scores = list(map(add, scores, map(mul, weights, repeat(factor))))
             if phrases:  # the same kind of key in every segment: they are merged below
-                phrased = set().union(*(leaf.unit_docs(phrase) for phrase in phrases))
+                # Looked for among the best PHRASE_POOL by score only: a phrase earns its
+                # words' adjacency bonus, so it is there, and positions cost per document.
+                pool = {docs[i] for i in heapq.nlargest(PHRASE_POOL, range(len(docs)), key=scores.__getitem__)}
+                phrased = set().union(*(leaf.phrase_docs_among(phrase, pool) for phrase in phrases))
                 keys = [(docnum in phrased, score) for docnum, score in zip(docs, scores)]
             else:
                 keys = scores
@@ -411,7 +495,9 @@ def rank(view: View, parsed: ParsedQuery, matches, sort: str, needed: int, count
         entries = _order_ties_by_key(entries[:needed * 2 + 1], matches, needed)
     else:
         entries.sort(key=itemgetter(0, 1), reverse=True)
-    return [(matches[e[2]][0], e[3], e[4]) for e in entries[:needed]]
+        if as_typed:
+            entries = _rerank_as_typed(entries[:needed], matches, parsed)
+    return [(matches[e[2]][0], e[3], e[4]) for e in entries[:asked]]
 
 
 def _order_ties_by_key(entries, matches, needed):
