@@ -194,6 +194,19 @@ def test_both_tone_placements_count_as_typed(backend):
     assert keys(search(backend, "hoà giải"))[0] == "proposal:2"
 
 
+def test_exact_matches_come_first_through_the_whole_first_page(backend):
+    """Every post holding "đoán" as typed comes before every post holding only "đoàn",
+    however often the folded word occurs in those (their folded score is higher)."""
+    folded_only = [make_doc(n, "Đoàn viên, đoàn viên và đoàn viên: đoàn viên công đoàn cơ sở cần được chăm lo.",
+                            title="Đoàn viên đoàn viên") for n in range(1, 9)]
+    exact = [make_doc(n, f"Khó đoán trước số đoàn viên mới của năm {2020 + n}.", title=f"Dự báo {n}")
+             for n in range(9, 13)]
+    backend.index_documents(folded_only + exact)
+    found = keys(search(backend, "đoán viên", per_page=10))
+    assert sorted(found[:4]) == sorted(d.key for d in exact)
+    assert set(found[4:]) <= {d.key for d in folded_only}
+
+
 def test_a_partly_marked_query_asks_for_its_marked_syllables(backend):
     """"cong đoạn": the marks left out of "cong" say nothing; "đoạn" was typed on purpose."""
     backend.index_documents([
