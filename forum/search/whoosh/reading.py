@@ -35,16 +35,18 @@ log = logging.getLogger(__name__)
 # Scoring: score = Σ idf·weight over the folded syllables
 #               + EXACT_BOOST · Σ idf·weight over exact syllables (queries with diacritics)
 #               + PROXIMITY_BOOST · Σ idf·weight over adjacent query syllable pairs;
-# and before the score, in relevance order, the phrase: a document holding the whole of
-# an alternative of several syllables side by side (folded) comes before one holding them
+# and before the score, in relevance order, the phrase: a document holding every adjacent
+# pair of an alternative of several words (folded) comes before one holding the words
 # apart, whatever the field (scattered title words never outrank a phrase in a body).
 EXACT_BOOST = 2.0
 PROXIMITY_BOOST = 1.5
 # For a query with diacritics, the best RERANK_WINDOW documents of that order are then
 # ordered by what their stored text holds as typed (see ``AsTyped``); the rest keep the
 # order, so pages stay consistent.
-RERANK_WINDOW = 50
-PHRASE_POOL = 1000  # per segment: the documents, best by score, where a phrase is looked for
+RERANK_WINDOW = 30
+# Added to the order's key of a document holding the phrase: above any score (a few
+# thousand at most: idf below 12, impacts below 2.2, boosts 4.5 together, 24 units).
+PHRASE_TIER = 1e6
 
 WEIGHT_SCALE = 100.0  # cached posting weights are integers: impact × 100 (impacts are below 2.2)
 
@@ -139,8 +141,11 @@ def read_postings(segreader, fieldname: str, term: str, docnums: list[int]) -> d
 def _read_positions(segreader, fieldname: str, term: str, wanted) -> dict[int, list[int]]:
     """Token positions of one term in the ``wanted`` documents of one segment."""
     result = {}
+    if not wanted:
+        return result
+    lowest, highest = min(wanted), max(wanted)
     for ids, _weights, values in _blocks(segreader, fieldname, term):
-        if ids and (ids[0] > max(wanted) or ids[-1] < min(wanted)):
+        if ids and (ids[0] > highest or ids[-1] < lowest):
             continue
         for index, docnum in enumerate(ids):
             if docnum in wanted:
@@ -230,22 +235,22 @@ class Leaf:
             return self.docs("bigrams", pairs[0])
         return self._cached(("#phrase", folded), lambda: self._phrase_docs(pairs))
 
-    def phrase_docs_among(self, unit: Unit, within: set[int]) -> set[int]:
-        """The documents of ``within`` holding the unit's syllables side by side (folded):
-        positions are read for those documents only."""
-        pairs = unit.pairs
+    def pairs_docs(self, unit: Unit) -> set[int]:
+        """Documents holding every pair of the unit's adjacent syllables (folded): the
+        phrase, nearly always, read from posting lists alone (no positions: those of a
+        common pair cost a decoding of its whole list)."""
+        pairs = sorted(set(unit.pairs), key=lambda p: len(self.postings("bigrams", p)))
         if not pairs:
-            return within & set(self.docs("text", unit.folded[0])) if unit.folded else set()
-        return self._phrase_docs(pairs, within)
+            return set()
+        found = set(self.docs("bigrams", pairs[0]))
+        for pair in pairs[1:]:
+            found.intersection_update(self.docs("bigrams", pair))
+        return found
 
-    def _phrase_docs(self, pairs: list[str], within: set[int] | None = None) -> set[int]:
+    def _phrase_docs(self, pairs: list[str]) -> set[int]:
         """Documents where the pairs occur at consecutive positions: the phrase itself."""
         distinct = sorted(set(pairs), key=lambda p: len(self.postings("bigrams", p)))
         candidates = set(self.docs("bigrams", distinct[0]))
-        if within is not None:
-            candidates &= within
-            if not candidates:
-                return candidates
         for pair in distinct[1:]:
             candidates.intersection_update(self.docs("bigrams", pair))
             if not candidates:
@@ -478,14 +483,10 @@ def rank(view: View, parsed: ParsedQuery, matches, sort: str, needed: int, count
             for postings, factor in _scorers(view, leaf, parsed):
                 weights = map(postings.get, docs, repeat(0))
                 scores = list(map(add, scores, map(mul, weights, repeat(factor))))
-            if phrases:  # the same kind of key in every segment: they are merged below
-                # Looked for among the best PHRASE_POOL by score only: a phrase earns its
-                # words' adjacency bonus, so it is there, and positions cost per document.
-                pool = {docs[i] for i in heapq.nlargest(PHRASE_POOL, range(len(docs)), key=scores.__getitem__)}
-                phrased = set().union(*(leaf.phrase_docs_among(phrase, pool) for phrase in phrases))
-                keys = [(docnum in phrased, score) for docnum, score in zip(docs, scores)]
-            else:
-                keys = scores
+            keys = scores
+            if phrases:
+                phrased = set().union(*(leaf.pairs_docs(phrase) for phrase in phrases))
+                keys = [score + PHRASE_TIER if docnum in phrased else score for docnum, score in zip(docs, scores)]
             order = heapq.nlargest(needed, range(len(docs)), key=keys.__getitem__)
             threshold = keys[order[-1]]
             tied = compress(range(len(docs)), map(ge, keys, repeat(threshold)))
