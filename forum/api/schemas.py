@@ -178,6 +178,11 @@ class SearchHitSchema(ma.Schema):
 
 class SearchPageSchema(ma.Schema):
     query = fields.String(required=True, metadata={"description": "The query as searched (cleaned)."})
+    corrected = fields.String(allow_none=True, required=True, metadata={
+        "description": "When the query as typed found nothing and had typos: the corrected query "
+                       "whose results these are (\"doan vein nu\" → \"doan vien nu\")."})
+    suggestion = fields.String(allow_none=True, required=True, metadata={
+        "description": "When these are the query's own results: a corrected query that finds others."})
     total = fields.Integer(required=True)
     page = fields.Integer(required=True)
     pages = fields.Integer(required=True)

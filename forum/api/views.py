@@ -300,7 +300,8 @@ def search_list(q: str, sort: str, page: int, per_page: int, forum: int | None =
             "url": url,
         })
     return {
-        "query": results.query, "total": results.total, "page": results.page, "pages": results.pages,
+        "query": results.query, "corrected": results.corrected, "suggestion": results.suggestion,
+        "total": results.total, "page": results.page, "pages": results.pages,
         "items": items,
         "next": _next_url(page=results.page + 1) if results.has_next and results.page < search.MAX_PAGE else None,
     }

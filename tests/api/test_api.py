@@ -289,6 +289,11 @@ def test_search_finds_what_the_reader_may_see(app, client, auth, world):
     assert_error(client.get("/api/v1/search?q=ca&sort=supports"), 422, "invalid_parameters")
     comment = client.get("/api/v1/search", query_string={"q": "Đồng Nai", "kind": "comment"}).get_json()
     assert comment["items"][0]["comment_id"] and "/comments/" in comment["items"][0]["url"]
+    assert body["corrected"] is None and body["suggestion"] is None
+    # A slip of the keyboard: the results of the corrected query, and the API says so.
+    typo = client.get("/api/v1/search?q=doan+vein+nha+tro").get_json()
+    assert typo["query"] == "doan vein nha tro" and typo["corrected"] == "doan vien nha tro"
+    assert [item["proposal"]["id"] for item in typo["items"]] == [world["p1"]]
 
 
 @pytest.mark.parametrize("query", [
