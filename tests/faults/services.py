@@ -271,6 +271,7 @@ connection = sqlite3.connect(sys.argv[1], timeout=30, isolation_level=None)
 connection.execute("BEGIN IMMEDIATE")
 print("locked", flush=True)
 time.sleep(float(sys.argv[2]))
+print("releasing", flush=True)
 connection.execute("ROLLBACK")
 connection.close()
 print("released", flush=True)
@@ -293,6 +294,14 @@ class SqliteLockHolder:
         line = self.process.stdout.readline().strip()
         if line != "locked":
             raise RuntimeError(f"the lock holder did not take the lock: {line!r}")
+
+    def wait_releasing(self) -> None:
+        """Returns when the holder is about to roll back: until then the lock was held for
+        sure (a mark taken after the rollback would count writes made after it as made
+        under the lock)."""
+        line = self.process.stdout.readline().strip()
+        if line != "releasing":
+            raise RuntimeError(f"the lock holder ended without releasing cleanly: {line!r}")
 
     def wait_released(self) -> None:
         line = self.process.stdout.readline().strip()

@@ -158,8 +158,9 @@ def test_sqlite_write_lock_held(tmp_path, record_row):
             log.mark("locking")
             holder.acquire()
             log.mark("locked")
+            holder.wait_releasing()
+            log.mark("released")  # the last moment the lock was surely held
             holder.wait_released()
-            log.mark("released")
             experiment.measure_recovery("the lock was released")
             experiment.await_recovered_lines("database-lock", since="released")
             if experiment.server.workers() != workers:
