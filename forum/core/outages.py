@@ -73,20 +73,20 @@ def reset() -> None:
         _current.clear()
 
 
+# What each kind of outage is, and what its end is, in the log lines.
+_WORDS = {
+    REDIS: ("Redis unreachable", "Redis reachable"),
+    DATABASE: ("database unreachable", "database reachable"),
+    DATABASE_LOCK: ("SQLite write lock held by another process", "SQLite write lock free"),
+}
+
+
 def _what(kind: str) -> str:
-    return {
-        REDIS: "Redis unreachable",
-        DATABASE: "database unreachable",
-        DATABASE_LOCK: "SQLite write lock held by another process",
-    }.get(kind, f"{kind} failing")
+    return _WORDS.get(kind, (f"{kind} failing",))[0]
 
 
 def _what_again(kind: str) -> str:
-    return {
-        REDIS: "Redis reachable",
-        DATABASE: "database reachable",
-        DATABASE_LOCK: "SQLite write lock free",
-    }.get(kind, f"{kind} working")
+    return _WORDS.get(kind, (None, f"{kind} working"))[1]
 
 
 def describe(error: BaseException | str) -> str:

@@ -175,9 +175,8 @@ def search_tolerating_typos(backend: SearchBackend, query: SearchQuery) -> Toler
     correction = correct_query(backend, query.text, found_nothing=not page.total)
     if correction is None:
         return TolerantPage(page)
-    corrected = backend.search(dataclasses.replace(query, text=correction, page=1 if page.total else query.page))
-    if not corrected.total:
-        return TolerantPage(page)
-    if page.total:
-        return TolerantPage(page, suggestion=correction)
-    return TolerantPage(corrected, corrected=correction)
+    if page.total:  # a suggestion: whether it finds anything is all that is asked
+        found = backend.search(dataclasses.replace(query, text=correction, page=1, per_page=1)).total
+        return TolerantPage(page, suggestion=correction) if found else TolerantPage(page)
+    corrected = backend.search(dataclasses.replace(query, text=correction))
+    return TolerantPage(corrected, corrected=correction) if corrected.total else TolerantPage(page)

@@ -34,6 +34,21 @@ def sqlite_site(tmp_path, **kwargs) -> Site:
     return Site(workdir=tmp_path, database_url=f"sqlite:///{tmp_path / 'hienke.sqlite3'}", **kwargs)
 
 
+def stop_and_start(experiment: Experiment, service, seconds: float, name: str, *, fault_kind: str) -> None:
+    """Stop ``service`` mid-storm for ``seconds``, start it again, then wait for the site to
+    answer normally and for every worker's RECOVERED line (marks: stopped … starting)."""
+    log = experiment.log
+    log.mark("stopping")
+    service.stop()
+    log.mark("stopped")
+    time.sleep(seconds)
+    log.mark("starting")
+    service.start()
+    log.mark("started")
+    experiment.measure_recovery(f"{name} started again")
+    experiment.await_recovered_lines(fault_kind, since="started")
+
+
 def test_killed_workers_and_killed_server(tmp_path, record_row):
     """(a) kill -9 one worker mid-storm, then master and workers, and start gunicorn again:
     connection errors only while nothing serves, never a 5xx."""
@@ -84,17 +99,8 @@ def test_postgres_stopped_and_started(tmp_path, postgres_cluster, record_row):
     Retry-After meanwhile, normal within 2 s of it being back."""
     site = Site(workdir=tmp_path, database_url=postgres_cluster.url, search_backend="postgres")
     experiment = Experiment("b. PostgreSQL stopped 10 s", site, tmp_path, record_row)
-    log = experiment.log
     with experiment.running():
-        log.mark("stopping")
-        postgres_cluster.stop()
-        log.mark("stopped")
-        time.sleep(POSTGRES_DOWN)
-        log.mark("starting")
-        postgres_cluster.start()
-        log.mark("started")
-        experiment.measure_recovery("PostgreSQL started again")
-        experiment.await_recovered_lines("database", since="started")
+        stop_and_start(experiment, postgres_cluster, POSTGRES_DOWN, "PostgreSQL", fault_kind="database")
 
     down = experiment.during("stopped", "starting")
     writes = [r for r in down if r.is_write or r.action == "login"]
@@ -116,20 +122,11 @@ def test_redis_stopped_and_started(tmp_path, redis_server, record_row):
     supports and searches included; no 503."""
     site = sqlite_site(tmp_path, redis_url=redis_server.url)
     experiment = Experiment("c. Redis stopped 15 s (SQLite)", site, tmp_path, record_row)
-    log = experiment.log
     with experiment.running():
         if redis_server.keys() == 0:
             experiment.problems.append("the app stored nothing in Redis during the warm-up: it does not use it, "
                                        "so stopping Redis tests nothing")
-        log.mark("stopping")
-        redis_server.stop()
-        log.mark("stopped")
-        time.sleep(REDIS_DOWN)
-        log.mark("starting")
-        redis_server.start()
-        log.mark("started")
-        experiment.measure_recovery("Redis started again")
-        experiment.await_recovered_lines("redis", since="started")
+        stop_and_start(experiment, redis_server, REDIS_DOWN, "Redis", fault_kind="redis")
 
     down = experiment.during("stopped", "starting")
     expected = {"login": 302, "support": 200, "unsupport": 200, "search": 200}
